@@ -1,0 +1,98 @@
+# mmdma: top-level build.
+#
+#   make               modules (for every kernel in KERNELS) and user space
+#   make demo          boot a VM and show buffers being mapped (installs deps)
+#   make check         every test on every kernel, in VMs (installs deps)
+#   make host-check    the host-side unit tests only (ASan/UBSan)
+#   make sparse        the module through sparse, for every kernel
+#   make module KDIR=/lib/modules/$(uname -r)/build
+#                      the module for the running (or any) kernel, in build/host
+#   make deps          install what is missing (apt-get; sudo when not root)
+#   make clean
+
+KERNELS ?= deb61
+PROFILES ?= mm
+O ?= build
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+USER_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude/uapi
+# The guest has no shared libraries: link its programs statically.
+GUEST_LDFLAGS := -static -pthread
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer
+
+KSRC := $(wildcard kernel/*.c kernel/*.h kernel/Kbuild kernel/Makefile) \
+	include/uapi/linux/mmdma.h
+LIB_SRC := lib/libmmdma.c
+LIB_HDR := lib/libmmdma.h include/uapi/linux/mmdma.h
+TEST_COMMON := tests/ktap.c tests/util.c
+TEST_HDR := tests/ktap.h tests/util.h $(LIB_HDR)
+TESTS := test_badinput test_mmap test_unload
+HOST_TESTS := test_lib
+
+GUEST_BINS := $(addprefix $(O)/bin/,$(TESTS) mmdma) $(O)/bin/demo.sh
+MODULES := $(foreach k,$(KERNELS),$(O)/$(k)/kernel/mmdma.ko)
+
+all: modules userspace
+
+userspace: $(GUEST_BINS)
+
+modules: $(MODULES)
+
+# Each kernel gets its own copy of the sources: Kbuild writes objects next
+# to them, and two kernels must not share objects.
+$(O)/%/kernel/mmdma.ko: $(KSRC)
+	@kdir=$$(vm/kernel.sh kdir $*) || { echo "make: run 'make deps' first" >&2; exit 1; }; \
+	mkdir -p $(O)/$* && cp -a kernel include $(O)/$*/ && \
+	$(MAKE) -C $(O)/$*/kernel KDIR=$$kdir
+
+module: $(KSRC)
+	mkdir -p $(O)/host && cp -a kernel include $(O)/host/
+	$(MAKE) -C $(O)/host/kernel $(if $(KDIR),KDIR=$(KDIR))
+
+sparse: $(MODULES)
+	@for k in $(KERNELS); do \
+		echo "sparse: $$k"; \
+		$(MAKE) -C $(O)/$$k/kernel KDIR=$$(vm/kernel.sh kdir $$k) sparse 2>&1 | \
+			tee $(O)/$$k/sparse.log | grep -E 'warning|error' && exit 1; \
+	done; echo "sparse: clean"
+
+$(O)/bin/test_%: tests/test_%.c $(TEST_COMMON) $(TEST_HDR) $(LIB_SRC)
+	@mkdir -p $(O)/bin
+	$(CC) $(USER_CFLAGS) $(CFLAGS) -o $@ $< $(TEST_COMMON) $(LIB_SRC) $(GUEST_LDFLAGS)
+
+$(O)/bin/mmdma: tools/mmdma.c $(LIB_SRC) $(LIB_HDR)
+	@mkdir -p $(O)/bin
+	$(CC) $(USER_CFLAGS) $(CFLAGS) -o $@ tools/mmdma.c $(LIB_SRC) $(GUEST_LDFLAGS)
+
+$(O)/bin/demo.sh: tools/demo.sh
+	@mkdir -p $(O)/bin
+	cp $< $@
+
+$(O)/host/test_%: tests/host/test_%.c $(LIB_SRC) $(LIB_HDR)
+	@mkdir -p $(O)/host
+	$(CC) $(USER_CFLAGS) $(CFLAGS) $(SAN) -o $@ $< $(LIB_SRC)
+
+host-check: $(addprefix $(O)/host/,$(HOST_TESTS))
+	@for t in $^; do $$t || exit 1; done
+	tests/host/test_ktap_summary.sh
+
+deps:
+	scripts/deps.sh $(KERNELS)
+
+check: deps
+	$(MAKE) all
+	$(MAKE) sparse
+	$(MAKE) host-check
+	vm/check.sh $(O) "$(KERNELS)" "$(PROFILES)" $(GUEST_BINS)
+
+demo: deps
+	$(MAKE) all
+	vm/run.sh --mode demo --kernel $$(vm/kernel.sh image $(firstword $(KERNELS))) \
+		--module $(O)/$(firstword $(KERNELS))/kernel/mmdma.ko --profile mm \
+		--out $(O)/vm/demo $(GUEST_BINS)
+
+clean:
+	rm -rf $(O)
+
+.PHONY: all userspace modules module sparse host-check deps check demo clean

@@ -1,0 +1,493 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mmdma: buffer objects.  A buffer is kernel memory of one kind (page array,
+ * contiguous, vmalloc) that user space reaches through its own file
+ * descriptor: mmap() it, read()/write() it, or ask the kernel to fill it.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/highmem.h>
+#include <linux/idr.h>
+#include <linux/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vmalloc.h>
+
+#include "mmdma.h"
+
+/* Protects mmdma_bufs, mmdma_total and mmdma_nr_bufs. */
+static DEFINE_SPINLOCK(mmdma_bufs_lock);
+static LIST_HEAD(mmdma_bufs);
+static u64 mmdma_total;
+static u32 mmdma_nr_bufs;
+
+static DEFINE_IDA(mmdma_buf_ida);
+
+/*
+ * Page arrays are filled with order-0 pages that may fail rather than wake
+ * the OOM killer: a too-big request is the caller's problem, not a reason to
+ * kill an innocent process.  __GFP_ACCOUNT charges the caller's memcg.
+ */
+#define MMDMA_GFP (GFP_KERNEL_ACCOUNT | __GFP_ZERO | __GFP_RETRY_MAYFAIL | \
+		   __GFP_NOWARN)
+
+size_t mmdma_max_contig_size(void)
+{
+	return PAGE_SIZE << MMDMA_MAX_PAGE_ORDER;
+}
+
+void mmdma_bufs_stats(u64 *total, u32 *nr)
+{
+	spin_lock(&mmdma_bufs_lock);
+	*total = mmdma_total;
+	*nr = mmdma_nr_bufs;
+	spin_unlock(&mmdma_bufs_lock);
+}
+
+/* Charge @buf against the module-wide cap and make it visible. */
+static int mmdma_buf_account(struct mmdma_buf *buf)
+{
+	int ret = 0;
+
+	spin_lock(&mmdma_bufs_lock);
+	if (buf->size > mmdma_max_total - min_t(u64, mmdma_total, mmdma_max_total)) {
+		ret = -ENOMEM;
+	} else {
+		mmdma_total += buf->size;
+		mmdma_nr_bufs++;
+		list_add_tail(&buf->node, &mmdma_bufs);
+	}
+	spin_unlock(&mmdma_bufs_lock);
+	return ret;
+}
+
+static void mmdma_buf_unaccount(struct mmdma_buf *buf)
+{
+	spin_lock(&mmdma_bufs_lock);
+	mmdma_total -= buf->size;
+	mmdma_nr_bufs--;
+	list_del(&buf->node);
+	spin_unlock(&mmdma_bufs_lock);
+}
+
+static void mmdma_free_page_array(struct page **pages, unsigned long n)
+{
+	while (n--)
+		__free_page(pages[n]);
+}
+
+static int mmdma_alloc_pages(struct mmdma_buf *buf)
+{
+	unsigned long i;
+
+	buf->pages = kvcalloc(buf->nr_pages, sizeof(*buf->pages),
+			      GFP_KERNEL_ACCOUNT);
+	if (!buf->pages)
+		return -ENOMEM;
+
+	for (i = 0; i < buf->nr_pages; i++) {
+		/* Large buffers take a while: let a killed caller go. */
+		if (!(i & 1023) && fatal_signal_pending(current))
+			goto err_free_pages;
+		buf->pages[i] = alloc_page(MMDMA_GFP);
+		if (!buf->pages[i])
+			goto err_free_pages;
+		cond_resched();
+	}
+	return 0;
+
+err_free_pages:
+	mmdma_free_page_array(buf->pages, i);
+	kvfree(buf->pages);
+	buf->pages = NULL;
+	return fatal_signal_pending(current) ? -EINTR : -ENOMEM;
+}
+
+static int mmdma_alloc_memory(struct mmdma_buf *buf)
+{
+	switch (buf->kind) {
+	case MMDMA_MEM_PAGES:
+		return mmdma_alloc_pages(buf);
+	case MMDMA_MEM_CONTIG:
+		/*
+		 * alloc_pages_exact() splits the block into order-0 pages with
+		 * their own reference counts, which the fault and insert
+		 * methods need, and frees the tail beyond @size.
+		 */
+		buf->vaddr = alloc_pages_exact(buf->size, MMDMA_GFP);
+		return buf->vaddr ? 0 : -ENOMEM;
+	case MMDMA_MEM_VMALLOC:
+		/* Zeroed and marked VM_USERMAP for remap_vmalloc_range(). */
+		buf->vaddr = vmalloc_user(buf->size);
+		return buf->vaddr ? 0 : -ENOMEM;
+	}
+	return -EINVAL;
+}
+
+static void mmdma_free_memory(struct mmdma_buf *buf)
+{
+	switch (buf->kind) {
+	case MMDMA_MEM_PAGES:
+		mmdma_free_page_array(buf->pages, buf->nr_pages);
+		kvfree(buf->pages);
+		break;
+	case MMDMA_MEM_CONTIG:
+		free_pages_exact(buf->vaddr, buf->size);
+		break;
+	case MMDMA_MEM_VMALLOC:
+		vfree(buf->vaddr);
+		break;
+	}
+}
+
+/**
+ * mmdma_buf_page() - the page backing page @pgoff of @buf
+ * @buf:   the buffer
+ * @pgoff: page index, below buf->nr_pages
+ */
+struct page *mmdma_buf_page(struct mmdma_buf *buf, unsigned long pgoff)
+{
+	switch (buf->kind) {
+	case MMDMA_MEM_PAGES:
+		return buf->pages[pgoff];
+	case MMDMA_MEM_CONTIG:
+		return virt_to_page(buf->vaddr + (pgoff << PAGE_SHIFT));
+	default:
+		/* The book's scullv: vmalloc memory is found page by page. */
+		return vmalloc_to_page(buf->vaddr + (pgoff << PAGE_SHIFT));
+	}
+}
+
+static void mmdma_buf_release(struct kref *ref)
+{
+	struct mmdma_buf *buf = container_of(ref, struct mmdma_buf, ref);
+
+	mmdma_buf_unaccount(buf);
+	mmdma_free_memory(buf);
+	ida_free(&mmdma_buf_ida, buf->id);
+	kfree(buf);
+}
+
+void mmdma_buf_get(struct mmdma_buf *buf)
+{
+	kref_get(&buf->ref);
+}
+
+void mmdma_buf_put(struct mmdma_buf *buf)
+{
+	kref_put(&buf->ref, mmdma_buf_release);
+}
+
+/*
+ * Copy between the buffer and user memory through the kernel's mapping of
+ * each page, the path that never involves a user mapping of the buffer.
+ */
+static ssize_t mmdma_buf_copy(struct mmdma_buf *buf, loff_t *ppos,
+			      char __user *ubuf, size_t len, bool to_user)
+{
+	loff_t pos = *ppos;
+	size_t done = 0;
+
+	if (pos < 0)
+		return -EINVAL;
+	if (pos >= buf->size)
+		return 0;
+	len = min_t(size_t, len, buf->size - pos);
+
+	while (done < len) {
+		unsigned long pgoff = (pos + done) >> PAGE_SHIFT;
+		size_t in_page = offset_in_page(pos + done);
+		size_t chunk = min_t(size_t, len - done, PAGE_SIZE - in_page);
+		void *kaddr = kmap_local_page(mmdma_buf_page(buf, pgoff));
+		unsigned long left;
+
+		if (to_user)
+			left = copy_to_user(ubuf + done, kaddr + in_page, chunk);
+		else
+			left = copy_from_user(kaddr + in_page, ubuf + done, chunk);
+		kunmap_local(kaddr);
+		done += chunk - left;
+		if (left)
+			break;
+		if (fatal_signal_pending(current))
+			break;
+		cond_resched();
+	}
+	if (!done && len)
+		return fatal_signal_pending(current) ? -EINTR : -EFAULT;
+	*ppos = pos + done;
+	return done;
+}
+
+static ssize_t mmdma_buf_read(struct file *file, char __user *ubuf,
+			      size_t len, loff_t *ppos)
+{
+	return mmdma_buf_copy(file->private_data, ppos, ubuf, len, true);
+}
+
+static ssize_t mmdma_buf_write(struct file *file, const char __user *ubuf,
+			       size_t len, loff_t *ppos)
+{
+	struct mmdma_buf *buf = file->private_data;
+
+	/* Unlike a regular file, a buffer never grows. */
+	if (len && *ppos >= 0 && *ppos >= buf->size)
+		return -ENOSPC;
+	return mmdma_buf_copy(buf, ppos, (char __user *)ubuf, len, false);
+}
+
+static loff_t mmdma_buf_llseek(struct file *file, loff_t off, int whence)
+{
+	struct mmdma_buf *buf = file->private_data;
+
+	return fixed_size_llseek(file, off, whence, buf->size);
+}
+
+static int mmdma_file_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	return mmdma_buf_mmap(file->private_data, vma);
+}
+
+/* Bounds check shared by every ioctl that names a byte range. */
+static int mmdma_buf_range_ok(struct mmdma_buf *buf, u64 offset, u64 length)
+{
+	u64 end;
+
+	if (!length || check_add_overflow(offset, length, &end) ||
+	    end > buf->size) {
+		dev_dbg(mmdma_dev(), "buf %u: range %llu+%llu outside %zu bytes\n",
+			buf->id, offset, length, buf->size);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static long mmdma_buf_ioc_info(void *ctx, void *karg, void __user *uarg)
+{
+	struct mmdma_buf *buf = ctx;
+	struct mmdma_buf_info *info = karg;
+
+	info->size = buf->size;
+	info->kind = buf->kind;
+	info->method = buf->method;
+	info->cache = buf->cache;
+	info->id = buf->id;
+	info->live_maps = atomic_read(&buf->live_maps);
+	info->mmaps = atomic64_read(&buf->mmaps);
+	info->faults = atomic64_read(&buf->faults);
+	info->inserted = atomic64_read(&buf->inserted);
+	return 0;
+}
+
+static long mmdma_buf_ioc_fill(void *ctx, void *karg, void __user *uarg)
+{
+	struct mmdma_buf *buf = ctx;
+	struct mmdma_buf_fill *fill = karg;
+	u64 off, end;
+	int ret;
+
+	if (fill->flags || memchr_inv(fill->reserved, 0, sizeof(fill->reserved))) {
+		dev_dbg(mmdma_dev(), "fill: unknown flags or reserved bits\n");
+		return -EINVAL;
+	}
+	ret = mmdma_buf_range_ok(buf, fill->offset, fill->length);
+	if (ret)
+		return ret;
+
+	end = fill->offset + fill->length;
+	for (off = fill->offset; off < end;) {
+		u64 stop = min_t(u64, end, (off | (PAGE_SIZE - 1)) + 1);
+		u8 *kaddr = kmap_local_page(mmdma_buf_page(buf, off >> PAGE_SHIFT));
+
+		for (; off < stop; off++)
+			kaddr[offset_in_page(off)] = mmdma_pattern_byte(fill->seed, off);
+		kunmap_local(kaddr);
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		cond_resched();
+	}
+	return 0;
+}
+
+static const struct mmdma_ioctl_desc mmdma_buf_ioctls[] = {
+	MMDMA_IOCTL(MMDMA_BUF_INFO, mmdma_buf_ioc_info),
+	MMDMA_IOCTL(MMDMA_BUF_FILL, mmdma_buf_ioc_fill),
+};
+
+static long mmdma_buf_ioctl(struct file *file, unsigned int cmd,
+			    unsigned long arg)
+{
+	return mmdma_ioctl_dispatch(mmdma_buf_ioctls,
+				    ARRAY_SIZE(mmdma_buf_ioctls),
+				    file->private_data, cmd, arg);
+}
+
+static int mmdma_buf_file_release(struct inode *inode, struct file *file)
+{
+	mmdma_buf_put(file->private_data);
+	return 0;
+}
+
+static const struct file_operations mmdma_buf_fops = {
+	.owner		= THIS_MODULE,
+	.read		= mmdma_buf_read,
+	.write		= mmdma_buf_write,
+	.llseek		= mmdma_buf_llseek,
+	.mmap		= mmdma_file_mmap,
+	.unlocked_ioctl	= mmdma_buf_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.release	= mmdma_buf_file_release,
+};
+
+static int mmdma_alloc_check(const struct mmdma_alloc *req)
+{
+	struct device *dev = mmdma_dev();
+
+	if (req->flags & ~MMDMA_ALLOC_VALID_FLAGS) {
+		dev_dbg(dev, "alloc: unknown flags %#x\n", req->flags);
+		return -EINVAL;
+	}
+	if (req->fd || req->device ||
+	    memchr_inv(req->reserved, 0, sizeof(req->reserved))) {
+		dev_dbg(dev, "alloc: fd, device or reserved field not zero\n");
+		return -EINVAL;
+	}
+	if (req->kind < MMDMA_MEM_PAGES || req->kind > MMDMA_MEM_VMALLOC) {
+		dev_dbg(dev, "alloc: unknown memory kind %u\n", req->kind);
+		return -EINVAL;
+	}
+	if (!mmdma_method_valid(req->kind, req->method)) {
+		dev_dbg(dev, "alloc: method %u cannot map memory kind %u\n",
+			req->method, req->kind);
+		return -EINVAL;
+	}
+	if (req->cache > MMDMA_CACHE_CACHED) {
+		dev_dbg(dev, "alloc: unknown cache mode %u\n", req->cache);
+		return -EINVAL;
+	}
+	if (!req->size) {
+		dev_dbg(dev, "alloc: zero size\n");
+		return -EINVAL;
+	}
+	if (req->size > mmdma_max_buf_size) {
+		dev_dbg(dev, "alloc: %llu bytes over max_buf_size %lu\n",
+			req->size, mmdma_max_buf_size);
+		return -E2BIG;
+	}
+	if (req->kind == MMDMA_MEM_CONTIG &&
+	    req->size > mmdma_max_contig_size()) {
+		dev_dbg(dev, "alloc: %llu contiguous bytes over the %zu the page allocator gives\n",
+			req->size, mmdma_max_contig_size());
+		return -E2BIG;
+	}
+	/*
+	 * More than the machine has can never succeed, whatever the caps say;
+	 * failing here also keeps PAGE_ALIGN() below from wrapping.
+	 */
+	if (req->size > (u64)totalram_pages() << PAGE_SHIFT) {
+		dev_dbg(dev, "alloc: %llu bytes is more than all RAM\n", req->size);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static struct mmdma_buf *mmdma_buf_create(const struct mmdma_alloc *req)
+{
+	struct mmdma_buf *buf;
+	int ret;
+
+	buf = kzalloc(sizeof(*buf), GFP_KERNEL_ACCOUNT);
+	if (!buf)
+		return ERR_PTR(-ENOMEM);
+	kref_init(&buf->ref);
+	buf->kind = req->kind;
+	buf->method = req->method;
+	buf->cache = MMDMA_CACHE_CACHED;
+	buf->size = PAGE_ALIGN(req->size);
+	buf->nr_pages = buf->size >> PAGE_SHIFT;
+
+	ret = ida_alloc(&mmdma_buf_ida, GFP_KERNEL);
+	if (ret < 0)
+		goto err_free_buf;
+	buf->id = ret;
+
+	ret = mmdma_buf_account(buf);
+	if (ret) {
+		dev_dbg(mmdma_dev(), "alloc: %zu bytes would pass max_total %lu\n",
+			buf->size, mmdma_max_total);
+		goto err_free_id;
+	}
+
+	ret = mmdma_alloc_memory(buf);
+	if (ret)
+		goto err_unaccount;
+	return buf;
+
+err_unaccount:
+	mmdma_buf_unaccount(buf);
+err_free_id:
+	ida_free(&mmdma_buf_ida, buf->id);
+err_free_buf:
+	kfree(buf);
+	return ERR_PTR(ret);
+}
+
+/**
+ * mmdma_buf_alloc_ioctl() - MMDMA_IOC_ALLOC: allocate a buffer, return its fd
+ * @ctx:  unused
+ * @karg: struct mmdma_alloc, copied in
+ * @uarg: the caller's struct, where the fd is stored before it is installed
+ *
+ * The fd number reaches user space before fd_install(), so a failing
+ * copy_to_user() can still undo everything and no fd leaks into the table.
+ */
+long mmdma_buf_alloc_ioctl(void *ctx, void *karg, void __user *uarg)
+{
+	struct mmdma_alloc *req = karg;
+	struct mmdma_alloc __user *ureq = uarg;
+	unsigned int fd_flags;
+	struct mmdma_buf *buf;
+	struct file *file;
+	int fd, ret;
+
+	ret = mmdma_alloc_check(req);
+	if (ret)
+		return ret;
+
+	buf = mmdma_buf_create(req);
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
+
+	fd_flags = (req->flags & MMDMA_ALLOC_CLOEXEC) ? O_CLOEXEC : 0;
+	fd = get_unused_fd_flags(fd_flags);
+	if (fd < 0) {
+		ret = fd;
+		goto err_put_buf;
+	}
+
+	file = anon_inode_getfile("mmdma-buf", &mmdma_buf_fops, buf,
+				  O_RDWR | fd_flags);
+	if (IS_ERR(file)) {
+		ret = PTR_ERR(file);
+		goto err_put_fd;
+	}
+	/* The file now owns the buffer's first reference. */
+	file->f_mode |= FMODE_PREAD | FMODE_PWRITE;
+
+	if (put_user(fd, &ureq->fd)) {
+		put_unused_fd(fd);
+		fput(file);
+		return -EFAULT;
+	}
+	req->fd = fd;
+	fd_install(fd, file);
+	return 0;
+
+err_put_fd:
+	put_unused_fd(fd);
+err_put_buf:
+	mmdma_buf_put(buf);
+	return ret;
+}

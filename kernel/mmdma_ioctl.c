@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mmdma: the ioctl dispatcher shared by the control node and buffer fds.
+ *
+ * Commands are matched on type, number and direction, not on size, so a
+ * struct can grow by appending fields: the kernel copies in the smaller of
+ * the two sizes, insists that any user bytes beyond its own struct are zero
+ * (a newer caller asking for something this kernel does not know), and
+ * copies out the smaller of the two sizes.
+ */
+#include <linux/uaccess.h>
+
+#include "mmdma.h"
+
+long mmdma_ioctl_dispatch(const struct mmdma_ioctl_desc *table, size_t n,
+			  void *ctx, unsigned int cmd, unsigned long arg)
+{
+	u64 kbuf[MMDMA_IOCTL_MAX_SIZE / sizeof(u64)];
+	void __user *uarg = (void __user *)arg;
+	const struct mmdma_ioctl_desc *desc = NULL;
+	size_t usize = _IOC_SIZE(cmd);
+	size_t ksize;
+	long ret;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned int c = table[i].cmd;
+
+		if (_IOC_TYPE(c) == _IOC_TYPE(cmd) && _IOC_NR(c) == _IOC_NR(cmd) &&
+		    _IOC_DIR(c) == _IOC_DIR(cmd)) {
+			desc = &table[i];
+			break;
+		}
+	}
+	if (!desc)
+		return -ENOTTY;
+
+	ksize = _IOC_SIZE(desc->cmd);
+	if (WARN_ON_ONCE(ksize > sizeof(kbuf)))
+		return -EINVAL;
+	/* A struct smaller than version 1 of it is a caller bug. */
+	if (usize < ksize && usize < desc->min_size)
+		return -EINVAL;
+
+	memset(kbuf, 0, sizeof(kbuf));
+	if (_IOC_DIR(cmd) & _IOC_WRITE) {
+		ret = copy_struct_from_user(kbuf, ksize, uarg, usize);
+		if (ret)
+			return ret;
+	}
+
+	ret = desc->fn(ctx, kbuf, uarg);
+	if (ret < 0)
+		return ret;
+
+	if ((_IOC_DIR(cmd) & _IOC_READ) &&
+	    copy_to_user(uarg, kbuf, min(usize, ksize)))
+		return -EFAULT;
+	return ret;
+}

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mmdma: module entry, the /dev/mmdma control node and module-wide limits.
+ *
+ * The module cannot be unloaded while a buffer exists: every buffer fd holds
+ * a reference on the module through its file operations, and every mapping
+ * holds the fd's file.
+ */
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/sizes.h>
+
+#include "mmdma.h"
+
+unsigned long mmdma_max_buf_size = SZ_1G;
+module_param_named(max_buf_size, mmdma_max_buf_size, ulong, 0644);
+MODULE_PARM_DESC(max_buf_size, "largest buffer in bytes (default 1 GiB)");
+
+unsigned long mmdma_max_total = 4UL * SZ_1G;
+module_param_named(max_total, mmdma_max_total, ulong, 0644);
+MODULE_PARM_DESC(max_total, "bytes all buffers together may hold (default 4 GiB)");
+
+static long mmdma_ioc_info(void *ctx, void *karg, void __user *uarg)
+{
+	struct mmdma_info *info = karg;
+
+	info->abi_version = MMDMA_ABI_VERSION;
+	info->page_size = PAGE_SIZE;
+	info->features = MMDMA_FEAT_MEM_PAGES | MMDMA_FEAT_MEM_CONTIG |
+			 MMDMA_FEAT_MEM_VMALLOC | MMDMA_FEAT_MAP_REMAP |
+			 MMDMA_FEAT_MAP_FAULT | MMDMA_FEAT_MAP_INSERT;
+	info->max_buf_size = mmdma_max_buf_size;
+	info->max_contig_size = min_t(u64, mmdma_max_contig_size(),
+				      mmdma_max_buf_size);
+	info->max_total = mmdma_max_total;
+	mmdma_bufs_stats(&info->total, &info->nr_buffers);
+	return 0;
+}
+
+static const struct mmdma_ioctl_desc mmdma_ctl_ioctls[] = {
+	MMDMA_IOCTL(MMDMA_IOC_INFO, mmdma_ioc_info),
+	MMDMA_IOCTL(MMDMA_IOC_ALLOC, mmdma_buf_alloc_ioctl),
+};
+
+static long mmdma_ctl_ioctl(struct file *file, unsigned int cmd,
+			    unsigned long arg)
+{
+	return mmdma_ioctl_dispatch(mmdma_ctl_ioctls,
+				    ARRAY_SIZE(mmdma_ctl_ioctls), NULL, cmd, arg);
+}
+
+static const struct file_operations mmdma_ctl_fops = {
+	.owner		= THIS_MODULE,
+	.unlocked_ioctl	= mmdma_ctl_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= noop_llseek,
+};
+
+static ssize_t buffers_show(struct device *dev, struct device_attribute *attr,
+			    char *out)
+{
+	u64 total;
+	u32 nr;
+
+	mmdma_bufs_stats(&total, &nr);
+	return sysfs_emit(out, "%u\n", nr);
+}
+static DEVICE_ATTR_RO(buffers);
+
+static ssize_t total_bytes_show(struct device *dev,
+				struct device_attribute *attr, char *out)
+{
+	u64 total;
+	u32 nr;
+
+	mmdma_bufs_stats(&total, &nr);
+	return sysfs_emit(out, "%llu\n", total);
+}
+static DEVICE_ATTR_RO(total_bytes);
+
+static struct attribute *mmdma_ctl_attrs[] = {
+	&dev_attr_buffers.attr,
+	&dev_attr_total_bytes.attr,
+	NULL
+};
+ATTRIBUTE_GROUPS(mmdma_ctl);
+
+static struct miscdevice mmdma_misc = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= MMDMA_NAME,
+	.fops	= &mmdma_ctl_fops,
+	.groups	= mmdma_ctl_groups,
+};
+
+struct device *mmdma_dev(void)
+{
+	return mmdma_misc.this_device;
+}
+
+static int __init mmdma_init(void)
+{
+	return misc_register(&mmdma_misc);
+}
+
+static void __exit mmdma_exit(void)
+{
+	misc_deregister(&mmdma_misc);
+}
+
+module_init(mmdma_init);
+module_exit(mmdma_exit);
+
+MODULE_DESCRIPTION("LDD3 chapter 15, memory mapping and DMA, on today's kernels");
+MODULE_AUTHOR("mmdma developers");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mmdma: the mmap device operation, every way LDD3 chapter 15 teaches it.
+ *
+ *  MMDMA_MAP_REMAP   remap_pfn_range() over contiguous RAM, whole range at
+ *                    mmap() time ("remapping RAM", the book's simple_remap).
+ *                    The VMA is VM_PFNMAP: no struct page behind it as far
+ *                    as the rest of the kernel is concerned.
+ *  MMDMA_MAP_FAULT   a .fault handler returning one page per fault (the
+ *                    book's nopage, scullp and scullv).
+ *  MMDMA_MAP_INSERT  every page at mmap() time from struct pages in one
+ *                    batched call: vm_insert_pages(), or for vmalloc memory
+ *                    remap_vmalloc_range(), which does the same walk over the
+ *                    area's pages and checks the area is meant for users.
+ *
+ * The buffer outlives every mapping of it without a reference per VMA:
+ * vma->vm_file pins the buffer's file, and the file pins the buffer.
+ */
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+
+#include "mmdma.h"
+
+/* vm_insert_pages() takes an array; batch so the array stays small. */
+#define MMDMA_INSERT_BATCH	256
+
+/**
+ * mmdma_method_valid() - can @method map memory of @kind?
+ * @kind:   enum mmdma_mem_kind
+ * @method: enum mmdma_map_method
+ *
+ * remap_pfn_range() needs one physically contiguous range: vmalloc memory and
+ * page arrays are refused, which is the chapter's point about remapping
+ * vmalloc addresses.  Methods built on struct page take any kind.
+ */
+bool mmdma_method_valid(u32 kind, u32 method)
+{
+	switch (method) {
+	case MMDMA_MAP_REMAP:
+		return kind == MMDMA_MEM_CONTIG;
+	case MMDMA_MAP_FAULT:
+	case MMDMA_MAP_INSERT:
+		return true;
+	}
+	return false;
+}
+
+static void mmdma_vm_open(struct vm_area_struct *vma)
+{
+	struct mmdma_buf *buf = vma->vm_private_data;
+
+	atomic_inc(&buf->live_maps);
+}
+
+static void mmdma_vm_close(struct vm_area_struct *vma)
+{
+	struct mmdma_buf *buf = vma->vm_private_data;
+
+	atomic_dec(&buf->live_maps);
+}
+
+static vm_fault_t mmdma_vm_fault(struct vm_fault *vmf)
+{
+	struct mmdma_buf *buf = vmf->vma->vm_private_data;
+	struct page *page;
+
+	/* Past the end: reached by mremap() growing the VMA. */
+	if (vmf->pgoff >= buf->nr_pages)
+		return VM_FAULT_SIGBUS;
+
+	page = mmdma_buf_page(buf, vmf->pgoff);
+	get_page(page);
+	vmf->page = page;
+	atomic64_inc(&buf->faults);
+	return 0;
+}
+
+static const struct vm_operations_struct mmdma_vm_ops = {
+	.open	= mmdma_vm_open,
+	.close	= mmdma_vm_close,
+	.fault	= mmdma_vm_fault,
+};
+
+/* remap_pfn_range() mappings have no struct page to fault in. */
+static const struct vm_operations_struct mmdma_vm_pfn_ops = {
+	.open	= mmdma_vm_open,
+	.close	= mmdma_vm_close,
+};
+
+/*
+ * Validate before touching the page tables, the way /dev/mem's mmap does:
+ * the offset is inside the buffer, the range does not run past its end, and
+ * the method can honour the mapping type.
+ */
+static int mmdma_mmap_check(struct mmdma_buf *buf, struct vm_area_struct *vma)
+{
+	unsigned long len = vma->vm_end - vma->vm_start;
+
+	if (vma->vm_pgoff >= buf->nr_pages ||
+	    len > (buf->nr_pages - vma->vm_pgoff) << PAGE_SHIFT) {
+		dev_dbg(mmdma_dev(), "buf %u: mmap %lu bytes at page %lu past %zu bytes\n",
+			buf->id, len, vma->vm_pgoff, buf->size);
+		return -EINVAL;
+	}
+	/*
+	 * A private writable mapping must copy on write.  For a VM_PFNMAP
+	 * range the core can only do that when vm_pgoff is rewritten to the
+	 * PFN, which would break the buffer offset every other path relies
+	 * on, so remap_pfn_range() serves shared mappings only.
+	 */
+	if (buf->method == MMDMA_MAP_REMAP && is_cow_mapping(vma->vm_flags)) {
+		dev_dbg(mmdma_dev(), "buf %u: MAP_PRIVATE needs a page-backed method\n",
+			buf->id);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int mmdma_mmap_remap(struct mmdma_buf *buf, struct vm_area_struct *vma)
+{
+	unsigned long pfn = page_to_pfn(virt_to_page(buf->vaddr)) + vma->vm_pgoff;
+	unsigned long len = vma->vm_end - vma->vm_start;
+	int ret;
+
+	ret = remap_pfn_range(vma, vma->vm_start, pfn, len, vma->vm_page_prot);
+	if (!ret)
+		atomic64_add(len >> PAGE_SHIFT, &buf->inserted);
+	return ret;
+}
+
+static int mmdma_mmap_insert_pages(struct mmdma_buf *buf,
+				   struct vm_area_struct *vma)
+{
+	unsigned long total = vma_pages(vma);
+	unsigned long done = 0;
+	struct page **batch;
+	int ret = 0;
+
+	batch = kmalloc_array(MMDMA_INSERT_BATCH, sizeof(*batch), GFP_KERNEL);
+	if (!batch)
+		return -ENOMEM;
+
+	while (done < total) {
+		unsigned long n = min_t(unsigned long, total - done,
+					MMDMA_INSERT_BATCH);
+		unsigned long left = n;
+		unsigned long i;
+
+		for (i = 0; i < n; i++)
+			batch[i] = mmdma_buf_page(buf, vma->vm_pgoff + done + i);
+		ret = vm_insert_pages(vma, vma->vm_start + (done << PAGE_SHIFT),
+				      batch, &left);
+		done += n - left;
+		if (ret)
+			break;
+	}
+	kfree(batch);
+	atomic64_add(done, &buf->inserted);
+	return ret;
+}
+
+static int mmdma_mmap_insert(struct mmdma_buf *buf, struct vm_area_struct *vma)
+{
+	int ret;
+
+	if (buf->kind != MMDMA_MEM_VMALLOC)
+		return mmdma_mmap_insert_pages(buf, vma);
+
+	ret = remap_vmalloc_range(vma, buf->vaddr, vma->vm_pgoff);
+	if (!ret)
+		atomic64_add(vma_pages(vma), &buf->inserted);
+	return ret;
+}
+
+/**
+ * mmdma_buf_mmap() - map (part of) a buffer into a VMA
+ * @buf: the buffer
+ * @vma: the VMA; vm_pgoff is the offset into the buffer in pages
+ *
+ * Return: 0, or -EINVAL for a range or mapping type the buffer cannot take,
+ * or the error of the mapping primitive.
+ */
+int mmdma_buf_mmap(struct mmdma_buf *buf, struct vm_area_struct *vma)
+{
+	int ret;
+
+	ret = mmdma_mmap_check(buf, vma);
+	if (ret)
+		return ret;
+
+	vma->vm_private_data = buf;
+	switch (buf->method) {
+	case MMDMA_MAP_REMAP:
+		vma->vm_ops = &mmdma_vm_pfn_ops;
+		ret = mmdma_mmap_remap(buf, vma);
+		break;
+	case MMDMA_MAP_INSERT:
+		vma->vm_ops = &mmdma_vm_ops;
+		ret = mmdma_mmap_insert(buf, vma);
+		break;
+	default:
+		vma->vm_ops = &mmdma_vm_ops;
+		break;
+	}
+	if (ret) {
+		dev_dbg(mmdma_dev(), "buf %u: mapping failed: %d\n", buf->id, ret);
+		return ret;
+	}
+
+	/* The core calls .open for copies and splits, never for the first. */
+	mmdma_vm_open(vma);
+	atomic64_inc(&buf->mmaps);
+	return 0;
+}

@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * libmmdma: a thin C wrapper over the mmdma ioctl ABI.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "libmmdma.h"
+
+static int neg_errno(int ret)
+{
+	return ret < 0 ? -errno : ret;
+}
+
+int mmdma_open(void)
+{
+	const char *path = getenv("MMDMA_DEV");
+
+	return neg_errno(open(path && *path ? path : MMDMA_CTL_PATH,
+			      O_RDWR | O_CLOEXEC));
+}
+
+int mmdma_info(int ctl, struct mmdma_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	return neg_errno(ioctl(ctl, MMDMA_IOC_INFO, info));
+}
+
+int mmdma_alloc(int ctl, uint64_t size, uint32_t kind, uint32_t method,
+		uint32_t flags)
+{
+	struct mmdma_alloc req = {
+		.size = size,
+		.kind = kind,
+		.method = method,
+		.flags = flags | MMDMA_ALLOC_CLOEXEC,
+	};
+	int ret = neg_errno(ioctl(ctl, MMDMA_IOC_ALLOC, &req));
+
+	return ret < 0 ? ret : req.fd;
+}
+
+int mmdma_buf_info(int buf, struct mmdma_buf_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	return neg_errno(ioctl(buf, MMDMA_BUF_INFO, info));
+}
+
+int mmdma_buf_fill(int buf, uint64_t offset, uint64_t length, uint32_t seed)
+{
+	struct mmdma_buf_fill req = {
+		.offset = offset,
+		.length = length,
+		.seed = seed,
+	};
+
+	return neg_errno(ioctl(buf, MMDMA_BUF_FILL, &req));
+}
+
+struct name_map {
+	uint32_t value;
+	const char *name;
+};
+
+static const struct name_map kinds[] = {
+	{ MMDMA_MEM_PAGES, "pages" },
+	{ MMDMA_MEM_CONTIG, "contig" },
+	{ MMDMA_MEM_VMALLOC, "vmalloc" },
+};
+
+static const struct name_map methods[] = {
+	{ MMDMA_MAP_REMAP, "remap" },
+	{ MMDMA_MAP_FAULT, "fault" },
+	{ MMDMA_MAP_INSERT, "insert" },
+};
+
+static const char *map_name(const struct name_map *m, size_t n, uint32_t v)
+{
+	for (size_t i = 0; i < n; i++)
+		if (m[i].value == v)
+			return m[i].name;
+	return "unknown";
+}
+
+static uint32_t map_parse(const struct name_map *m, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcasecmp(m[i].name, s))
+			return m[i].value;
+	return 0;
+}
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+const char *mmdma_kind_name(uint32_t kind)
+{
+	return map_name(kinds, ARRAY_LEN(kinds), kind);
+}
+
+const char *mmdma_method_name(uint32_t method)
+{
+	return map_name(methods, ARRAY_LEN(methods), method);
+}
+
+uint32_t mmdma_kind_parse(const char *name)
+{
+	return map_parse(kinds, ARRAY_LEN(kinds), name);
+}
+
+uint32_t mmdma_method_parse(const char *name)
+{
+	return map_parse(methods, ARRAY_LEN(methods), name);
+}
+
+int mmdma_parse_size(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	unsigned int shift = 0;
+	char *end;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (end == s)
+		return -EINVAL;
+	if (errno)
+		return -ERANGE;
+	switch (*end) {
+	case 'k': case 'K':
+		shift = 10;
+		end++;
+		break;
+	case 'm': case 'M':
+		shift = 20;
+		end++;
+		break;
+	case 'g': case 'G':
+		shift = 30;
+		end++;
+		break;
+	}
+	if (*end)
+		return -EINVAL;
+	if (shift && v > (UINT64_MAX >> shift))
+		return -ERANGE;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+void mmdma_pattern_fill(void *p, uint64_t off, size_t len, uint32_t seed)
+{
+	uint8_t *b = p;
+
+	for (size_t i = 0; i < len; i++)
+		b[i] = mmdma_pattern_byte(seed, off + i);
+}
+
+size_t mmdma_pattern_check(const void *p, uint64_t off, size_t len,
+			   uint32_t seed)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i < len; i++)
+		if (b[i] != mmdma_pattern_byte(seed, off + i))
+			return i;
+	return len;
+}

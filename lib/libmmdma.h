@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libmmdma: a thin C wrapper over the mmdma ioctl ABI.
+ *
+ * Every function returns a non-negative value on success and -errno on
+ * failure (errno is left as the system call set it), so calls compose
+ * without consulting errno.
+ */
+#ifndef LIBMMDMA_H
+#define LIBMMDMA_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/mmdma.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Path of the control node; $MMDMA_DEV overrides it. */
+#define MMDMA_CTL_PATH "/dev/mmdma"
+
+/* Open the control node (read/write, close-on-exec).  Returns the fd. */
+int mmdma_open(void);
+
+/* MMDMA_IOC_INFO. */
+int mmdma_info(int ctl, struct mmdma_info *info);
+
+/*
+ * Allocate a buffer of @size bytes of memory @kind, mapped by @method;
+ * @flags are MMDMA_ALLOC_* bits (MMDMA_ALLOC_CLOEXEC is always added).
+ * Returns the buffer fd.
+ */
+int mmdma_alloc(int ctl, uint64_t size, uint32_t kind, uint32_t method,
+		uint32_t flags);
+
+/* MMDMA_BUF_INFO and MMDMA_BUF_FILL on a buffer fd. */
+int mmdma_buf_info(int buf, struct mmdma_buf_info *info);
+int mmdma_buf_fill(int buf, uint64_t offset, uint64_t length, uint32_t seed);
+
+/* Names for enum values, and back; parse returns 0 for an unknown name. */
+const char *mmdma_kind_name(uint32_t kind);
+const char *mmdma_method_name(uint32_t method);
+uint32_t mmdma_kind_parse(const char *name);
+uint32_t mmdma_method_parse(const char *name);
+
+/*
+ * Parse a size or offset: decimal, 0x-hex, with an optional k/K, m/M, g/G
+ * suffix (powers of 1024).  Returns 0, or -EINVAL / -ERANGE.
+ */
+int mmdma_parse_size(const char *s, uint64_t *out);
+
+/* Write / check the MMDMA_BUF_FILL pattern for buffer bytes [off, off+len). */
+void mmdma_pattern_fill(void *p, uint64_t off, size_t len, uint32_t seed);
+/* Index of the first byte that differs from the pattern, or @len. */
+size_t mmdma_pattern_check(const void *p, uint64_t off, size_t len,
+			   uint32_t seed);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LIBMMDMA_H */

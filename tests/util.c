@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: GPL-2.0
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "util.h"
+
+const struct combo combos[] = {
+	{ MMDMA_MEM_CONTIG, MMDMA_MAP_REMAP },
+	{ MMDMA_MEM_PAGES, MMDMA_MAP_FAULT },
+	{ MMDMA_MEM_CONTIG, MMDMA_MAP_FAULT },
+	{ MMDMA_MEM_VMALLOC, MMDMA_MAP_FAULT },
+	{ MMDMA_MEM_PAGES, MMDMA_MAP_INSERT },
+	{ MMDMA_MEM_CONTIG, MMDMA_MAP_INSERT },
+	{ MMDMA_MEM_VMALLOC, MMDMA_MAP_INSERT },
+};
+const size_t nr_combos = sizeof(combos) / sizeof(combos[0]);
+
+const char *combo_name(const struct combo *c)
+{
+	static char name[64];
+
+	snprintf(name, sizeof(name), "%s/%s", mmdma_kind_name(c->kind),
+		 mmdma_method_name(c->method));
+	return name;
+}
+
+int t_ctl(void)
+{
+	int fd = mmdma_open();
+
+	if (fd == -ENOENT || fd == -ENODEV || fd == -ENXIO)
+		ktap_skip("no mmdma control node (driver not loaded)");
+	ASSERT_OK(fd);
+	return fd;
+}
+
+int t_buf(uint64_t size, uint32_t kind, uint32_t method)
+{
+	int ctl = t_ctl();
+	int fd = mmdma_alloc(ctl, size, kind, method, 0);
+
+	if (fd < 0)
+		ktap_fail(true, __FILE__, __LINE__,
+			  "alloc %llu bytes %s/%s: %s", (unsigned long long)size,
+			  mmdma_kind_name(kind), mmdma_method_name(method),
+			  strerror(-fd));
+	close(ctl);
+	return fd;
+}
+
+void *t_map(int fd, size_t len, int prot, int flags, off_t off)
+{
+	void *p = mmap(NULL, len, prot, flags, fd, off);
+
+	if (p == MAP_FAILED)
+		ktap_fail(true, __FILE__, __LINE__, "mmap %zu bytes at %lld: %s",
+			  len, (long long)off, strerror(errno));
+	return p;
+}
+
+struct mmdma_buf_info t_info(int fd)
+{
+	struct mmdma_buf_info info;
+
+	ASSERT_OK(mmdma_buf_info(fd, &info));
+	return info;
+}
+
+unsigned int t_live_maps(int fd)
+{
+	return t_info(fd).live_maps;
+}
+
+pid_t t_fork(void (*fn)(void *), void *arg)
+{
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	ASSERT(pid >= 0);
+	if (pid == 0) {
+		fn(arg);
+		fflush(stdout);
+		_exit(ktap_failed() ? 1 : 0);
+	}
+	return pid;
+}
+
+int t_wait(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid)
+		ktap_fail(true, __FILE__, __LINE__, "waitpid %d: %s", (int)pid,
+			  strerror(errno));
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+void t_expect_pattern(const void *p, uint64_t off, size_t len, uint32_t seed)
+{
+	size_t bad = mmdma_pattern_check(p, off, len, seed);
+
+	if (bad != len)
+		ktap_fail(false, __FILE__, __LINE__,
+			  "pattern %#x: byte %llu is %#x, expected %#x", seed,
+			  (unsigned long long)(off + bad),
+			  ((const uint8_t *)p)[bad],
+			  mmdma_pattern_byte(seed, off + bad));
+}
+
+int kmsg_open(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd >= 0)
+		lseek(fd, 0, SEEK_END);
+	return fd;
+}
+
+static const char *const kmsg_bad_words[] = {
+	"WARNING:", "BUG:", "Oops", "KASAN", "UBSAN", "DMA-API",
+	"kmemleak", "possible circular locking", "general protection",
+	"Call Trace:", "refcount_t:", "list_add corruption", "list_del corruption",
+};
+
+int kmsg_bad(int fd)
+{
+	char rec[2048];
+	int bad = 0;
+
+	if (fd < 0)
+		return 0;
+	for (;;) {
+		ssize_t n = read(fd, rec, sizeof(rec) - 1);
+		char *msg;
+
+		if (n < 0 && errno == EPIPE)
+			continue;	/* records overwritten: keep reading */
+		if (n <= 0)
+			break;
+		rec[n] = '\0';
+		msg = strchr(rec, ';');
+		msg = msg ? msg + 1 : rec;
+		for (size_t i = 0; i < sizeof(kmsg_bad_words) / sizeof(*kmsg_bad_words); i++) {
+			if (strstr(msg, kmsg_bad_words[i])) {
+				ktap_diag("kernel log: %.200s", msg);
+				bad++;
+				break;
+			}
+		}
+	}
+	return bad;
+}
+
+int mod_unload(const char *name)
+{
+	return syscall(SYS_delete_module, name, O_NONBLOCK) ? -errno : 0;
+}
+
+int mod_load(const char *path, const char *params)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = syscall(SYS_finit_module, fd, params ? params : "", 0) ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+long long vmstat(const char *key)
+{
+	FILE *f = fopen("/proc/vmstat", "re");
+	char name[128];
+	long long v, found = -1;
+
+	if (!f)
+		return -1;
+	while (fscanf(f, "%127s %lld", name, &v) == 2) {
+		if (!strcmp(name, key)) {
+			found = v;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}

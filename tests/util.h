@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by mmdma's test programs.  Functions named t_* end the
+ * current case with a failure (or a skip) when they cannot do their job, so
+ * a test reads as the behaviour it checks.
+ */
+#ifndef MMDMA_TEST_UTIL_H
+#define MMDMA_TEST_UTIL_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../lib/libmmdma.h"
+#include "ktap.h"
+
+#define PAGE 4096UL
+
+/* A memory kind and a mapping method that work together. */
+struct combo {
+	uint32_t kind;
+	uint32_t method;
+};
+
+/* Every valid kind/method pair, and their number. */
+extern const struct combo combos[];
+extern const size_t nr_combos;
+const char *combo_name(const struct combo *c);
+
+/* The control node; skips the case when the driver is not loaded. */
+int t_ctl(void);
+/* A new buffer fd (fails the case on error). */
+int t_buf(uint64_t size, uint32_t kind, uint32_t method);
+/* mmap() that fails the case on error. */
+void *t_map(int fd, size_t len, int prot, int flags, off_t off);
+/* MMDMA_BUF_INFO fields. */
+struct mmdma_buf_info t_info(int fd);
+unsigned int t_live_maps(int fd);
+
+/* Fork; the child runs @fn(@arg) and exits 0 unless it failed a check. */
+pid_t t_fork(void (*fn)(void *), void *arg);
+/* Wait for @pid; its exit status, or 128 + signal. */
+int t_wait(pid_t pid);
+
+/* Check that the memory holds the fill pattern; reports the first miss. */
+void t_expect_pattern(const void *p, uint64_t off, size_t len, uint32_t seed);
+
+/*
+ * Kernel log watch: kmsg_open() starts at the end of the log; kmsg_bad()
+ * reports, as diagnostics, every line since that looks like a warning, an
+ * oops or a sanitizer report, and returns how many there were.
+ */
+int kmsg_open(void);
+int kmsg_bad(int fd);
+
+/* Module (un)loading through the syscalls: 0 or -errno. */
+int mod_unload(const char *name);
+int mod_load(const char *path, const char *params);
+
+/* A /proc/vmstat counter, or -1 if absent. */
+long long vmstat(const char *key);
+
+#endif /* MMDMA_TEST_UTIL_H */

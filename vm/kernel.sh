@@ -1,0 +1,44 @@
+#!/bin/bash
+# Resolve a kernel name used by the Makefile and the harness.
+#   kernel.sh image NAME     path of the bzImage to boot
+#   kernel.sh kdir NAME      kernel build directory to build the module with
+#   kernel.sh packages NAME  Debian packages that provide both
+#
+# Names: deb61  Debian 12's 6.1 kernel (linux-image-amd64)
+#        deb612 Debian's 6.12 kernel for Debian 12 (linux-image-6.12-amd64)
+set -euo pipefail
+
+what=${1:?usage: kernel.sh image|kdir|packages NAME}
+name=${2:?usage: kernel.sh image|kdir|packages NAME}
+
+case "$name" in
+deb61) series=6.1 packages="linux-image-amd64 linux-headers-amd64" ;;
+deb612) series=6.12 packages="linux-image-6.12-amd64 linux-headers-6.12-amd64" ;;
+*) echo "kernel.sh: unknown kernel '$name' (deb61, deb612)" >&2; exit 2 ;;
+esac
+
+if [ "$what" = packages ]; then
+	echo "$packages"
+	exit 0
+fi
+
+# The newest installed release of the series that has both an image and
+# headers (they must match exactly for the module to load).
+release=
+for img in $(ls /boot/vmlinuz-"$series".*-amd64 2>/dev/null | sort -rV); do
+	r=${img#/boot/vmlinuz-}
+	if [ -f "/usr/src/linux-headers-$r/Makefile" ]; then
+		release=$r
+		break
+	fi
+done
+if [ -z "$release" ]; then
+	echo "kernel.sh: no $series kernel with matching headers installed (packages: $packages; make deps installs them)" >&2
+	exit 1
+fi
+
+case "$what" in
+image) echo "/boot/vmlinuz-$release" ;;
+kdir) echo "/usr/src/linux-headers-$release" ;;
+*) echo "kernel.sh: unknown query '$what'" >&2; exit 2 ;;
+esac

@@ -1,0 +1,42 @@
+#!/bin/bash
+# Build the guest's initramfs.
+#   mkinitramfs.sh OUT.cpio.gz CONF MODULE.ko FILE...
+# CONF becomes /etc/mmdma.conf, MODULE.ko /lib/mmdma/mmdma.ko, and every
+# FILE goes to /opt/mmdma/bin (the `mmdma` tool also to /usr/bin).  Shared
+# libraries a FILE needs are copied along, so dynamic binaries work too.
+set -euo pipefail
+
+out=$1 conf=$2 ko=$3
+shift 3
+here=$(cd "$(dirname "$0")" && pwd)
+
+busybox=$(command -v busybox || true)
+[ -n "$busybox" ] || { echo "mkinitramfs: busybox not found (apt-get install busybox-static)" >&2; exit 1; }
+
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,lib/mmdma,opt/mmdma/bin,usr/bin,usr/sbin}
+
+copy_libs() {
+	# ldd prints "lib => /path (addr)" and "/lib64/ld-linux... (addr)".
+	# A static binary makes ldd fail: nothing to copy then.
+	{ ldd "$1" 2>/dev/null || true; } | awk '/=> \// { print $3 } /^\t\/[^ ]*ld-linux/ { print $1 }' |
+	while read -r lib; do
+		[ -e "$root$lib" ] && continue
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done
+}
+
+cp "$busybox" "$root/bin/busybox"
+copy_libs "$root/bin/busybox"
+cp "$here/guest-init" "$root/init"
+cp "$conf" "$root/etc/mmdma.conf"
+cp "$ko" "$root/lib/mmdma/mmdma.ko"
+for f in "$@"; do
+	cp "$f" "$root/opt/mmdma/bin/"
+	copy_libs "$f"
+	[ "$(basename "$f")" = mmdma ] && ln -sf /opt/mmdma/bin/mmdma "$root/usr/bin/mmdma"
+done
+
+(cd "$root" && find . | cpio -o -H newc --quiet) | gzip -1 > "$out"

@@ -1,0 +1,118 @@
+#!/bin/bash
+# Boot one mmdma test VM and give the host's verdict.
+#
+#   run.sh --kernel BZIMAGE --module MMDMA.KO --profile NAME --out DIR
+#          [--mode test|demo|bench] [--tests "PROG..."] [--timeout SECONDS]
+#          FILE...
+#
+# FILEs (test programs, tools) go into the guest's /opt/mmdma/bin.  The
+# guest's kernel log is kept in DIR/console.log, its KTAP in DIR/ktap.log.
+# In test mode the last line printed is "N passed, N failed[, N skipped]"
+# and DIR/summary holds "PASSED FAILED SKIPPED".  Exit status: 0 when every
+# case passed, the guest finished in time and its log holds no oops, BUG,
+# WARNING, KASAN, lockdep or DMA-API report; 1 otherwise.
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+mode=test tests= timeout= kernel= module= profile=default out=
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--kernel) kernel=$2; shift 2 ;;
+	--module) module=$2; shift 2 ;;
+	--profile) profile=$2; shift 2 ;;
+	--out) out=$2; shift 2 ;;
+	--mode) mode=$2; shift 2 ;;
+	--tests) tests=$2; shift 2 ;;
+	--timeout) timeout=$2; shift 2 ;;
+	--) shift; break ;;
+	-*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
+	*) break ;;
+	esac
+done
+[ -r "$kernel" ] || { echo "run.sh: cannot read kernel image '$kernel'" >&2; exit 2; }
+[ -r "$module" ] || { echo "run.sh: cannot read module '$module'" >&2; exit 2; }
+[ -n "$out" ] || { echo "run.sh: --out DIR is required" >&2; exit 2; }
+conf_file=$here/profiles/$profile.conf
+[ -r "$conf_file" ] || { echo "run.sh: no profile $conf_file" >&2; exit 2; }
+
+# Profile defaults, then the profile itself.
+MEM=1G SMP=2 ICOUNT=no QEMU_ARGS= APPEND= MODPARAMS= TESTS= TIMEOUT=900 BENCH=
+. "$conf_file"
+[ -n "$tests" ] && TESTS=$tests
+[ -n "$timeout" ] && TIMEOUT=$timeout
+
+mkdir -p "$out"
+rm -f "$out"/console.log "$out"/ktap.log "$out"/summary
+cat > "$out/mmdma.conf" <<CONF
+MODE='$mode'
+TESTS='$TESTS'
+BENCH='$BENCH'
+MODPARAMS='$MODPARAMS'
+CONF
+# DYNDBG=1 in the environment: the driver's dev_dbg() lines, on the console.
+if [ -n "${DYNDBG:-}" ]; then
+	echo "MODPARAMS=\"\$MODPARAMS dyndbg=+p\"" >> "$out/mmdma.conf"
+	APPEND="$APPEND loglevel=8"
+fi
+"$here/mkinitramfs.sh" "$out/initrd.gz" "$out/mmdma.conf" "$module" "$@" || exit 1
+
+accel="-accel tcg,thread=multi"
+extra_append=
+if [ "$ICOUNT" = yes ]; then
+	# Virtual time from the instruction count, and idle time skipped:
+	# the edu device's 100 ms per DMA then costs little wall time.  With
+	# icount the vCPUs share one host thread, and the guest's delay-loop
+	# calibration hangs on the second CPU unless it is given a value.
+	accel="-accel tcg -icount shift=auto,sleep=off"
+	extra_append="lpj=4000000 tsc=reliable"
+fi
+
+: > "$out/console.log"
+: > "$out/ktap.log"
+# shellcheck disable=SC2086
+timeout --kill-after=10 "$TIMEOUT" qemu-system-x86_64 -M q35 $accel \
+	-smp "$SMP" -m "$MEM" -display none -vga none -nic none -no-reboot \
+	-monitor none -kernel "$kernel" -initrd "$out/initrd.gz" \
+	-append "console=ttyS0 panic=-1 oops=panic $extra_append $APPEND" \
+	-serial "file:$out/console.log" -serial "file:$out/ktap.log" \
+	$QEMU_ARGS > "$out/qemu.log" 2>&1 &
+qemu=$!
+trap 'kill -KILL $qemu 2>/dev/null' EXIT
+trap 'exit 130' INT TERM
+# Show the guest's output as it arrives; tail exits when QEMU does.
+tail -n +1 --pid=$qemu -f "$out/ktap.log" | grep -av --line-buffered '^mmdma-guest-done.\?$'
+wait $qemu
+qemu_rc=$?
+trap - EXIT INT TERM
+
+problems=0
+note() { echo "# host: $*"; problems=$((problems + 1)); }
+
+if [ $qemu_rc -eq 124 ] || [ $qemu_rc -eq 137 ]; then
+	note "guest timed out after ${TIMEOUT}s (QEMU killed)"
+elif [ $qemu_rc -ne 0 ]; then
+	note "QEMU exited with status $qemu_rc: $(tail -n 3 "$out/qemu.log" | tr '\n' ' ')"
+fi
+grep -aq '^mmdma-guest-done.\?$' "$out/ktap.log" || note "guest did not finish its run"
+
+# The guest log is part of the verdict, whatever the cases said.
+splat='Oops|BUG:|WARNING:|KASAN|UBSAN|DMA-API|kmemleak|possible (circular|recursive) locking|inconsistent lock state|suspicious RCU usage|Kernel panic|general protection fault|Call Trace:|INFO: task .* blocked|rcu: .*stall|refcount_t:|list_(add|del) corruption|Bad page'
+if grep -aEq "$splat" "$out/console.log"; then
+	note "kernel log holds reports:"
+	grep -aE "$splat" "$out/console.log" | head -n 20 | sed 's/^/#   /'
+fi
+echo "# host: guest log: $out/console.log"
+
+if [ "$mode" != test ]; then
+	[ $problems -eq 0 ]
+	exit $?
+fi
+
+read -r passed failed skipped < <(awk -f "$here/ktap-summary.awk" "$out/ktap.log" 2> "$out/ktap-problems")
+sed 's/^/# host: /' "$out/ktap-problems"
+failed=$((failed + problems))
+echo "$passed $failed $skipped" > "$out/summary"
+line="$passed passed, $failed failed"
+[ "$skipped" -gt 0 ] && line="$line, $skipped skipped"
+echo "$line"
+[ "$failed" -eq 0 ]
