@@ -10,7 +10,7 @@
 #   make deps          install what is missing (apt-get; sudo when not root)
 #   make clean
 
-KERNELS ?= deb61
+KERNELS ?= deb61 deb612
 PROFILES ?= mm
 O ?= build
 
