@@ -11,7 +11,7 @@
 #   make clean
 
 KERNELS ?= deb61 deb612
-PROFILES ?= mm
+PROFILES ?= mm edu edu-iommu edu-swiotlb edu-64
 O ?= build
 
 CC ?= cc
@@ -27,7 +27,7 @@ LIB_SRC := lib/libmmdma.c
 LIB_HDR := lib/libmmdma.h include/uapi/linux/mmdma.h
 TEST_COMMON := tests/ktap.c tests/util.c
 TEST_HDR := tests/ktap.h tests/util.h $(LIB_HDR)
-TESTS := test_badinput test_mmap test_unload
+TESTS := test_badinput test_mmap test_unload test_edu
 HOST_TESTS := test_lib
 
 GUEST_BINS := $(addprefix $(O)/bin/,$(TESTS) mmdma) $(O)/bin/demo.sh

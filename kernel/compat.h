@@ -8,6 +8,9 @@
 #define MMDMA_COMPAT_H
 
 #include <linux/version.h>
+#include <linux/dma-direct.h>
+#include <linux/pci.h>
+#include <linux/swiotlb.h>
 #include <linux/mm.h>
 #include <linux/mmzone.h>
 
@@ -39,6 +42,56 @@ static inline void vm_flags_clear(struct vm_area_struct *vma, vm_flags_t flags)
 #define MMDMA_MAX_PAGE_ORDER	MAX_ORDER
 #else
 #define MMDMA_MAX_PAGE_ORDER	(MAX_ORDER - 1)
+#endif
+
+/* 6.8 renamed PCI_IRQ_LEGACY to PCI_IRQ_INTX (and 6.10 removed the old name). */
+#ifndef PCI_IRQ_INTX
+#define PCI_IRQ_INTX		PCI_IRQ_LEGACY
+#endif
+
+/*
+ * 6.11 added pcim_iomap_region() and deprecated pcim_iomap_regions() with its
+ * table.  Both map one BAR for the life of the binding.
+ */
+static inline void __iomem *mmdma_pcim_iomap(struct pci_dev *pdev, int bar,
+					     const char *name)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+	return pcim_iomap_region(pdev, bar, name);
+#else
+	int ret = pcim_iomap_regions(pdev, BIT(bar), name);
+
+	return ret ? IOMEM_ERR_PTR(ret) : pcim_iomap_table(pdev)[bar];
+#endif
+}
+
+/*
+ * Does swiotlb's default pool lie wholly inside what @dev can address?  Then
+ * streaming mappings of memory the device cannot reach may be left to
+ * swiotlb; otherwise swiotlb would itself hand the device an address it
+ * cannot use (and warn).  6.6 moved the pool bounds into mem->defpool when
+ * it added dynamic pools.
+ */
+#ifdef CONFIG_SWIOTLB
+static inline bool mmdma_swiotlb_in_reach(struct device *dev)
+{
+	struct io_tlb_mem *mem = dev->dma_io_tlb_mem;
+	phys_addr_t end;
+
+	if (!mem || !mem->nslabs)
+		return false;
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+	end = mem->defpool.end;
+#else
+	end = mem->end;
+#endif
+	return dma_capable(dev, phys_to_dma(dev, end - 1), 1, true);
+}
+#else
+static inline bool mmdma_swiotlb_in_reach(struct device *dev)
+{
+	return false;
+}
 #endif
 
 #endif /* MMDMA_COMPAT_H */

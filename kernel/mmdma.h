@@ -6,6 +6,12 @@
 #define MMDMA_H
 
 #include <linux/atomic.h>
+#include <linux/completion.h>
+#include <linux/dma-direction.h>
+#include <linux/miscdevice.h>
+#include <linux/mutex.h>
+#include <linux/rwsem.h>
+#include <linux/workqueue.h>
 #include <linux/device.h>
 #include <linux/kref.h>
 #include <linux/list.h>
@@ -16,6 +22,10 @@
 #include "compat.h"
 
 #define MMDMA_NAME "mmdma"
+
+struct mmdma_dev;
+struct mmdma_host;
+struct mmdma_map;
 
 /**
  * struct mmdma_buf - a buffer of kernel memory handed to user space as an fd
@@ -58,7 +68,7 @@ struct mmdma_buf {
 };
 
 /* mmdma_ioctl.c: one dispatcher for every ioctl */
-#define MMDMA_IOCTL_MAX_SIZE	128
+#define MMDMA_IOCTL_MAX_SIZE	256
 
 /**
  * struct mmdma_ioctl_desc - one ioctl command
@@ -85,11 +95,225 @@ struct page *mmdma_buf_page(struct mmdma_buf *buf, unsigned long pgoff);
 void mmdma_buf_get(struct mmdma_buf *buf);
 void mmdma_buf_put(struct mmdma_buf *buf);
 void mmdma_bufs_stats(u64 *total, u32 *nr);
+struct mmdma_buf *mmdma_buf_from_fd(int fd);
+int mmdma_buf_host(struct mmdma_buf *buf, u64 offset, u64 len,
+		   enum dma_data_direction dir, struct mmdma_host *host);
 size_t mmdma_max_contig_size(void);
 
 /* mmdma_mmap.c: the mmap device operation */
 int mmdma_buf_mmap(struct mmdma_buf *buf, struct vm_area_struct *vma);
 bool mmdma_method_valid(u32 kind, u32 method);
+
+/**
+ * struct mmdma_host - a range of host memory a transfer reads or writes
+ * @buf:      the buffer it belongs to (a reference is held)
+ * @pages:    the pages covering the range; @pages[0] holds the first byte
+ * @nr_pages: entries in @pages
+ * @offset:   offset of the first byte in @pages[0]
+ * @len:      bytes
+ * @kaddr:    linear-map address of the first byte, or NULL when the range
+ *            has none (page arrays, vmalloc memory)
+ * @dir:      DMA_TO_DEVICE when the device reads it, DMA_FROM_DEVICE when
+ *            the device writes it
+ */
+struct mmdma_host {
+	struct mmdma_buf *buf;
+	struct page **pages;
+	unsigned long nr_pages;
+	size_t offset;
+	size_t len;
+	void *kaddr;
+	enum dma_data_direction dir;
+};
+
+/* How the CPU takes part in one operation (struct mmdma_op.copy). */
+enum mmdma_copy {
+	MMDMA_COPY_NONE = 0,	/* the device reaches the host memory itself */
+	MMDMA_COPY_BOUNCE,	/* through the coherent bounce buffer */
+	MMDMA_COPY_POOL,	/* through the request's dma_pool block */
+	MMDMA_COPY_STREAM,	/* through the streaming buffer, with syncs */
+};
+
+/**
+ * struct mmdma_op - one hardware operation: at most max_op bytes between
+ *                   one bus-contiguous host range and device memory
+ * @bus:      bus address the device uses
+ * @dev_off:  offset in device memory
+ * @len:      bytes, > 0
+ * @to_dev:   true when the device reads host memory
+ * @copy:     enum mmdma_copy
+ * @host:     which host range (0: source, 1: destination)
+ * @bounce:   the copy exists because the device cannot reach the memory
+ * @host_off: offset of the first byte in that host range
+ */
+struct mmdma_op {
+	dma_addr_t bus;
+	u32 dev_off;
+	u32 len;
+	u8 to_dev;
+	u8 copy;
+	u8 host;
+	u8 bounce;
+	size_t host_off;
+};
+
+/**
+ * struct mmdma_req - a transfer: a list of operations run back to back
+ * @node:     on mdev->queue while it waits, under mdev->lock
+ * @mdev:     the device (a reference is held)
+ * @host:     the source and destination host ranges (len 0 if unused)
+ * @ops:      the operations, in order
+ * @nr_ops:   entries in @ops
+ * @next_op:  the operation running or next to run
+ * @maps:     DMA mappings to undo when the request ends
+ * @nr_maps:  entries used in @maps
+ * @max_maps: entries allocated in @maps
+ * @pool_vaddr: the request's dma_pool block, or NULL
+ * @pool_dma: its bus address
+ * @status:   0, or the -errno the request ended with
+ * @cancel:   0, or the -errno to end with after the running operation
+ *            (the submitter gave up, or the device is going away)
+ * @bounced:  bytes bounced because the device could not reach them
+ * @submitted: ktime_get_ns() at submission
+ * @nsecs:    submission to completion
+ * @done:     completed when the request has ended and its mappings are gone
+ */
+struct mmdma_req {
+	struct list_head node;
+	struct mmdma_dev *mdev;
+	struct mmdma_host host[2];
+	struct mmdma_op *ops;
+	unsigned int nr_ops;
+	unsigned int next_op;
+	struct mmdma_map *maps;
+	unsigned int nr_maps;
+	unsigned int max_maps;
+	void *pool_vaddr;
+	dma_addr_t pool_dma;
+	int status;
+	int cancel;
+	u64 bounced;
+	u64 submitted;
+	u64 nsecs;
+	struct completion done;
+};
+
+/**
+ * struct mmdma_dev_ops - what a DMA engine driver provides
+ * @start: program one operation; call mmdma_dev_op_done() when it ends.
+ *         Called with mdev->lock held; must not sleep for long.
+ * @stop:  after a time-out: make sure the hardware no longer touches host
+ *         memory before the core unmaps it.  Called with mdev->lock held.
+ * @mmap:  map the device's registers for user space (optional)
+ */
+struct mmdma_dev_ops {
+	int (*start)(struct mmdma_dev *mdev, const struct mmdma_op *op);
+	void (*stop)(struct mmdma_dev *mdev);
+	int (*mmap)(struct mmdma_dev *mdev, struct vm_area_struct *vma);
+};
+
+/**
+ * struct mmdma_dev - a DMA-capable device and its engine
+ * @ref:        held by: the registration (until mmdma_dev_unregister()), each
+ *              open file of the device node, each request
+ * @dma:        the device the DMA API maps for (a reference is held)
+ * @ops:        engine operations
+ * @priv:       the engine driver's data
+ * @kind:       enum mmdma_dev_kind
+ * @id:         number among devices of the kind
+ * @name:       node name, "mmdma-<kind><id>"
+ * @misc:       the device node
+ * @inode:      address space of user mappings of the node, zapped when the
+ *              device goes away
+ * @mem_size:   bytes of device memory
+ * @max_op:     bytes one operation can move
+ * @flags:      MMDMA_DEVF_* bits, set at registration
+ * @id_released: @id went back to the allocator at unregistration
+ * @users:      held for reading by every call into the device node that
+ *              may map memory for the device; unregister takes it for
+ *              writing to wait them out
+ * @lock:       protects @queue, @cur, @op_active, @dead and the engine's
+ *              use of the shared bounce and streaming buffers
+ * @queue:      requests waiting for the hardware
+ * @cur:        the request on the hardware, or NULL
+ * @op_active:  an operation of @cur is running on the hardware
+ * @dead:       the device is going away: no new requests, no new mappings
+ * @timeout:    fires when an operation takes longer than op_timeout_ms
+ * @idle:       woken whenever @cur becomes NULL
+ * @bounce:     coherent buffer, in reach of the device, for bouncing
+ * @bounce_dma: its bus address
+ * @stream:     long-lived streaming (noncoherent) buffer
+ * @stream_dma: its bus address
+ * @pool:       dma_pool for small transfers
+ * @stats:      counters, reported in sysfs and MMDMA_DEV_INFO
+ */
+struct mmdma_dev {
+	struct kref ref;
+	struct device *dma;
+	const struct mmdma_dev_ops *ops;
+	void *priv;
+	u32 kind;
+	u32 id;
+	char name[32];
+	struct miscdevice misc;
+	struct inode *inode;
+	size_t mem_size;
+	size_t max_op;
+	u32 flags;
+	bool id_released;
+	struct rw_semaphore users;
+	struct mutex lock;
+	struct list_head queue;
+	struct mmdma_req *cur;
+	bool op_active;
+	bool dead;
+	struct delayed_work timeout;
+	wait_queue_head_t idle;
+	void *bounce;
+	dma_addr_t bounce_dma;
+	void *stream;
+	dma_addr_t stream_dma;
+	struct dma_pool *pool;
+	struct {
+		atomic64_t transfers;
+		atomic64_t bytes;
+		atomic64_t ops;
+		atomic64_t bounces;
+		atomic64_t bounce_bytes;
+		atomic64_t errors;
+		atomic64_t timeouts;
+	} stats;
+};
+
+/* The bounce and streaming buffers: one operation's worth of data. */
+#define MMDMA_STAGE_SIZE	PAGE_SIZE
+
+/* mmdma_dev.c: DMA device registration and the device node */
+struct mmdma_dev *mmdma_dev_create(struct device *dma, u32 kind,
+				   const struct mmdma_dev_ops *ops,
+				   size_t mem_size, size_t max_op, void *priv);
+int mmdma_dev_register(struct mmdma_dev *mdev);
+void mmdma_dev_unregister(struct mmdma_dev *mdev);
+void mmdma_dev_put(struct mmdma_dev *mdev);
+
+/* mmdma_xfer.c: building requests and running them on the engine */
+int mmdma_req_prepare(struct mmdma_req *req, u32 op, u32 method,
+		      u64 dev_offset);
+void mmdma_req_release(struct mmdma_req *req);
+int mmdma_req_run(struct mmdma_req *req);
+void mmdma_dev_op_done(struct mmdma_dev *mdev, int err);
+void mmdma_engine_shutdown(struct mmdma_dev *mdev);
+void mmdma_engine_timeout(struct work_struct *work);
+extern unsigned int mmdma_op_timeout_ms;
+
+/* mmdma_fs.c: inodes whose mappings can be zapped */
+int mmdma_fs_init(void);
+void mmdma_fs_exit(void);
+struct inode *mmdma_fs_inode(void);
+
+/* mmdma_edu.c: the edu PCI driver */
+int mmdma_edu_init(void);
+void mmdma_edu_exit(void);
 
 /* mmdma_main.c: module-wide limits (module parameters) */
 extern unsigned long mmdma_max_buf_size;

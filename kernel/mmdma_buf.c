@@ -5,6 +5,7 @@
  * descriptor: mmap() it, read()/write() it, or ask the kernel to fill it.
  */
 #include <linux/anon_inodes.h>
+#include <linux/capability.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/highmem.h>
@@ -311,9 +312,40 @@ static long mmdma_buf_ioc_fill(void *ctx, void *karg, void __user *uarg)
 	return 0;
 }
 
+static long mmdma_buf_ioc_phys(void *ctx, void *karg, void __user *uarg)
+{
+	struct mmdma_buf *buf = ctx;
+	struct mmdma_buf_phys *req = karg;
+	u64 __user *out = u64_to_user_ptr(req->addrs);
+	unsigned long first, i;
+	int ret;
+
+	if (memchr_inv(req->reserved, 0, sizeof(req->reserved)))
+		return -EINVAL;
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	first = req->offset >> PAGE_SHIFT;
+	if (!req->count || req->count > buf->nr_pages ||
+	    first > buf->nr_pages - req->count)
+		return -EINVAL;
+	ret = mmdma_buf_range_ok(buf, req->offset, 1);
+	if (ret)
+		return ret;
+	for (i = 0; i < req->count; i++) {
+		u64 phys = page_to_phys(mmdma_buf_page(buf, first + i));
+
+		if (put_user(phys, out + i))
+			return -EFAULT;
+		if (fatal_signal_pending(current))
+			return -EINTR;
+	}
+	return 0;
+}
+
 static const struct mmdma_ioctl_desc mmdma_buf_ioctls[] = {
 	MMDMA_IOCTL(MMDMA_BUF_INFO, mmdma_buf_ioc_info),
 	MMDMA_IOCTL(MMDMA_BUF_FILL, mmdma_buf_ioc_fill),
+	MMDMA_IOCTL(MMDMA_BUF_PHYS, mmdma_buf_ioc_phys),
 };
 
 static long mmdma_buf_ioctl(struct file *file, unsigned int cmd,
@@ -340,6 +372,66 @@ static const struct file_operations mmdma_buf_fops = {
 	.compat_ioctl	= compat_ptr_ioctl,
 	.release	= mmdma_buf_file_release,
 };
+
+/**
+ * mmdma_buf_from_fd() - the buffer behind a buffer fd, with a reference
+ * @fd: file descriptor in the current process
+ *
+ * Return: the buffer, or ERR_PTR(-EBADF) for a closed fd and
+ * ERR_PTR(-EINVAL) for an fd that is not an mmdma buffer.
+ */
+struct mmdma_buf *mmdma_buf_from_fd(int fd)
+{
+	struct file *file = fget(fd);
+	struct mmdma_buf *buf;
+
+	if (!file)
+		return ERR_PTR(-EBADF);
+	if (file->f_op != &mmdma_buf_fops) {
+		fput(file);
+		dev_dbg(mmdma_dev(), "fd %d is not an mmdma buffer\n", fd);
+		return ERR_PTR(-EINVAL);
+	}
+	buf = file->private_data;
+	mmdma_buf_get(buf);
+	fput(file);
+	return buf;
+}
+
+/**
+ * mmdma_buf_host() - describe bytes [@offset, @offset + @len) of @buf for DMA
+ * @buf:    the buffer; @host takes its own reference
+ * @offset: first byte
+ * @len:    bytes, > 0
+ * @dir:    DMA_TO_DEVICE or DMA_FROM_DEVICE
+ * @host:   filled in; undo with mmdma_host_release()
+ */
+int mmdma_buf_host(struct mmdma_buf *buf, u64 offset, u64 len,
+		   enum dma_data_direction dir, struct mmdma_host *host)
+{
+	unsigned long first, i;
+	int ret;
+
+	ret = mmdma_buf_range_ok(buf, offset, len);
+	if (ret)
+		return ret;
+
+	first = offset >> PAGE_SHIFT;
+	host->nr_pages = ((offset + len - 1) >> PAGE_SHIFT) - first + 1;
+	host->pages = kvmalloc_array(host->nr_pages, sizeof(*host->pages),
+				     GFP_KERNEL);
+	if (!host->pages)
+		return -ENOMEM;
+	for (i = 0; i < host->nr_pages; i++)
+		host->pages[i] = mmdma_buf_page(buf, first + i);
+	host->offset = offset_in_page(offset);
+	host->len = len;
+	host->dir = dir;
+	host->kaddr = buf->kind == MMDMA_MEM_CONTIG ? buf->vaddr + offset : NULL;
+	mmdma_buf_get(buf);
+	host->buf = buf;
+	return 0;
+}
 
 static int mmdma_alloc_check(const struct mmdma_alloc *req)
 {

@@ -100,12 +100,31 @@ struct device *mmdma_dev(void)
 
 static int __init mmdma_init(void)
 {
-	return misc_register(&mmdma_misc);
+	int ret;
+
+	ret = mmdma_fs_init();
+	if (ret)
+		return ret;
+	ret = misc_register(&mmdma_misc);
+	if (ret)
+		goto err_fs_exit;
+	ret = mmdma_edu_init();
+	if (ret)
+		goto err_misc_deregister;
+	return 0;
+
+err_misc_deregister:
+	misc_deregister(&mmdma_misc);
+err_fs_exit:
+	mmdma_fs_exit();
+	return ret;
 }
 
 static void __exit mmdma_exit(void)
 {
+	mmdma_edu_exit();
 	misc_deregister(&mmdma_misc);
+	mmdma_fs_exit();
 }
 
 module_init(mmdma_init);

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -62,6 +63,39 @@ int mmdma_buf_fill(int buf, uint64_t offset, uint64_t length, uint32_t seed)
 	return neg_errno(ioctl(buf, MMDMA_BUF_FILL, &req));
 }
 
+int mmdma_buf_phys(int buf, uint64_t offset, uint64_t count, uint64_t *addrs)
+{
+	struct mmdma_buf_phys req = {
+		.offset = offset,
+		.count = count,
+		.addrs = (uintptr_t)addrs,
+	};
+
+	return neg_errno(ioctl(buf, MMDMA_BUF_PHYS, &req));
+}
+
+int mmdma_dev_open(const char *name)
+{
+	char path[256];
+
+	if (strchr(name, '/'))
+		return neg_errno(open(name, O_RDWR | O_CLOEXEC));
+	if ((size_t)snprintf(path, sizeof(path), "/dev/%s", name) >= sizeof(path))
+		return -ENAMETOOLONG;
+	return neg_errno(open(path, O_RDWR | O_CLOEXEC));
+}
+
+int mmdma_dev_info(int dev, struct mmdma_dev_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	return neg_errno(ioctl(dev, MMDMA_DEV_INFO, info));
+}
+
+int mmdma_xfer(int dev, struct mmdma_xfer *x)
+{
+	return neg_errno(ioctl(dev, MMDMA_DEV_XFER, x));
+}
+
 struct name_map {
 	uint32_t value;
 	const char *name;
@@ -95,7 +129,30 @@ static uint32_t map_parse(const struct name_map *m, size_t n, const char *s)
 	return 0;
 }
 
+static const struct name_map dmas[] = {
+	{ MMDMA_DMA_AUTO, "auto" },
+	{ MMDMA_DMA_SG, "sg" },
+	{ MMDMA_DMA_PAGE, "page" },
+	{ MMDMA_DMA_SINGLE, "single" },
+	{ MMDMA_DMA_COHERENT, "coherent" },
+	{ MMDMA_DMA_POOL, "pool" },
+	{ MMDMA_DMA_STREAM, "stream" },
+};
+
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+const char *mmdma_dma_name(uint32_t dma)
+{
+	return map_name(dmas, ARRAY_LEN(dmas), dma);
+}
+
+int mmdma_dma_parse(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_LEN(dmas); i++)
+		if (!strcasecmp(dmas[i].name, name))
+			return (int)dmas[i].value;
+	return -EINVAL;
+}
 
 const char *mmdma_kind_name(uint32_t kind)
 {

@@ -38,11 +38,26 @@ int mmdma_alloc(int ctl, uint64_t size, uint32_t kind, uint32_t method,
 int mmdma_buf_info(int buf, struct mmdma_buf_info *info);
 int mmdma_buf_fill(int buf, uint64_t offset, uint64_t length, uint32_t seed);
 
+/* Physical addresses of @count pages from @offset (CAP_SYS_ADMIN). */
+int mmdma_buf_phys(int buf, uint64_t offset, uint64_t count, uint64_t *addrs);
+
+/*
+ * Open a DMA device node: a name such as "mmdma-edu0" (looked up in /dev)
+ * or a path.  Returns the fd.
+ */
+int mmdma_dev_open(const char *name);
+int mmdma_dev_info(int dev, struct mmdma_dev_info *info);
+/* MMDMA_DEV_XFER: @x is updated with the (out) fields. */
+int mmdma_xfer(int dev, struct mmdma_xfer *x);
+
 /* Names for enum values, and back; parse returns 0 for an unknown name. */
 const char *mmdma_kind_name(uint32_t kind);
 const char *mmdma_method_name(uint32_t method);
 uint32_t mmdma_kind_parse(const char *name);
 uint32_t mmdma_method_parse(const char *name);
+const char *mmdma_dma_name(uint32_t dma);
+/* enum mmdma_dma_method for a name, or -EINVAL (AUTO is a valid 0). */
+int mmdma_dma_parse(const char *name);
 
 /*
  * Parse a size or offset: decimal, 0x-hex, with an optional k/K, m/M, g/G

@@ -14,8 +14,6 @@
 
 #include "util.h"
 
-#define PARAM_DIR "/sys/module/mmdma/parameters/"
-
 static int kmsg;
 
 static void start(void)
@@ -47,32 +45,6 @@ static long alloc_raw(int ctl, struct mmdma_alloc *req)
 		req->fd = 0;
 	}
 	return ret;
-}
-
-static unsigned long long read_param(const char *name)
-{
-	char path[128];
-	unsigned long long v = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
-	f = fopen(path, "re");
-	ASSERT(f != NULL);
-	ASSERT_EQ(fscanf(f, "%llu", &v), 1);
-	fclose(f);
-	return v;
-}
-
-static void write_param(const char *name, unsigned long long v)
-{
-	char path[128];
-	FILE *f;
-
-	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
-	f = fopen(path, "we");
-	ASSERT(f != NULL);
-	fprintf(f, "%llu\n", v);
-	ASSERT_EQ(fclose(f), 0);
 }
 
 static int count_fds(void)
@@ -154,7 +126,7 @@ static void alloc_bad_kind_method_einval(void)
 /* A zero size is refused; sizes over the caps are E2BIG. */
 static void alloc_sizes_checked(void)
 {
-	unsigned long long max = read_param("max_buf_size");
+	unsigned long long max = t_param_get("max_buf_size");
 	int ctl = t_ctl();
 	struct mmdma_alloc req;
 	struct mmdma_info info;
@@ -183,38 +155,38 @@ static void alloc_sizes_checked(void)
 /* The max_buf_size module parameter is honoured when changed at run time. */
 static void alloc_follows_max_buf_size_param(void)
 {
-	unsigned long long saved = read_param("max_buf_size");
+	unsigned long long saved = t_param_get("max_buf_size");
 	int ctl = t_ctl();
 	struct mmdma_alloc req = good_req();
 
 	start();
-	write_param("max_buf_size", 1 << 20);
+	t_param_set("max_buf_size", 1 << 20);
 	req.size = (1 << 20) + 1;
 	EXPECT_SYSERR(alloc_raw(ctl, &req), E2BIG);
 	req.size = 1 << 20;
 	EXPECT_OK(alloc_raw(ctl, &req));
 
 	/* Even with no cap, sizes that cannot exist fail cleanly. */
-	write_param("max_buf_size", UINT64_MAX);
+	t_param_set("max_buf_size", UINT64_MAX);
 	req.size = UINT64_MAX;
 	EXPECT_SYSERR(alloc_raw(ctl, &req), ENOMEM);
 	req.size = UINT64_MAX - PAGE + 2;
 	EXPECT_SYSERR(alloc_raw(ctl, &req), ENOMEM);
-	write_param("max_buf_size", saved);
+	t_param_set("max_buf_size", saved);
 	end_clean();
 }
 
 /* The total cap counts live buffers and frees their share when they go. */
 static void alloc_over_max_total_enomem(void)
 {
-	unsigned long long saved = read_param("max_total");
+	unsigned long long saved = t_param_get("max_total");
 	int ctl = t_ctl();
 	struct mmdma_info info;
 	int a, b;
 
 	start();
 	ASSERT_OK(mmdma_info(ctl, &info));
-	write_param("max_total", info.total + (1 << 20));
+	t_param_set("max_total", info.total + (1 << 20));
 	a = mmdma_alloc(ctl, 768 << 10, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT, 0);
 	EXPECT_OK(a);
 	EXPECT_ERR(mmdma_alloc(ctl, 512 << 10, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT, 0),
@@ -223,26 +195,26 @@ static void alloc_over_max_total_enomem(void)
 	b = mmdma_alloc(ctl, 512 << 10, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT, 0);
 	EXPECT_OK(b);
 	close(b);
-	write_param("max_total", saved);
+	t_param_set("max_total", saved);
 	end_clean();
 }
 
 /* More memory than the machine has: ENOMEM at once, no OOM kill, no warning. */
 static void alloc_more_than_ram_enomem(void)
 {
-	unsigned long long saved = read_param("max_buf_size");
-	unsigned long long saved_total = read_param("max_total");
+	unsigned long long saved = t_param_get("max_buf_size");
+	unsigned long long saved_total = t_param_get("max_total");
 	int ctl = t_ctl();
 	struct sysinfo si;
 
 	start();
 	ASSERT_OK(sysinfo(&si));
-	write_param("max_buf_size", UINT64_MAX);
-	write_param("max_total", UINT64_MAX);
+	t_param_set("max_buf_size", UINT64_MAX);
+	t_param_set("max_total", UINT64_MAX);
 	EXPECT_ERR(mmdma_alloc(ctl, (uint64_t)si.totalram * si.mem_unit * 2,
 			       MMDMA_MEM_PAGES, MMDMA_MAP_FAULT, 0), ENOMEM);
-	write_param("max_buf_size", saved);
-	write_param("max_total", saved_total);
+	t_param_set("max_buf_size", saved);
+	t_param_set("max_total", saved_total);
 	end_clean();
 }
 

@@ -159,6 +159,55 @@ int kmsg_bad(int fd)
 	return bad;
 }
 
+unsigned long long t_read_ull(const char *path)
+{
+	char text[64] = "", *end;
+	unsigned long long v;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		ktap_fail(true, __FILE__, __LINE__, "open %s: %s", path, strerror(errno));
+	if (!fgets(text, sizeof(text), f))
+		text[0] = '\0';
+	fclose(f);
+	/* Decimal, or 0x-hex (DMA masks); never octal. */
+	v = strtoull(text, &end, strncmp(text, "0x", 2) ? 10 : 16);
+	if (end == text)
+		ktap_fail(true, __FILE__, __LINE__, "no number in %s: '%s'", path, text);
+	return v;
+}
+
+void t_write_str(const char *path, const char *value)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		ktap_fail(true, __FILE__, __LINE__, "open %s: %s", path, strerror(errno));
+	n = write(fd, value, strlen(value));
+	if (n != (ssize_t)strlen(value))
+		ktap_fail(true, __FILE__, __LINE__, "write '%s' to %s: %s", value,
+			  path, n < 0 ? strerror(errno) : "short write");
+	close(fd);
+}
+
+unsigned long long t_param_get(const char *name)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/module/mmdma/parameters/%s", name);
+	return t_read_ull(path);
+}
+
+void t_param_set(const char *name, unsigned long long value)
+{
+	char path[128], v[32];
+
+	snprintf(path, sizeof(path), "/sys/module/mmdma/parameters/%s", name);
+	snprintf(v, sizeof(v), "%llu", value);
+	t_write_str(path, v);
+}
+
 int mod_unload(const char *name)
 {
 	return syscall(SYS_delete_module, name, O_NONBLOCK) ? -errno : 0;

@@ -56,6 +56,13 @@ int kmsg_bad(int fd);
 int mod_unload(const char *name);
 int mod_load(const char *path, const char *params);
 
+/* sysfs-style files: a number, or a string written in one go. */
+unsigned long long t_read_ull(const char *path);
+void t_write_str(const char *path, const char *value);
+/* Module parameters of mmdma (/sys/module/mmdma/parameters/NAME). */
+unsigned long long t_param_get(const char *name);
+void t_param_set(const char *name, unsigned long long value);
+
 /* A /proc/vmstat counter, or -1 if absent. */
 long long vmstat(const char *key);
 

@@ -181,6 +181,23 @@ struct mmdma_buf_fill {
 };
 
 /**
+ * struct mmdma_buf_phys - physical addresses of a buffer's pages
+ * @offset:   (in) byte offset of the first page wanted (rounded down)
+ * @count:    (in) pages wanted; the range must lie inside the buffer
+ * @addrs:    (in) user pointer to @count __u64 entries, each set to the
+ *            physical address of one page
+ * @reserved: reserved, zero
+ *
+ * Discloses physical addresses: CAP_SYS_ADMIN only (EPERM otherwise).
+ */
+struct mmdma_buf_phys {
+	__u64 offset;
+	__u64 count;
+	__u64 addrs;
+	__u64 reserved[2];
+};
+
+/**
  * mmdma_pattern_byte() - the byte MMDMA_BUF_FILL writes at offset @off
  * @seed: the fill's seed
  * @off:  byte offset in the buffer
@@ -194,6 +211,152 @@ static __inline__ __u8 mmdma_pattern_byte(__u32 seed, __u64 off)
 	return (__u8)(x ^ (x >> 8) ^ (x >> 19) ^ (seed >> 8));
 }
 
+/**
+ * enum mmdma_dev_kind - what moves the data of a DMA device node
+ * @MMDMA_DEV_EDU:  QEMU's edu PCI device (vendor 0x1234, device 0x11e8)
+ * @MMDMA_DEV_SOFT: the software engine: the CPU copies, through the same
+ *                  pinning, scatter/gather and DMA-API path
+ */
+enum mmdma_dev_kind {
+	MMDMA_DEV_EDU = 1,
+	MMDMA_DEV_SOFT = 2,
+};
+
+/* struct mmdma_dev_info.flags */
+#define MMDMA_DEVF_IOMMU	(1U << 0)	/* bus addresses are IOMMU-translated */
+#define MMDMA_DEVF_SWIOTLB	(1U << 1)	/* swiotlb is active and in the device's reach */
+#define MMDMA_DEVF_MSI		(1U << 2)	/* completion interrupts come by MSI */
+#define MMDMA_DEVF_INTX		(1U << 3)	/* ... or by the legacy INTx line */
+#define MMDMA_DEVF_LIMITED	(1U << 4)	/* the device cannot reach all RAM directly */
+
+/**
+ * struct mmdma_dev_info - a DMA device node's description and statistics
+ * @id:           (out) device number, names /dev/mmdma-<kind><id>
+ * @kind:         (out) enum mmdma_dev_kind
+ * @name:         (out) NUL-terminated node name, e.g. "mmdma-edu0"
+ * @mem_size:     (out) bytes of device memory (dev_offset range of transfers)
+ * @max_op:       (out) most bytes one hardware operation moves
+ * @dma_mask:     (out) the DMA mask the driver set for the device
+ * @flags:        (out) MMDMA_DEVF_* bits
+ * @__pad:        reserved, zero
+ * @transfers:    (out) transfers completed (successfully or not)
+ * @bytes:        (out) bytes moved by successful transfers
+ * @ops:          (out) hardware operations run
+ * @bounces:      (out) operations bounced through the driver's buffer
+ *                because the device could not reach the memory
+ * @bounce_bytes: (out) bytes moved by those operations
+ * @errors:       (out) transfers that failed
+ * @timeouts:     (out) hardware operations that timed out
+ * @reserved:     reserved, zero
+ *
+ * The same counters are in /sys/class/misc/<name>/.
+ */
+struct mmdma_dev_info {
+	__u32 id;
+	__u32 kind;
+	__u8 name[32];
+	__u64 mem_size;
+	__u64 max_op;
+	__u64 dma_mask;
+	__u32 flags;
+	__u32 __pad;
+	__u64 transfers;
+	__u64 bytes;
+	__u64 ops;
+	__u64 bounces;
+	__u64 bounce_bytes;
+	__u64 errors;
+	__u64 timeouts;
+	__u64 reserved[4];
+};
+
+/**
+ * enum mmdma_xfer_op - what a transfer moves
+ * @MMDMA_XFER_TO_DEV:    buffer (src_fd) -> device memory at dev_offset
+ * @MMDMA_XFER_FROM_DEV:  device memory at dev_offset -> buffer (dst_fd)
+ * @MMDMA_XFER_ROUNDTRIP: buffer (src_fd) -> device -> buffer (dst_fd), any
+ *                        length, in pieces the size of device memory; the
+ *                        two ranges must not overlap
+ */
+enum mmdma_xfer_op {
+	MMDMA_XFER_TO_DEV = 1,
+	MMDMA_XFER_FROM_DEV = 2,
+	MMDMA_XFER_ROUNDTRIP = 3,
+};
+
+/**
+ * enum mmdma_dma_method - how the driver gives host memory to the device
+ * @MMDMA_DMA_AUTO:     the driver's choice: @MMDMA_DMA_POOL for small
+ *                      transfers, @MMDMA_DMA_SG otherwise
+ * @MMDMA_DMA_SG:       dma_map_sgtable() over the buffer's pages
+ * @MMDMA_DMA_PAGE:     dma_map_page() for each page
+ * @MMDMA_DMA_SINGLE:   dma_map_single() over the buffer's kernel address
+ *                      (only memory with a linear kernel address:
+ *                      MMDMA_MEM_CONTIG; EINVAL otherwise)
+ * @MMDMA_DMA_COHERENT: the CPU copies through the driver's coherent buffer
+ * @MMDMA_DMA_POOL:     the CPU copies through a dma_pool block (transfers
+ *                      of at most MMDMA_POOL_MAX bytes; EINVAL otherwise)
+ * @MMDMA_DMA_STREAM:   the CPU copies through the driver's long-lived
+ *                      streaming buffer, with explicit dma_sync_single_*
+ *                      ownership hand-over around each operation
+ *
+ * Whatever the method, memory the device cannot reach never reaches the DMA
+ * layer: the driver bounces it through its coherent buffer (or, where
+ * swiotlb is active and in reach, leaves the bouncing to swiotlb).
+ */
+enum mmdma_dma_method {
+	MMDMA_DMA_AUTO = 0,
+	MMDMA_DMA_SG = 1,
+	MMDMA_DMA_PAGE = 2,
+	MMDMA_DMA_SINGLE = 3,
+	MMDMA_DMA_COHERENT = 4,
+	MMDMA_DMA_POOL = 5,
+	MMDMA_DMA_STREAM = 6,
+};
+
+#define MMDMA_POOL_MAX		256
+
+/**
+ * struct mmdma_xfer - a synchronous DMA transfer
+ * @op:         (in) enum mmdma_xfer_op
+ * @dma:        (in) enum mmdma_dma_method
+ * @flags:      (in) none defined; must be zero
+ * @src_fd:     (in) buffer fd read by TO_DEV and ROUNDTRIP; ignored by FROM_DEV
+ * @dst_fd:     (in) buffer fd written by FROM_DEV and ROUNDTRIP; ignored by TO_DEV
+ * @__pad:      reserved, zero
+ * @src_offset: (in) first byte read in the source buffer
+ * @dst_offset: (in) first byte written in the destination buffer
+ * @dev_offset: (in) device memory offset (TO_DEV, FROM_DEV; 0 for ROUNDTRIP)
+ * @length:     (in) bytes, > 0
+ * @ops:        (out) hardware operations the transfer took
+ * @bounced:    (out) bytes the driver bounced because the device could not
+ *              reach them
+ * @bus_addr:   (out) bus address the device used for the first host byte
+ *              (of the source for TO_DEV and ROUNDTRIP)
+ * @phys_addr:  (out) physical address of that byte; CAP_SYS_ADMIN only,
+ *              zero for everyone else
+ * @nsecs:      (out) time from submission to completion
+ * @reserved:   reserved, zero
+ */
+struct mmdma_xfer {
+	__u32 op;
+	__u32 dma;
+	__u32 flags;
+	__s32 src_fd;
+	__s32 dst_fd;
+	__u32 __pad;
+	__u64 src_offset;
+	__u64 dst_offset;
+	__u64 dev_offset;
+	__u64 length;
+	__u64 ops;
+	__u64 bounced;
+	__u64 bus_addr;
+	__u64 phys_addr;
+	__u64 nsecs;
+	__u64 reserved[4];
+};
+
 #define MMDMA_IOC_MAGIC		0xD3
 
 /* On /dev/mmdma. */
@@ -203,5 +366,10 @@ static __inline__ __u8 mmdma_pattern_byte(__u32 seed, __u64 off)
 /* On a buffer fd. */
 #define MMDMA_BUF_INFO		_IOR(MMDMA_IOC_MAGIC, 0x40, struct mmdma_buf_info)
 #define MMDMA_BUF_FILL		_IOW(MMDMA_IOC_MAGIC, 0x41, struct mmdma_buf_fill)
+#define MMDMA_BUF_PHYS		_IOW(MMDMA_IOC_MAGIC, 0x42, struct mmdma_buf_phys)
+
+/* On a DMA device node (/dev/mmdma-edu0, ...). */
+#define MMDMA_DEV_INFO		_IOR(MMDMA_IOC_MAGIC, 0x80, struct mmdma_dev_info)
+#define MMDMA_DEV_XFER		_IOWR(MMDMA_IOC_MAGIC, 0x81, struct mmdma_xfer)
 
 #endif /* _UAPI_LINUX_MMDMA_H */

@@ -1,0 +1,461 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mmdma: DMA devices.  Each engine (the edu PCI device, the software engine)
+ * registers a struct mmdma_dev and gets a device node, /dev/mmdma-<kind><id>,
+ * whose ioctls run transfers and report statistics, also kept in sysfs.
+ *
+ * Object lifetime is separate from hardware lifetime, as in uio: when the
+ * hardware goes (unbind, module unload) the device is marked dead under its
+ * lock, waiting requests fail, user mappings of its registers are zapped,
+ * and every later call on a still-open node gets ENODEV.  The struct lives
+ * until the last open file and the last request let go of it.
+ */
+#include <linux/capability.h>
+#include <linux/dma-mapping.h>
+#include <linux/dmapool.h>
+#include <linux/fs.h>
+#include <linux/idr.h>
+#include <linux/iommu.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "mmdma.h"
+
+static DEFINE_IDA(mmdma_edu_ida);
+static DEFINE_IDA(mmdma_soft_ida);
+
+static struct ida *mmdma_kind_ida(u32 kind)
+{
+	return kind == MMDMA_DEV_EDU ? &mmdma_edu_ida : &mmdma_soft_ida;
+}
+
+static void mmdma_dev_release(struct kref *ref)
+{
+	struct mmdma_dev *mdev = container_of(ref, struct mmdma_dev, ref);
+
+	if (mdev->inode)
+		iput(mdev->inode);
+	if (!mdev->id_released)
+		ida_free(mmdma_kind_ida(mdev->kind), mdev->id);
+	put_device(mdev->dma);
+	kfree(mdev);
+}
+
+void mmdma_dev_put(struct mmdma_dev *mdev)
+{
+	kref_put(&mdev->ref, mmdma_dev_release);
+}
+
+static struct mmdma_dev *mmdma_dev_from_sysfs(struct device *dev)
+{
+	struct miscdevice *misc = dev_get_drvdata(dev);
+
+	return container_of(misc, struct mmdma_dev, misc);
+}
+
+#define MMDMA_STAT_ATTR(_name)						\
+static ssize_t _name##_show(struct device *dev,				\
+			    struct device_attribute *attr, char *out)	\
+{									\
+	struct mmdma_dev *mdev = mmdma_dev_from_sysfs(dev);		\
+									\
+	return sysfs_emit(out, "%lld\n",				\
+			  atomic64_read(&mdev->stats._name));		\
+}									\
+static DEVICE_ATTR_RO(_name)
+
+MMDMA_STAT_ATTR(transfers);
+MMDMA_STAT_ATTR(bytes);
+MMDMA_STAT_ATTR(ops);
+MMDMA_STAT_ATTR(bounces);
+MMDMA_STAT_ATTR(bounce_bytes);
+MMDMA_STAT_ATTR(errors);
+MMDMA_STAT_ATTR(timeouts);
+
+static ssize_t dma_mask_show(struct device *dev, struct device_attribute *attr,
+			     char *out)
+{
+	struct mmdma_dev *mdev = mmdma_dev_from_sysfs(dev);
+
+	return sysfs_emit(out, "%#llx\n", dma_get_mask(mdev->dma));
+}
+static DEVICE_ATTR_RO(dma_mask);
+
+static ssize_t flags_show(struct device *dev, struct device_attribute *attr,
+			  char *out)
+{
+	struct mmdma_dev *mdev = mmdma_dev_from_sysfs(dev);
+
+	return sysfs_emit(out, "%s%s%s%s%s\n",
+			  mdev->flags & MMDMA_DEVF_IOMMU ? "iommu " : "",
+			  mdev->flags & MMDMA_DEVF_SWIOTLB ? "swiotlb " : "",
+			  mdev->flags & MMDMA_DEVF_MSI ? "msi " : "",
+			  mdev->flags & MMDMA_DEVF_INTX ? "intx " : "",
+			  mdev->flags & MMDMA_DEVF_LIMITED ? "limited" : "");
+}
+static DEVICE_ATTR_RO(flags);
+
+static ssize_t busy_show(struct device *dev, struct device_attribute *attr,
+			 char *out)
+{
+	struct mmdma_dev *mdev = mmdma_dev_from_sysfs(dev);
+
+	return sysfs_emit(out, "%d\n", READ_ONCE(mdev->cur) != NULL);
+}
+static DEVICE_ATTR_RO(busy);
+
+static struct attribute *mmdma_dev_attrs[] = {
+	&dev_attr_transfers.attr,
+	&dev_attr_bytes.attr,
+	&dev_attr_ops.attr,
+	&dev_attr_bounces.attr,
+	&dev_attr_bounce_bytes.attr,
+	&dev_attr_errors.attr,
+	&dev_attr_timeouts.attr,
+	&dev_attr_dma_mask.attr,
+	&dev_attr_flags.attr,
+	&dev_attr_busy.attr,
+	NULL
+};
+ATTRIBUTE_GROUPS(mmdma_dev);
+
+static long mmdma_dev_ioc_info(void *ctx, void *karg, void __user *uarg)
+{
+	struct mmdma_dev *mdev = ctx;
+	struct mmdma_dev_info *info = karg;
+
+	info->id = mdev->id;
+	info->kind = mdev->kind;
+	strscpy(info->name, mdev->name, sizeof(info->name));
+	info->mem_size = mdev->mem_size;
+	info->max_op = mdev->max_op;
+	info->dma_mask = dma_get_mask(mdev->dma);
+	info->flags = mdev->flags;
+	info->transfers = atomic64_read(&mdev->stats.transfers);
+	info->bytes = atomic64_read(&mdev->stats.bytes);
+	info->ops = atomic64_read(&mdev->stats.ops);
+	info->bounces = atomic64_read(&mdev->stats.bounces);
+	info->bounce_bytes = atomic64_read(&mdev->stats.bounce_bytes);
+	info->errors = atomic64_read(&mdev->stats.errors);
+	info->timeouts = atomic64_read(&mdev->stats.timeouts);
+	return 0;
+}
+
+static int mmdma_xfer_check(struct mmdma_dev *mdev, const struct mmdma_xfer *x)
+{
+	if (x->op < MMDMA_XFER_TO_DEV || x->op > MMDMA_XFER_ROUNDTRIP ||
+	    x->dma > MMDMA_DMA_STREAM) {
+		dev_dbg(mdev->dma, "xfer: unknown op %u or dma method %u\n",
+			x->op, x->dma);
+		return -EINVAL;
+	}
+	if (x->flags || x->__pad ||
+	    memchr_inv(x->reserved, 0, sizeof(x->reserved))) {
+		dev_dbg(mdev->dma, "xfer: unknown flags or reserved bits\n");
+		return -EINVAL;
+	}
+	if (!x->length) {
+		dev_dbg(mdev->dma, "xfer: zero length\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Describe buffer @fd's range @offset+@len as host range @h of @req. */
+static int mmdma_xfer_host(struct mmdma_req *req, int h, int fd, u64 offset,
+			   u64 len, enum dma_data_direction dir)
+{
+	struct mmdma_buf *buf = mmdma_buf_from_fd(fd);
+	int ret;
+
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
+	ret = mmdma_buf_host(buf, offset, len, dir, &req->host[h]);
+	mmdma_buf_put(buf);
+	return ret;
+}
+
+/* A round trip inside one buffer must not read what it has written. */
+static bool mmdma_xfer_overlaps(const struct mmdma_req *req,
+				const struct mmdma_xfer *x)
+{
+	return req->host[0].buf == req->host[1].buf &&
+	       x->src_offset < x->dst_offset + x->length &&
+	       x->dst_offset < x->src_offset + x->length;
+}
+
+static long mmdma_dev_ioc_xfer(void *ctx, void *karg, void __user *uarg)
+{
+	struct mmdma_dev *mdev = ctx;
+	struct mmdma_xfer *x = karg;
+	int primary = x->op == MMDMA_XFER_FROM_DEV;
+	struct mmdma_req *req;
+	unsigned int i;
+	int ret;
+
+	ret = mmdma_xfer_check(mdev, x);
+	if (ret)
+		return ret;
+	req = kzalloc(sizeof(*req), GFP_KERNEL);
+	if (!req)
+		return -ENOMEM;
+	kref_get(&mdev->ref);
+	req->mdev = mdev;
+
+	if (x->op != MMDMA_XFER_FROM_DEV) {
+		ret = mmdma_xfer_host(req, 0, x->src_fd, x->src_offset,
+				      x->length, DMA_TO_DEVICE);
+		if (ret)
+			goto out;
+	}
+	if (x->op != MMDMA_XFER_TO_DEV) {
+		ret = mmdma_xfer_host(req, 1, x->dst_fd, x->dst_offset,
+				      x->length, DMA_FROM_DEVICE);
+		if (ret)
+			goto out;
+	}
+	if (x->op == MMDMA_XFER_ROUNDTRIP && mmdma_xfer_overlaps(req, x)) {
+		dev_dbg(mdev->dma, "xfer: round trip ranges overlap\n");
+		ret = -EINVAL;
+		goto out;
+	}
+	ret = mmdma_req_prepare(req, x->op, x->dma, x->dev_offset);
+	if (ret)
+		goto out;
+	ret = mmdma_req_run(req);
+
+	x->ops = req->next_op;
+	x->bounced = req->bounced;
+	x->nsecs = req->nsecs;
+	for (i = 0; i < req->nr_ops; i++) {
+		if (req->ops[i].host == primary && !req->ops[i].host_off) {
+			x->bus_addr = req->ops[i].bus;
+			break;
+		}
+	}
+	if (capable(CAP_SYS_ADMIN))
+		x->phys_addr = page_to_phys(req->host[primary].pages[0]) +
+			       req->host[primary].offset;
+out:
+	mmdma_req_release(req);
+	mmdma_dev_put(mdev);
+	kfree(req);
+	return ret;
+}
+
+static const struct mmdma_ioctl_desc mmdma_dev_ioctls[] = {
+	MMDMA_IOCTL(MMDMA_DEV_INFO, mmdma_dev_ioc_info),
+	MMDMA_IOCTL(MMDMA_DEV_XFER, mmdma_dev_ioc_xfer),
+};
+
+static long mmdma_dev_ioctl(struct file *file, unsigned int cmd,
+			    unsigned long arg)
+{
+	struct mmdma_dev *mdev = file->private_data;
+	long ret;
+
+	if (down_read_killable(&mdev->users))
+		return -EINTR;
+	if (READ_ONCE(mdev->dead))
+		ret = -ENODEV;
+	else
+		ret = mmdma_ioctl_dispatch(mmdma_dev_ioctls,
+					   ARRAY_SIZE(mmdma_dev_ioctls), mdev,
+					   cmd, arg);
+	up_read(&mdev->users);
+	return ret;
+}
+
+static int mmdma_dev_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct mmdma_dev *mdev = file->private_data;
+	int ret;
+
+	if (!mdev->ops->mmap)
+		return -ENODEV;
+	/* Checked with the lock held: unregister zaps after setting dead. */
+	if (mutex_lock_killable(&mdev->lock))
+		return -EINTR;
+	ret = mdev->dead ? -ENODEV : mdev->ops->mmap(mdev, vma);
+	mutex_unlock(&mdev->lock);
+	return ret;
+}
+
+static int mmdma_dev_open(struct inode *inode, struct file *file)
+{
+	struct miscdevice *misc = file->private_data;
+	struct mmdma_dev *mdev = container_of(misc, struct mmdma_dev, misc);
+
+	kref_get(&mdev->ref);
+	file->private_data = mdev;
+	/* Mappings of every open file live in one place the driver can zap. */
+	file->f_mapping = mdev->inode->i_mapping;
+	return 0;
+}
+
+static int mmdma_dev_release_file(struct inode *inode, struct file *file)
+{
+	mmdma_dev_put(file->private_data);
+	return 0;
+}
+
+static const struct file_operations mmdma_dev_fops = {
+	.owner		= THIS_MODULE,
+	.open		= mmdma_dev_open,
+	.release	= mmdma_dev_release_file,
+	.unlocked_ioctl	= mmdma_dev_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.mmap		= mmdma_dev_mmap,
+	.llseek		= noop_llseek,
+};
+
+/**
+ * mmdma_dev_create() - a DMA device, not yet visible
+ * @dma:      the device the DMA API maps for; its DMA mask must be set
+ * @kind:     enum mmdma_dev_kind
+ * @ops:      engine operations
+ * @mem_size: bytes of device memory
+ * @max_op:   most bytes one operation moves
+ * @priv:     the engine driver's data
+ *
+ * The caller owns one reference; drop it with mmdma_dev_put() after
+ * mmdma_dev_unregister() (or instead of registering).
+ */
+struct mmdma_dev *mmdma_dev_create(struct device *dma, u32 kind,
+				   const struct mmdma_dev_ops *ops,
+				   size_t mem_size, size_t max_op, void *priv)
+{
+	struct mmdma_dev *mdev;
+	int id;
+
+	mdev = kzalloc(sizeof(*mdev), GFP_KERNEL);
+	if (!mdev)
+		return ERR_PTR(-ENOMEM);
+	id = ida_alloc(mmdma_kind_ida(kind), GFP_KERNEL);
+	if (id < 0) {
+		kfree(mdev);
+		return ERR_PTR(id);
+	}
+	kref_init(&mdev->ref);
+	mdev->dma = get_device(dma);
+	mdev->kind = kind;
+	mdev->id = id;
+	snprintf(mdev->name, sizeof(mdev->name), "mmdma-%s%u",
+		 kind == MMDMA_DEV_EDU ? "edu" : "soft", id);
+	mdev->ops = ops;
+	mdev->priv = priv;
+	mdev->mem_size = mem_size;
+	mdev->max_op = max_op;
+	mutex_init(&mdev->lock);
+	init_rwsem(&mdev->users);
+	INIT_LIST_HEAD(&mdev->queue);
+	INIT_DELAYED_WORK(&mdev->timeout, mmdma_engine_timeout);
+	init_waitqueue_head(&mdev->idle);
+	return mdev;
+}
+
+/* Where can the device reach?  Decided once, from how the DMA layer maps. */
+static void mmdma_dev_probe_reach(struct mmdma_dev *mdev)
+{
+	struct iommu_domain *dom = iommu_get_domain_for_dev(mdev->dma);
+
+	if (dom && (dom->type & __IOMMU_DOMAIN_PAGING))
+		mdev->flags |= MMDMA_DEVF_IOMMU;
+	else if (mmdma_swiotlb_in_reach(mdev->dma))
+		mdev->flags |= MMDMA_DEVF_SWIOTLB;
+	if (dma_addressing_limited(mdev->dma))
+		mdev->flags |= MMDMA_DEVF_LIMITED;
+}
+
+static void mmdma_dev_free_dma(struct mmdma_dev *mdev)
+{
+	dma_pool_destroy(mdev->pool);
+	if (mdev->stream)
+		dma_free_noncoherent(mdev->dma, MMDMA_STAGE_SIZE, mdev->stream,
+				     mdev->stream_dma, DMA_BIDIRECTIONAL);
+	if (mdev->bounce)
+		dma_free_coherent(mdev->dma, MMDMA_STAGE_SIZE, mdev->bounce,
+				  mdev->bounce_dma);
+	mdev->pool = NULL;
+	mdev->stream = NULL;
+	mdev->bounce = NULL;
+}
+
+/**
+ * mmdma_dev_register() - allocate the device's DMA buffers, create its node
+ * @mdev: from mmdma_dev_create(); engine interrupts must already work
+ */
+int mmdma_dev_register(struct mmdma_dev *mdev)
+{
+	int ret = -ENOMEM;
+
+	mmdma_dev_probe_reach(mdev);
+
+	/* All three come from memory the device can reach, by construction. */
+	mdev->bounce = dma_alloc_coherent(mdev->dma, MMDMA_STAGE_SIZE,
+					  &mdev->bounce_dma, GFP_KERNEL);
+	if (!mdev->bounce)
+		goto err_free_dma;
+	mdev->stream = dma_alloc_noncoherent(mdev->dma, MMDMA_STAGE_SIZE,
+					     &mdev->stream_dma,
+					     DMA_BIDIRECTIONAL, GFP_KERNEL);
+	if (!mdev->stream)
+		goto err_free_dma;
+	mdev->pool = dma_pool_create(mdev->name, mdev->dma, MMDMA_POOL_MAX,
+				     64, 0);
+	if (!mdev->pool)
+		goto err_free_dma;
+
+	mdev->inode = mmdma_fs_inode();
+	if (IS_ERR(mdev->inode)) {
+		ret = PTR_ERR(mdev->inode);
+		mdev->inode = NULL;
+		goto err_free_dma;
+	}
+
+	mdev->misc.minor = MISC_DYNAMIC_MINOR;
+	mdev->misc.name = mdev->name;
+	mdev->misc.fops = &mmdma_dev_fops;
+	mdev->misc.parent = mdev->dma;
+	mdev->misc.groups = mmdma_dev_groups;
+	ret = misc_register(&mdev->misc);
+	if (ret)
+		goto err_free_dma;
+	dev_info(mdev->dma, "%s: DMA mask %#llx%s%s%s\n", mdev->name,
+		 dma_get_mask(mdev->dma),
+		 mdev->flags & MMDMA_DEVF_IOMMU ? ", behind an IOMMU" : "",
+		 mdev->flags & MMDMA_DEVF_SWIOTLB ? ", swiotlb in reach" : "",
+		 mdev->flags & MMDMA_DEVF_LIMITED ? ", cannot reach all RAM" : "");
+	return 0;
+
+err_free_dma:
+	mmdma_dev_free_dma(mdev);
+	return ret;
+}
+
+/**
+ * mmdma_dev_unregister() - the hardware is going away
+ * @mdev: a registered device
+ *
+ * No new opens; waiting requests fail with ENODEV and the running one stops
+ * after its operation; user mappings are zapped; the DMA buffers freed.
+ * Open files keep the struct (not the hardware) until they are closed.
+ */
+void mmdma_dev_unregister(struct mmdma_dev *mdev)
+{
+	misc_deregister(&mdev->misc);
+	mmdma_engine_shutdown(mdev);
+	/*
+	 * Wait for calls still inside the node: they may hold DMA mappings
+	 * and pool blocks, which must be gone before the driver lets go of
+	 * the device.  Their requests have failed, so they leave soon.
+	 */
+	down_write(&mdev->users);
+	up_write(&mdev->users);
+	unmap_mapping_range(mdev->inode->i_mapping, 0, 0, 1);
+	mmdma_dev_free_dma(mdev);
+	/* The name is free for the next device, e.g. this one rebound. */
+	ida_free(mmdma_kind_ida(mdev->kind), mdev->id);
+	mdev->id_released = true;
+}

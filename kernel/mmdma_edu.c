@@ -1,0 +1,375 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mmdma: a PCI driver for QEMU's "edu" device (docs/specs/edu.rst in QEMU).
+ *
+ * BAR0 (1 MiB of MMIO) holds an identity register, a liveness register
+ * (reads back the inverse of what was written), a factorial unit, interrupt
+ * status/raise/acknowledge registers and a DMA engine that moves data
+ * between host memory and a 4 KiB buffer inside the device at 0x40000, one
+ * transfer at a time, raising an interrupt when asked.
+ *
+ * Device quirks the driver works around (QEMU 7.2, Debian 12):
+ *  - a DMA that touches the last byte of the 4 KiB window, or has length 0,
+ *    aborts the whole VM ("DMA range ... out of bounds"): the usable device
+ *    memory is 4095 bytes and edu_start() refuses anything else;
+ *  - the engine drives 28 address bits unless QEMU is told otherwise
+ *    (-device edu,dma_mask=...) and silently clamps higher addresses, so the
+ *    DMA mask must say 28 bits ("dealing with difficult hardware");
+ *  - each DMA completes 100 ms of virtual time after it starts.
+ */
+#include <linux/delay.h>
+#include <linux/dma-mapping.h>
+#include <linux/interrupt.h>
+#include <linux/io.h>
+#include <linux/iopoll.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+
+#include "mmdma.h"
+
+#define EDU_VENDOR		0x1234
+#define EDU_DEVICE		0x11e8
+
+#define EDU_REG_ID		0x00
+#define EDU_REG_LIVENESS	0x04
+#define EDU_REG_FACT		0x08
+#define EDU_REG_STATUS		0x20
+#define  EDU_STATUS_COMPUTING	0x01
+#define  EDU_STATUS_IRQFACT	0x80
+#define EDU_REG_IRQ_STATUS	0x24
+#define EDU_REG_IRQ_RAISE	0x60
+#define EDU_REG_IRQ_ACK		0x64
+#define  EDU_IRQ_FACT		0x001
+#define  EDU_IRQ_DMA		0x100
+#define EDU_REG_DMA_SRC		0x80
+#define EDU_REG_DMA_DST		0x88
+#define EDU_REG_DMA_COUNT	0x90
+#define EDU_REG_DMA_CMD		0x98
+#define  EDU_DMA_RUN		0x1
+#define  EDU_DMA_TO_HOST	0x2	/* device buffer -> host memory */
+#define  EDU_DMA_IRQ		0x4
+
+#define EDU_ID_MAGIC		0xed
+#define EDU_WINDOW		0x40000
+#define EDU_WINDOW_SIZE		4096
+/* The last byte of the window is out of bounds for QEMU 7.2 (see above). */
+#define EDU_MEM_SIZE		(EDU_WINDOW_SIZE - 1)
+
+static unsigned int edu_dma_bits = 28;
+module_param(edu_dma_bits, uint, 0644);
+MODULE_PARM_DESC(edu_dma_bits, "address bits the edu DMA engine drives (default 28, QEMU's default; match -device edu,dma_mask=)");
+
+static bool edu_msi = true;
+module_param(edu_msi, bool, 0644);
+MODULE_PARM_DESC(edu_msi, "use MSI (default), or the legacy INTx line when 0; read at probe");
+
+static unsigned int edu_inject_hang;
+module_param(edu_inject_hang, uint, 0644);
+MODULE_PARM_DESC(edu_inject_hang, "testing: start the next N DMA operations without their completion interrupt");
+
+/**
+ * struct mmdma_edu - one edu device
+ * @pdev:     the PCI device
+ * @regs:     BAR0
+ * @bar:      BAR0's bus address range, for user mappings
+ * @mdev:     the DMA device registered for it
+ * @pending:  interrupt causes the hard handler saw and the thread has not
+ *            yet handled (atomic bit operations)
+ * @fact_done: completed by the factorial interrupt
+ */
+struct mmdma_edu {
+	struct pci_dev *pdev;
+	void __iomem *regs;
+	struct resource *bar;
+	struct mmdma_dev *mdev;
+	unsigned long pending;
+	struct completion fact_done;
+};
+
+static u32 edu_read(struct mmdma_edu *edu, unsigned int reg)
+{
+	return ioread32(edu->regs + reg);
+}
+
+static void edu_write(struct mmdma_edu *edu, unsigned int reg, u32 val)
+{
+	iowrite32(val, edu->regs + reg);
+}
+
+/* The DMA registers take 64-bit values; a 32-bit write sets only the low half. */
+static void edu_write64(struct mmdma_edu *edu, unsigned int reg, u64 val)
+{
+	writeq(val, edu->regs + reg);
+}
+
+static irqreturn_t edu_irq(int irq, void *data)
+{
+	struct mmdma_edu *edu = data;
+	u32 status = edu_read(edu, EDU_REG_IRQ_STATUS);
+
+	/* INTx may be shared: an edu with nothing pending did not raise it. */
+	if (!status)
+		return IRQ_NONE;
+	/* Acknowledge now: a level-triggered INTx line stays up until then. */
+	edu_write(edu, EDU_REG_IRQ_ACK, status);
+	if (status & EDU_IRQ_FACT)
+		set_bit(0, &edu->pending);
+	if (status & EDU_IRQ_DMA)
+		set_bit(1, &edu->pending);
+	return IRQ_WAKE_THREAD;
+}
+
+static irqreturn_t edu_irq_thread(int irq, void *data)
+{
+	struct mmdma_edu *edu = data;
+
+	if (test_and_clear_bit(0, &edu->pending))
+		complete(&edu->fact_done);
+	if (test_and_clear_bit(1, &edu->pending)) {
+		struct mmdma_dev *mdev = READ_ONCE(edu->mdev);
+
+		if (mdev)
+			mmdma_dev_op_done(mdev, 0);
+	}
+	return IRQ_HANDLED;
+}
+
+static int edu_start(struct mmdma_dev *mdev, const struct mmdma_op *op)
+{
+	struct mmdma_edu *edu = mdev->priv;
+	u64 window = EDU_WINDOW + op->dev_off;
+	u32 cmd = EDU_DMA_RUN | EDU_DMA_IRQ;
+
+	/* Never program what aborts QEMU: see the quirks at the top. */
+	if (!op->len || op->dev_off + op->len > EDU_MEM_SIZE)
+		return -EINVAL;
+	if (edu_read(edu, EDU_REG_DMA_CMD) & EDU_DMA_RUN)
+		return -EBUSY;
+
+	if (edu_inject_hang) {
+		edu_inject_hang--;
+		cmd &= ~EDU_DMA_IRQ;
+	}
+	if (op->to_dev) {
+		edu_write64(edu, EDU_REG_DMA_SRC, op->bus);
+		edu_write64(edu, EDU_REG_DMA_DST, window);
+	} else {
+		edu_write64(edu, EDU_REG_DMA_SRC, window);
+		edu_write64(edu, EDU_REG_DMA_DST, op->bus);
+		cmd |= EDU_DMA_TO_HOST;
+	}
+	edu_write64(edu, EDU_REG_DMA_COUNT, op->len);
+	/* writeq() orders the CPU's earlier writes to DMA memory before this. */
+	edu_write64(edu, EDU_REG_DMA_CMD, cmd);
+	return 0;
+}
+
+/*
+ * An operation timed out.  The engine cannot be aborted, so cut it off the
+ * bus (with bus mastering off QEMU drops its memory accesses, as a real
+ * bridge would) and wait for it to go idle before the memory is unmapped.
+ */
+static void edu_stop(struct mmdma_dev *mdev)
+{
+	struct mmdma_edu *edu = mdev->priv;
+	u32 cmd;
+
+	pci_clear_master(edu->pdev);
+	if (read_poll_timeout(edu_read, cmd, !(cmd & EDU_DMA_RUN), 1000,
+			      2000000, false, edu, EDU_REG_DMA_CMD))
+		dev_err(&edu->pdev->dev, "DMA engine still busy after 2 s\n");
+	pci_set_master(edu->pdev);
+}
+
+/* ptrace (gdb) reaches the registers through generic_access_phys(). */
+static const struct vm_operations_struct edu_bar_vm_ops = {
+#ifdef CONFIG_HAVE_IOREMAP_PROT
+	.access = generic_access_phys,
+#endif
+};
+
+/*
+ * "Remapping specific I/O regions": BAR0 mapped uncached into user space.
+ * Whoever can write the DMA registers can read and write all of RAM, hence
+ * CAP_SYS_RAWIO.
+ */
+static int edu_mmap(struct mmdma_dev *mdev, struct vm_area_struct *vma)
+{
+	struct mmdma_edu *edu = mdev->priv;
+
+	if (!capable(CAP_SYS_RAWIO))
+		return -EPERM;
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
+	vma->vm_ops = &edu_bar_vm_ops;
+	/* Checks offset and length against the BAR, then io_remap_pfn_range(). */
+	return vm_iomap_memory(vma, edu->bar->start, resource_size(edu->bar));
+}
+
+static const struct mmdma_dev_ops edu_ops = {
+	.start	= edu_start,
+	.stop	= edu_stop,
+	.mmap	= edu_mmap,
+};
+
+/* Probe-time self-check of everything but DMA. */
+static int edu_selfcheck(struct mmdma_edu *edu, bool irq)
+{
+	struct device *dev = &edu->pdev->dev;
+	u32 id = edu_read(edu, EDU_REG_ID), v;
+
+	if ((id & 0xff) != EDU_ID_MAGIC) {
+		dev_err(dev, "identity register reads %#x, not an edu\n", id);
+		return -ENODEV;
+	}
+	edu_write(edu, EDU_REG_LIVENESS, 0x12345678);
+	v = edu_read(edu, EDU_REG_LIVENESS);
+	if (v != ~0x12345678U) {
+		dev_err(dev, "liveness check: wrote 0x12345678, read %#x\n", v);
+		return -EIO;
+	}
+
+	if (!irq) {
+		edu_write(edu, EDU_REG_STATUS, 0);
+		edu_write(edu, EDU_REG_FACT, 5);
+		if (read_poll_timeout(edu_read, v, !(v & EDU_STATUS_COMPUTING),
+				      100, 1000000, false, edu, EDU_REG_STATUS)) {
+			dev_err(dev, "factorial by polling never finished\n");
+			return -ETIMEDOUT;
+		}
+		v = edu_read(edu, EDU_REG_FACT);
+		if (v != 120) {
+			dev_err(dev, "5! by polling gave %u\n", v);
+			return -EIO;
+		}
+		return 0;
+	}
+
+	reinit_completion(&edu->fact_done);
+	edu_write(edu, EDU_REG_STATUS, EDU_STATUS_IRQFACT);
+	edu_write(edu, EDU_REG_FACT, 6);
+	if (!wait_for_completion_timeout(&edu->fact_done, HZ)) {
+		edu_write(edu, EDU_REG_STATUS, 0);
+		dev_err(dev, "no factorial interrupt\n");
+		return -ETIMEDOUT;
+	}
+	edu_write(edu, EDU_REG_STATUS, 0);
+	v = edu_read(edu, EDU_REG_FACT);
+	if (v != 720) {
+		dev_err(dev, "6! by interrupt gave %u\n", v);
+		return -EIO;
+	}
+	return 0;
+}
+
+static int edu_setup_irq(struct mmdma_edu *edu, u32 *flags)
+{
+	struct pci_dev *pdev = edu->pdev;
+	unsigned int types = edu_msi ? PCI_IRQ_MSI | PCI_IRQ_INTX : PCI_IRQ_INTX;
+	int ret;
+
+	/* pcim_enable_device() makes the vectors managed as well. */
+	ret = pci_alloc_irq_vectors(pdev, 1, 1, types);
+	if (ret < 0)
+		return ret;
+	*flags = pdev->msi_enabled ? MMDMA_DEVF_MSI : MMDMA_DEVF_INTX;
+	return devm_request_threaded_irq(&pdev->dev, pci_irq_vector(pdev, 0),
+					 edu_irq, edu_irq_thread,
+					 pdev->msi_enabled ? 0 : IRQF_SHARED,
+					 dev_name(&pdev->dev), edu);
+}
+
+static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct device *dev = &pdev->dev;
+	struct mmdma_dev *mdev;
+	struct mmdma_edu *edu;
+	u32 irq_flags = 0;
+	int ret;
+
+	edu = devm_kzalloc(dev, sizeof(*edu), GFP_KERNEL);
+	if (!edu)
+		return -ENOMEM;
+	edu->pdev = pdev;
+	init_completion(&edu->fact_done);
+	pci_set_drvdata(pdev, edu);
+
+	ret = pcim_enable_device(pdev);
+	if (ret)
+		return ret;
+	edu->regs = mmdma_pcim_iomap(pdev, 0, MMDMA_NAME);
+	if (IS_ERR(edu->regs))
+		return PTR_ERR(edu->regs);
+	edu->bar = &pdev->resource[0];
+
+	ret = dma_set_mask_and_coherent(dev, DMA_BIT_MASK(min(edu_dma_bits, 64U)));
+	if (ret) {
+		dev_err(dev, "cannot use a %u-bit DMA mask: %d\n", edu_dma_bits, ret);
+		return ret;
+	}
+	pci_set_master(pdev);
+
+	ret = edu_selfcheck(edu, false);
+	if (ret)
+		return ret;
+	ret = edu_setup_irq(edu, &irq_flags);
+	if (ret) {
+		dev_err(dev, "no interrupt: %d\n", ret);
+		return ret;
+	}
+	ret = edu_selfcheck(edu, true);
+	if (ret)
+		return ret;
+
+	mdev = mmdma_dev_create(dev, MMDMA_DEV_EDU, &edu_ops, EDU_MEM_SIZE,
+				EDU_MEM_SIZE, edu);
+	if (IS_ERR(mdev))
+		return PTR_ERR(mdev);
+	mdev->flags = irq_flags;
+	WRITE_ONCE(edu->mdev, mdev);
+	ret = mmdma_dev_register(mdev);
+	if (ret)
+		goto err_put_mdev;
+	return 0;
+
+err_put_mdev:
+	WRITE_ONCE(edu->mdev, NULL);
+	mmdma_dev_put(mdev);
+	return ret;
+}
+
+static void edu_remove(struct pci_dev *pdev)
+{
+	struct mmdma_edu *edu = pci_get_drvdata(pdev);
+	struct mmdma_dev *mdev = edu->mdev;
+
+	mmdma_dev_unregister(mdev);
+	/* No interrupt may look at @mdev once the last reference can go. */
+	devm_free_irq(&pdev->dev, pci_irq_vector(pdev, 0), edu);
+	WRITE_ONCE(edu->mdev, NULL);
+	mmdma_dev_put(mdev);
+}
+
+static const struct pci_device_id edu_ids[] = {
+	{ PCI_DEVICE(EDU_VENDOR, EDU_DEVICE) },
+	{ }
+};
+MODULE_DEVICE_TABLE(pci, edu_ids);
+
+static struct pci_driver edu_driver = {
+	.name		= "mmdma-edu",
+	.id_table	= edu_ids,
+	.probe		= edu_probe,
+	.remove		= edu_remove,
+};
+
+int mmdma_edu_init(void)
+{
+	return pci_register_driver(&edu_driver);
+}
+
+void mmdma_edu_exit(void)
+{
+	pci_unregister_driver(&edu_driver);
+}

@@ -1,0 +1,666 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mmdma: transfers through the generic DMA layer.
+ *
+ * A request is built in the submitter's context: its host ranges are mapped
+ * for the device (scatter/gather, page or single streaming mappings), memory
+ * the device cannot reach is routed through the driver's own coherent bounce
+ * buffer instead of ever reaching dma_map_*(), and the transfer is cut into
+ * hardware operations no bigger than the device takes.  The engine then runs
+ * one operation at a time, from the device's completion interrupt, with a
+ * time-out on each; a submitter that is interrupted stops its request after
+ * the operation on the hardware.
+ */
+#include <linux/dma-mapping.h>
+#include <linux/dmapool.h>
+#include <linux/highmem.h>
+#include <linux/ktime.h>
+#include <linux/module.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+
+#include "mmdma.h"
+
+unsigned int mmdma_op_timeout_ms = 1000;
+module_param_named(op_timeout_ms, mmdma_op_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(op_timeout_ms, "time-out of one hardware DMA operation (default 1000 ms)");
+
+/* A DMA mapping a request made and must undo. */
+struct mmdma_map {
+	enum { MMDMA_MAP_SG = 1, MMDMA_MAP_ONE_PAGE, MMDMA_MAP_SINGLE } kind;
+	enum dma_data_direction dir;
+	dma_addr_t addr;
+	size_t len;
+	struct sg_table sgt;
+};
+
+/* Builds the operations of one host range. */
+struct mmdma_opgen {
+	struct mmdma_req *req;
+	u8 host;
+	bool to_dev;
+	bool chunked;		/* round trip: device memory reused per chunk */
+	u64 dev_base;
+	size_t pos;		/* bytes of the host range covered so far */
+	struct mmdma_op *ops;
+	unsigned int nr;
+	unsigned int cap;
+};
+
+static void *mmdma_copy_buf(struct mmdma_dev *mdev, struct mmdma_req *req,
+			    u8 copy)
+{
+	switch (copy) {
+	case MMDMA_COPY_BOUNCE:
+		return mdev->bounce;
+	case MMDMA_COPY_STREAM:
+		return mdev->stream;
+	default:
+		return req->pool_vaddr;
+	}
+}
+
+static size_t mmdma_copy_size(u8 copy)
+{
+	return copy == MMDMA_COPY_POOL ? MMDMA_POOL_MAX : MMDMA_STAGE_SIZE;
+}
+
+/* Append the operations for @len bytes at bus address @bus. */
+static int mmdma_emit(struct mmdma_opgen *g, dma_addr_t bus, size_t len,
+		      u8 copy, bool bounce)
+{
+	struct mmdma_dev *mdev = g->req->mdev;
+
+	while (len) {
+		size_t room = SIZE_MAX, n;
+		u64 dev_off;
+
+		if (g->chunked) {
+			dev_off = g->pos % mdev->mem_size;
+			room = mdev->mem_size - dev_off;
+		} else {
+			dev_off = g->dev_base + g->pos;
+		}
+		n = min3(len, mdev->max_op, room);
+		if (copy)
+			n = min(n, mmdma_copy_size(copy));
+
+		if (g->nr == g->cap) {
+			unsigned int cap = g->cap ? 2 * g->cap : 64;
+			struct mmdma_op *ops;
+
+			ops = kvmalloc_array(cap, sizeof(*ops), GFP_KERNEL);
+			if (!ops)
+				return -ENOMEM;
+			if (g->nr)
+				memcpy(ops, g->ops, g->nr * sizeof(*ops));
+			kvfree(g->ops);
+			g->ops = ops;
+			g->cap = cap;
+		}
+		g->ops[g->nr++] = (struct mmdma_op){
+			.bus = bus, .dev_off = dev_off, .len = n,
+			.to_dev = g->to_dev, .copy = copy, .host = g->host,
+			.bounce = bounce, .host_off = g->pos,
+		};
+		g->pos += n;
+		len -= n;
+		/* A copy reuses its buffer from the start for every operation. */
+		if (!copy)
+			bus += n;
+	}
+	return 0;
+}
+
+static bool mmdma_reaches(struct mmdma_dev *mdev, struct page *page)
+{
+	struct device *dev = mdev->dma;
+
+	if (mdev->flags & (MMDMA_DEVF_IOMMU | MMDMA_DEVF_SWIOTLB))
+		return true;
+	return dma_capable(dev, phys_to_dma(dev, page_to_phys(page)), PAGE_SIZE,
+			   true);
+}
+
+static struct mmdma_map *mmdma_new_map(struct mmdma_req *req)
+{
+	if (WARN_ON_ONCE(req->nr_maps >= req->max_maps))
+		return NULL;
+	return &req->maps[req->nr_maps];
+}
+
+/*
+ * The largest piece one mapping may cover: swiotlb, for one, bounces at most
+ * 256 KiB per segment, and a bigger segment would fail to map.
+ */
+static size_t mmdma_max_mapping(struct device *dev)
+{
+	size_t max = min_t(size_t, dma_max_mapping_size(dev),
+			   dma_get_max_seg_size(dev));
+
+	return max(rounddown(max, PAGE_SIZE), PAGE_SIZE);
+}
+
+/* dma_map_sgtable() over pages [@first, @first + @n) of the host range. */
+static int mmdma_map_sg(struct mmdma_opgen *g, struct mmdma_host *h,
+			unsigned long first, unsigned long n, size_t start,
+			size_t len)
+{
+	struct mmdma_req *req = g->req;
+	struct mmdma_map *m = mmdma_new_map(req);
+	struct scatterlist *sg;
+	unsigned int i;
+	int ret;
+
+	if (!m)
+		return -EINVAL;
+	ret = sg_alloc_table_from_pages_segment(&m->sgt, h->pages + first, n,
+						offset_in_page(h->offset + start),
+						len, mmdma_max_mapping(req->mdev->dma),
+						GFP_KERNEL);
+	if (ret)
+		return ret;
+	ret = dma_map_sgtable(req->mdev->dma, &m->sgt, h->dir, 0);
+	if (ret) {
+		sg_free_table(&m->sgt);
+		return ret;
+	}
+	m->kind = MMDMA_MAP_SG;
+	m->dir = h->dir;
+	req->nr_maps++;
+
+	/* Each DMA segment is cut to what the device takes by mmdma_emit(). */
+	for_each_sgtable_dma_sg(&m->sgt, sg, i) {
+		ret = mmdma_emit(g, sg_dma_address(sg), sg_dma_len(sg),
+				 MMDMA_COPY_NONE, false);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* dma_map_page() for each page, or one dma_map_single() for the run. */
+static int mmdma_map_pieces(struct mmdma_opgen *g, struct mmdma_host *h,
+			    u32 method, unsigned long first, size_t start,
+			    size_t len)
+{
+	struct mmdma_req *req = g->req;
+	struct device *dev = req->mdev->dma;
+	unsigned long pg = first;
+
+	while (len) {
+		struct mmdma_map *m = mmdma_new_map(req);
+		size_t in_page = offset_in_page(h->offset + start);
+		size_t n;
+		int ret;
+
+		if (!m)
+			return -EINVAL;
+		if (method == MMDMA_DMA_SINGLE) {
+			n = min(len, mmdma_max_mapping(dev));
+			m->kind = MMDMA_MAP_SINGLE;
+			m->addr = dma_map_single(dev, h->kaddr + start, n, h->dir);
+		} else {
+			n = min(len, PAGE_SIZE - in_page);
+			m->kind = MMDMA_MAP_ONE_PAGE;
+			m->addr = dma_map_page(dev, h->pages[pg], in_page, n, h->dir);
+		}
+		if (dma_mapping_error(dev, m->addr))
+			return -ENOMEM;
+		m->len = n;
+		m->dir = h->dir;
+		req->nr_maps++;
+
+		ret = mmdma_emit(g, m->addr, n, MMDMA_COPY_NONE, false);
+		if (ret)
+			return ret;
+		start += n;
+		len -= n;
+		pg++;
+	}
+	return 0;
+}
+
+/*
+ * Give host range @g->host to the device with @method.  Runs of pages the
+ * device cannot reach go through the bounce buffer, so dma_map_*() only
+ * ever sees memory the device can use.
+ */
+static int mmdma_map_host(struct mmdma_opgen *g, u32 method)
+{
+	struct mmdma_req *req = g->req;
+	struct mmdma_dev *mdev = req->mdev;
+	struct mmdma_host *h = &req->host[g->host];
+	unsigned long i = 0;
+
+	switch (method) {
+	case MMDMA_DMA_COHERENT:
+		return mmdma_emit(g, mdev->bounce_dma, h->len, MMDMA_COPY_BOUNCE, false);
+	case MMDMA_DMA_POOL:
+		return mmdma_emit(g, req->pool_dma, h->len, MMDMA_COPY_POOL, false);
+	case MMDMA_DMA_STREAM:
+		return mmdma_emit(g, mdev->stream_dma, h->len, MMDMA_COPY_STREAM, false);
+	}
+
+	while (i < h->nr_pages) {
+		bool reach = mmdma_reaches(mdev, h->pages[i]);
+		unsigned long j = i + 1;
+		size_t start, end;
+		int ret;
+
+		while (j < h->nr_pages && mmdma_reaches(mdev, h->pages[j]) == reach)
+			j++;
+		start = i ? i * PAGE_SIZE - h->offset : 0;
+		end = min_t(size_t, j * PAGE_SIZE - h->offset, h->len);
+
+		if (!reach)
+			ret = mmdma_emit(g, mdev->bounce_dma, end - start,
+					 MMDMA_COPY_BOUNCE, true);
+		else if (method == MMDMA_DMA_SG)
+			ret = mmdma_map_sg(g, h, i, j - i, start, end - start);
+		else
+			ret = mmdma_map_pieces(g, h, method, i, start, end - start);
+		if (ret)
+			return ret;
+		i = j;
+	}
+	return 0;
+}
+
+/*
+ * A round trip moves each chunk of device memory's size in, then out:
+ * interleave the source's operations with the destination's, chunk by chunk.
+ */
+static int mmdma_merge_chunks(struct mmdma_req *req, struct mmdma_opgen *src,
+			      struct mmdma_opgen *dst)
+{
+	size_t window = req->mdev->mem_size;
+	unsigned int a = 0, b = 0, n = 0;
+
+	req->ops = kvmalloc_array(src->nr + dst->nr, sizeof(*req->ops),
+				  GFP_KERNEL);
+	if (!req->ops)
+		return -ENOMEM;
+	while (a < src->nr || b < dst->nr) {
+		size_t chunk = a < src->nr ? src->ops[a].host_off / window
+					   : dst->ops[b].host_off / window;
+
+		while (a < src->nr && src->ops[a].host_off / window == chunk)
+			req->ops[n++] = src->ops[a++];
+		while (b < dst->nr && dst->ops[b].host_off / window == chunk)
+			req->ops[n++] = dst->ops[b++];
+	}
+	req->nr_ops = n;
+	return 0;
+}
+
+static int mmdma_req_check(struct mmdma_req *req, u32 op, u32 method,
+			   u64 dev_offset)
+{
+	struct mmdma_dev *mdev = req->mdev;
+	size_t len = req->host[op == MMDMA_XFER_FROM_DEV].len;
+	u64 end;
+	int i;
+
+	if (op == MMDMA_XFER_ROUNDTRIP) {
+		if (dev_offset) {
+			dev_dbg(mdev->dma, "round trip: dev_offset must be 0\n");
+			return -EINVAL;
+		}
+	} else if (check_add_overflow(dev_offset, (u64)len, &end) ||
+		   end > mdev->mem_size) {
+		dev_dbg(mdev->dma, "device range %llu+%zu outside %zu bytes\n",
+			dev_offset, len, mdev->mem_size);
+		return -EINVAL;
+	}
+	if (method == MMDMA_DMA_POOL && len > MMDMA_POOL_MAX) {
+		dev_dbg(mdev->dma, "pool transfers take at most %d bytes\n",
+			MMDMA_POOL_MAX);
+		return -EINVAL;
+	}
+	for (i = 0; i < 2; i++) {
+		if (method == MMDMA_DMA_SINGLE && req->host[i].len &&
+		    !req->host[i].kaddr) {
+			dev_dbg(mdev->dma, "dma_map_single() needs memory with a linear kernel address\n");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/**
+ * mmdma_req_prepare() - map a request's host ranges and list its operations
+ * @req:        request with @req->mdev and the host ranges it uses filled in
+ * @op:         enum mmdma_xfer_op
+ * @method:     enum mmdma_dma_method
+ * @dev_offset: device memory offset (TO_DEV and FROM_DEV)
+ *
+ * On failure the caller still calls mmdma_req_release().
+ */
+int mmdma_req_prepare(struct mmdma_req *req, u32 op, u32 method,
+		      u64 dev_offset)
+{
+	struct mmdma_opgen gen[2] = {
+		{ .req = req, .host = 0, .to_dev = true },
+		{ .req = req, .host = 1, .to_dev = false },
+	};
+	int i, ret;
+
+	if (method == MMDMA_DMA_AUTO)
+		method = req->host[op == MMDMA_XFER_FROM_DEV].len <= MMDMA_POOL_MAX ?
+			 MMDMA_DMA_POOL : MMDMA_DMA_SG;
+	ret = mmdma_req_check(req, op, method, dev_offset);
+	if (ret)
+		return ret;
+
+	req->max_maps = req->host[0].nr_pages + req->host[1].nr_pages;
+	req->maps = kvcalloc(req->max_maps, sizeof(*req->maps), GFP_KERNEL);
+	if (!req->maps)
+		return -ENOMEM;
+	if (method == MMDMA_DMA_POOL) {
+		req->pool_vaddr = dma_pool_alloc(req->mdev->pool, GFP_KERNEL,
+						 &req->pool_dma);
+		if (!req->pool_vaddr)
+			return -ENOMEM;
+	}
+
+	for (i = 0; i < 2; i++) {
+		if (!req->host[i].len)
+			continue;
+		gen[i].chunked = op == MMDMA_XFER_ROUNDTRIP;
+		gen[i].dev_base = dev_offset;
+		ret = mmdma_map_host(&gen[i], method);
+		if (ret)
+			goto out;
+	}
+
+	if (op == MMDMA_XFER_ROUNDTRIP) {
+		ret = mmdma_merge_chunks(req, &gen[0], &gen[1]);
+	} else {
+		i = op == MMDMA_XFER_FROM_DEV;
+		req->ops = gen[i].ops;
+		req->nr_ops = gen[i].nr;
+		gen[i].ops = NULL;
+	}
+out:
+	kvfree(gen[0].ops);
+	kvfree(gen[1].ops);
+	return ret;
+}
+
+static void mmdma_req_unmap(struct mmdma_req *req)
+{
+	struct device *dev = req->mdev->dma;
+
+	while (req->nr_maps) {
+		struct mmdma_map *m = &req->maps[--req->nr_maps];
+
+		switch (m->kind) {
+		case MMDMA_MAP_SG:
+			dma_unmap_sgtable(dev, &m->sgt, m->dir, 0);
+			sg_free_table(&m->sgt);
+			break;
+		case MMDMA_MAP_ONE_PAGE:
+			dma_unmap_page(dev, m->addr, m->len, m->dir);
+			break;
+		case MMDMA_MAP_SINGLE:
+			dma_unmap_single(dev, m->addr, m->len, m->dir);
+			break;
+		}
+	}
+	if (req->pool_vaddr) {
+		dma_pool_free(req->mdev->pool, req->pool_vaddr, req->pool_dma);
+		req->pool_vaddr = NULL;
+	}
+}
+
+/**
+ * mmdma_req_release() - undo everything mmdma_req_prepare() and the caller
+ *                        set up; the request must not be on the engine
+ * @req: the request
+ */
+void mmdma_req_release(struct mmdma_req *req)
+{
+	int i;
+
+	mmdma_req_unmap(req);
+	kvfree(req->maps);
+	kvfree(req->ops);
+	for (i = 0; i < 2; i++) {
+		kvfree(req->host[i].pages);
+		if (req->host[i].buf)
+			mmdma_buf_put(req->host[i].buf);
+	}
+	memset(req, 0, sizeof(*req));
+}
+
+/* CPU copy between a host range and a kernel buffer, page by page. */
+static void mmdma_host_copy(struct mmdma_host *h, size_t off, void *kbuf,
+			    size_t len, bool to_kbuf)
+{
+	while (len) {
+		size_t at = h->offset + off;
+		size_t in_page = offset_in_page(at);
+		size_t n = min(len, PAGE_SIZE - in_page);
+		void *kaddr = kmap_local_page(h->pages[at >> PAGE_SHIFT]);
+
+		if (to_kbuf)
+			memcpy(kbuf, kaddr + in_page, n);
+		else
+			memcpy(kaddr + in_page, kbuf, n);
+		kunmap_local(kaddr);
+		kbuf += n;
+		off += n;
+		len -= n;
+	}
+}
+
+static enum dma_data_direction mmdma_op_dir(const struct mmdma_op *op)
+{
+	return op->to_dev ? DMA_TO_DEVICE : DMA_FROM_DEVICE;
+}
+
+/* Ownership of the CPU-side buffer passes to the device for the operation. */
+static void mmdma_op_before(struct mmdma_dev *mdev, struct mmdma_req *req,
+			    const struct mmdma_op *op)
+{
+	if (op->copy && op->to_dev)
+		mmdma_host_copy(&req->host[op->host], op->host_off,
+				mmdma_copy_buf(mdev, req, op->copy), op->len, true);
+	if (op->copy == MMDMA_COPY_STREAM)
+		dma_sync_single_for_device(mdev->dma, mdev->stream_dma, op->len,
+					   mmdma_op_dir(op));
+}
+
+/* ... and back to the CPU once it has ended. */
+static void mmdma_op_after(struct mmdma_dev *mdev, struct mmdma_req *req,
+			   const struct mmdma_op *op)
+{
+	if (op->copy == MMDMA_COPY_STREAM)
+		dma_sync_single_for_cpu(mdev->dma, mdev->stream_dma, op->len,
+					mmdma_op_dir(op));
+	if (op->copy && !op->to_dev)
+		mmdma_host_copy(&req->host[op->host], op->host_off,
+				mmdma_copy_buf(mdev, req, op->copy), op->len, false);
+}
+
+/* End @req: unmap it and wake its submitter.  Called with mdev->lock held. */
+static void mmdma_finish(struct mmdma_dev *mdev, struct mmdma_req *req,
+			 int status)
+{
+	if (mdev->cur == req)
+		mdev->cur = NULL;
+	req->status = status;
+	mmdma_req_unmap(req);
+	req->nsecs = ktime_get_ns() - req->submitted;
+	atomic64_inc(&mdev->stats.transfers);
+	if (status)
+		atomic64_inc(&mdev->stats.errors);
+	else
+		atomic64_add(req->host[0].len ?: req->host[1].len,
+			     &mdev->stats.bytes);
+	wake_up_all(&mdev->idle);
+	/* The submitter may free @req as soon as this returns. */
+	complete(&req->done);
+}
+
+static void mmdma_run_op(struct mmdma_dev *mdev, struct mmdma_req *req)
+{
+	const struct mmdma_op *op = &req->ops[req->next_op];
+	int ret;
+
+	mmdma_op_before(mdev, req, op);
+	ret = mdev->ops->start(mdev, op);
+	if (ret) {
+		dev_dbg(mdev->dma, "operation refused by the engine: %d\n", ret);
+		mmdma_finish(mdev, req, ret);
+		return;
+	}
+	mdev->op_active = true;
+	atomic64_inc(&mdev->stats.ops);
+	if (op->bounce) {
+		atomic64_inc(&mdev->stats.bounces);
+		atomic64_add(op->len, &mdev->stats.bounce_bytes);
+		req->bounced += op->len;
+	}
+	mod_delayed_work(system_wq, &mdev->timeout,
+			 msecs_to_jiffies(mmdma_op_timeout_ms));
+}
+
+/* Put the next waiting request on the hardware.  mdev->lock held. */
+static void mmdma_start_next(struct mmdma_dev *mdev)
+{
+	while (!mdev->cur && !list_empty(&mdev->queue)) {
+		struct mmdma_req *req = list_first_entry(&mdev->queue,
+							 struct mmdma_req, node);
+
+		list_del_init(&req->node);
+		mdev->cur = req;
+		if (!req->nr_ops)
+			mmdma_finish(mdev, req, 0);
+		else
+			mmdma_run_op(mdev, req);
+	}
+}
+
+/**
+ * mmdma_dev_op_done() - the engine driver reports the end of an operation
+ * @mdev: the device
+ * @err:  0, or the operation's error
+ *
+ * Process context (a threaded interrupt handler or a work item).  A report
+ * with no operation running (one that already timed out) is ignored.
+ */
+void mmdma_dev_op_done(struct mmdma_dev *mdev, int err)
+{
+	struct mmdma_req *req;
+
+	mutex_lock(&mdev->lock);
+	req = mdev->cur;
+	if (!req || !mdev->op_active) {
+		mutex_unlock(&mdev->lock);
+		return;
+	}
+	mdev->op_active = false;
+	cancel_delayed_work(&mdev->timeout);
+
+	if (!err)
+		mmdma_op_after(mdev, req, &req->ops[req->next_op]);
+	req->next_op++;
+	if (err)
+		mmdma_finish(mdev, req, err);
+	else if (req->cancel)
+		mmdma_finish(mdev, req, req->cancel);
+	else if (req->next_op == req->nr_ops)
+		mmdma_finish(mdev, req, 0);
+	else
+		mmdma_run_op(mdev, req);
+	mmdma_start_next(mdev);
+	mutex_unlock(&mdev->lock);
+}
+
+/* An operation took longer than op_timeout_ms: quiesce, fail, move on. */
+void mmdma_engine_timeout(struct work_struct *work)
+{
+	struct mmdma_dev *mdev = container_of(to_delayed_work(work),
+					      struct mmdma_dev, timeout);
+
+	mutex_lock(&mdev->lock);
+	if (mdev->cur && mdev->op_active) {
+		mdev->op_active = false;
+		atomic64_inc(&mdev->stats.timeouts);
+		dev_warn_ratelimited(mdev->dma, "DMA operation timed out after %u ms\n",
+				     mmdma_op_timeout_ms);
+		/* The device must be quiet before the memory is unmapped. */
+		mdev->ops->stop(mdev);
+		mmdma_finish(mdev, mdev->cur, -ETIMEDOUT);
+		mmdma_start_next(mdev);
+	}
+	mutex_unlock(&mdev->lock);
+}
+
+/**
+ * mmdma_req_run() - queue a prepared request and wait for it
+ * @req: the request
+ *
+ * A signal stops the request: one still queued is dropped at once, one on
+ * the hardware after its running operation (which the time-out bounds), so
+ * the caller can release the memory safely when this returns.
+ *
+ * Return: 0, -EINTR, -ETIMEDOUT, -ENODEV (device gone) or an engine error.
+ */
+int mmdma_req_run(struct mmdma_req *req)
+{
+	struct mmdma_dev *mdev = req->mdev;
+
+	init_completion(&req->done);
+	INIT_LIST_HEAD(&req->node);
+	if (mutex_lock_killable(&mdev->lock))
+		return -EINTR;
+	if (mdev->dead) {
+		mutex_unlock(&mdev->lock);
+		return -ENODEV;
+	}
+	req->submitted = ktime_get_ns();
+	list_add_tail(&req->node, &mdev->queue);
+	mmdma_start_next(mdev);
+	mutex_unlock(&mdev->lock);
+
+	if (wait_for_completion_interruptible(&req->done)) {
+		mutex_lock(&mdev->lock);
+		if (!list_empty(&req->node)) {
+			list_del_init(&req->node);
+			mmdma_finish(mdev, req, -EINTR);
+		} else if (mdev->cur == req) {
+			req->cancel = -EINTR;
+		}
+		mutex_unlock(&mdev->lock);
+		wait_for_completion(&req->done);
+	}
+	return req->status;
+}
+
+/**
+ * mmdma_engine_shutdown() - stop taking requests and wait for the hardware
+ * @mdev: the device
+ *
+ * Queued requests fail with -ENODEV; the one on the hardware stops after
+ * its running operation ends or times out.
+ */
+void mmdma_engine_shutdown(struct mmdma_dev *mdev)
+{
+	struct mmdma_req *req, *tmp;
+
+	mutex_lock(&mdev->lock);
+	mdev->dead = true;
+	list_for_each_entry_safe(req, tmp, &mdev->queue, node) {
+		list_del_init(&req->node);
+		mmdma_finish(mdev, req, -ENODEV);
+	}
+	if (mdev->cur)
+		mdev->cur->cancel = -ENODEV;
+	mutex_unlock(&mdev->lock);
+
+	wait_event(mdev->idle, !READ_ONCE(mdev->cur));
+	cancel_delayed_work_sync(&mdev->timeout);
+}
