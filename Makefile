@@ -27,7 +27,7 @@ LIB_SRC := lib/libmmdma.c
 LIB_HDR := lib/libmmdma.h include/uapi/linux/mmdma.h
 TEST_COMMON := tests/ktap.c tests/util.c
 TEST_HDR := tests/ktap.h tests/util.h $(LIB_HDR)
-TESTS := test_badinput test_mmap test_unload test_edu
+TESTS := test_badinput test_mmap test_unload test_edu test_dio
 HOST_TESTS := test_lib
 
 GUEST_BINS := $(addprefix $(O)/bin/,$(TESTS) mmdma) $(O)/bin/demo.sh
@@ -59,7 +59,10 @@ sparse: $(MODULES)
 
 $(O)/bin/test_%: tests/test_%.c $(TEST_COMMON) $(TEST_HDR) $(LIB_SRC)
 	@mkdir -p $(O)/bin
-	$(CC) $(USER_CFLAGS) $(CFLAGS) -o $@ $< $(TEST_COMMON) $(LIB_SRC) $(GUEST_LDFLAGS)
+	$(CC) $(USER_CFLAGS) $(CFLAGS) -o $@ $< $(TEST_COMMON) $(LIB_SRC) $(GUEST_LDFLAGS) $(LDLIBS_$*)
+
+# Asynchronous I/O through both kernel interfaces.
+LDLIBS_dio := -laio -luring
 
 $(O)/bin/mmdma: tools/mmdma.c $(LIB_SRC) $(LIB_HDR)
 	@mkdir -p $(O)/bin

@@ -11,6 +11,7 @@
 #include <linux/dma-direct.h>
 #include <linux/pci.h>
 #include <linux/swiotlb.h>
+#include <linux/uio.h>
 #include <linux/mm.h>
 #include <linux/mmzone.h>
 
@@ -93,5 +94,30 @@ static inline bool mmdma_swiotlb_in_reach(struct device *dev)
 	return false;
 }
 #endif
+
+/*
+ * The user segment at the head of a user-backed iov_iter (ITER_UBUF or
+ * ITER_IOVEC), clipped to what the iterator has left; it may be empty.
+ * 6.4 added iter_iov_addr()/iter_iov_len() and hid the iovec pointer.
+ */
+static inline struct iovec mmdma_iter_head(const struct iov_iter *i)
+{
+	struct iovec v;
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
+	v.iov_base = iter_iov_addr(i);
+	v.iov_len = iter_iov_len(i);
+#else
+	if (iter_is_ubuf(i)) {
+		v.iov_base = i->ubuf + i->iov_offset;
+		v.iov_len = i->count;
+	} else {
+		v.iov_base = i->iov->iov_base + i->iov_offset;
+		v.iov_len = i->iov->iov_len - i->iov_offset;
+	}
+#endif
+	v.iov_len = min(v.iov_len, iov_iter_count(i));
+	return v;
+}
 
 #endif /* MMDMA_COMPAT_H */

@@ -112,9 +112,11 @@ bool mmdma_method_valid(u32 kind, u32 method);
  * @offset:   offset of the first byte in @pages[0]
  * @len:      bytes
  * @kaddr:    linear-map address of the first byte, or NULL when the range
- *            has none (page arrays, vmalloc memory)
+ *            has none (page arrays, vmalloc memory, user memory)
  * @dir:      DMA_TO_DEVICE when the device reads it, DMA_FROM_DEVICE when
  *            the device writes it
+ * @pinned:   @pages are the caller's user pages, pinned with FOLL_PIN: they
+ *            are unpinned (and dirtied if the device wrote them) at release
  */
 struct mmdma_host {
 	struct mmdma_buf *buf;
@@ -124,6 +126,7 @@ struct mmdma_host {
 	size_t len;
 	void *kaddr;
 	enum dma_data_direction dir;
+	bool pinned;
 };
 
 /* How the CPU takes part in one operation (struct mmdma_op.copy). */
@@ -164,7 +167,8 @@ struct mmdma_op {
  * @host:     the source and destination host ranges (len 0 if unused)
  * @ops:      the operations, in order
  * @nr_ops:   entries in @ops
- * @next_op:  the operation running or next to run
+ * @next_op:  the first operation running, or the next to run
+ * @batch:    operations handed to the engine in the running start()
  * @maps:     DMA mappings to undo when the request ends
  * @nr_maps:  entries used in @maps
  * @max_maps: entries allocated in @maps
@@ -177,6 +181,9 @@ struct mmdma_op {
  * @submitted: ktime_get_ns() at submission
  * @nsecs:    submission to completion
  * @done:     completed when the request has ended and its mappings are gone
+ * @end:      if set, called instead of completing @done (asynchronous
+ *            requests), with mdev->lock held: it must only hand off
+ * @priv:     the submitter's, for @end
  */
 struct mmdma_req {
 	struct list_head node;
@@ -185,6 +192,7 @@ struct mmdma_req {
 	struct mmdma_op *ops;
 	unsigned int nr_ops;
 	unsigned int next_op;
+	unsigned int batch;
 	struct mmdma_map *maps;
 	unsigned int nr_maps;
 	unsigned int max_maps;
@@ -196,18 +204,24 @@ struct mmdma_req {
 	u64 submitted;
 	u64 nsecs;
 	struct completion done;
+	void (*end)(struct mmdma_req *req);
+	void *priv;
 };
 
 /**
  * struct mmdma_dev_ops - what a DMA engine driver provides
- * @start: program one operation; call mmdma_dev_op_done() when it ends.
- *         Called with mdev->lock held; must not sleep for long.
+ * @start: program @n operations (at most mdev->max_batch; an engine with a
+ *         descriptor list takes many, a single-range one takes one) and
+ *         call mmdma_dev_op_done() with mdev->op_seq, as it was at start,
+ *         when they have all ended.  Called with mdev->lock held; must not
+ *         sleep for long.
  * @stop:  after a time-out: make sure the hardware no longer touches host
  *         memory before the core unmaps it.  Called with mdev->lock held.
  * @mmap:  map the device's registers for user space (optional)
  */
 struct mmdma_dev_ops {
-	int (*start)(struct mmdma_dev *mdev, const struct mmdma_op *op);
+	int (*start)(struct mmdma_dev *mdev, const struct mmdma_op *ops,
+		     unsigned int n);
 	void (*stop)(struct mmdma_dev *mdev);
 	int (*mmap)(struct mmdma_dev *mdev, struct vm_area_struct *vma);
 };
@@ -227,6 +241,7 @@ struct mmdma_dev_ops {
  *              device goes away
  * @mem_size:   bytes of device memory
  * @max_op:     bytes one operation can move
+ * @max_batch:  operations one start() takes
  * @flags:      MMDMA_DEVF_* bits, set at registration
  * @id_released: @id went back to the allocator at unregistration
  * @users:      held for reading by every call into the device node that
@@ -237,6 +252,8 @@ struct mmdma_dev_ops {
  * @queue:      requests waiting for the hardware
  * @cur:        the request on the hardware, or NULL
  * @op_active:  an operation of @cur is running on the hardware
+ * @op_seq:     bumped at every start(): a completion that reports an older
+ *              number (a late one, after a time-out) is ignored
  * @dead:       the device is going away: no new requests, no new mappings
  * @timeout:    fires when an operation takes longer than op_timeout_ms
  * @idle:       woken whenever @cur becomes NULL
@@ -259,6 +276,7 @@ struct mmdma_dev {
 	struct inode *inode;
 	size_t mem_size;
 	size_t max_op;
+	unsigned int max_batch;
 	u32 flags;
 	bool id_released;
 	struct rw_semaphore users;
@@ -266,6 +284,7 @@ struct mmdma_dev {
 	struct list_head queue;
 	struct mmdma_req *cur;
 	bool op_active;
+	u32 op_seq;
 	bool dead;
 	struct delayed_work timeout;
 	wait_queue_head_t idle;
@@ -301,7 +320,10 @@ int mmdma_req_prepare(struct mmdma_req *req, u32 op, u32 method,
 		      u64 dev_offset);
 void mmdma_req_release(struct mmdma_req *req);
 int mmdma_req_run(struct mmdma_req *req);
-void mmdma_dev_op_done(struct mmdma_dev *mdev, int err);
+int mmdma_req_submit(struct mmdma_req *req);
+void mmdma_dev_op_done(struct mmdma_dev *mdev, u32 seq, int err);
+int mmdma_host_pin_user(struct mmdma_host *h, unsigned long uaddr, size_t len,
+			enum dma_data_direction dir);
 void mmdma_engine_shutdown(struct mmdma_dev *mdev);
 void mmdma_engine_timeout(struct work_struct *work);
 extern unsigned int mmdma_op_timeout_ms;
@@ -314,6 +336,14 @@ struct inode *mmdma_fs_inode(void);
 /* mmdma_edu.c: the edu PCI driver */
 int mmdma_edu_init(void);
 void mmdma_edu_exit(void);
+
+/* mmdma_soft.c: the software engine */
+int mmdma_soft_init(void);
+void mmdma_soft_exit(void);
+
+/* mmdma_dio.c: read/write on a device node, direct I/O into user pages */
+ssize_t mmdma_dev_read_iter(struct kiocb *iocb, struct iov_iter *to);
+ssize_t mmdma_dev_write_iter(struct kiocb *iocb, struct iov_iter *from);
 
 /* mmdma_main.c: module-wide limits (module parameters) */
 extern unsigned long mmdma_max_buf_size;

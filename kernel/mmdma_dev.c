@@ -300,6 +300,14 @@ static int mmdma_dev_release_file(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/* The file position is an offset in device memory. */
+static loff_t mmdma_dev_llseek(struct file *file, loff_t offset, int whence)
+{
+	struct mmdma_dev *mdev = file->private_data;
+
+	return fixed_size_llseek(file, offset, whence, mdev->mem_size);
+}
+
 static const struct file_operations mmdma_dev_fops = {
 	.owner		= THIS_MODULE,
 	.open		= mmdma_dev_open,
@@ -307,7 +315,9 @@ static const struct file_operations mmdma_dev_fops = {
 	.unlocked_ioctl	= mmdma_dev_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.mmap		= mmdma_dev_mmap,
-	.llseek		= noop_llseek,
+	.read_iter	= mmdma_dev_read_iter,
+	.write_iter	= mmdma_dev_write_iter,
+	.llseek		= mmdma_dev_llseek,
 };
 
 /**
@@ -347,6 +357,7 @@ struct mmdma_dev *mmdma_dev_create(struct device *dma, u32 kind,
 	mdev->priv = priv;
 	mdev->mem_size = mem_size;
 	mdev->max_op = max_op;
+	mdev->max_batch = 1;
 	mutex_init(&mdev->lock);
 	init_rwsem(&mdev->users);
 	INIT_LIST_HEAD(&mdev->queue);

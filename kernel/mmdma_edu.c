@@ -75,6 +75,8 @@ MODULE_PARM_DESC(edu_inject_hang, "testing: start the next N DMA operations with
  * @mdev:     the DMA device registered for it
  * @pending:  interrupt causes the hard handler saw and the thread has not
  *            yet handled (atomic bit operations)
+ * @seq:      mdev->op_seq of the DMA programmed last
+ * @done_seq: @seq when the DMA interrupt came, reported to the core
  * @fact_done: completed by the factorial interrupt
  */
 struct mmdma_edu {
@@ -83,6 +85,8 @@ struct mmdma_edu {
 	struct resource *bar;
 	struct mmdma_dev *mdev;
 	unsigned long pending;
+	u32 seq;
+	u32 done_seq;
 	struct completion fact_done;
 };
 
@@ -114,8 +118,11 @@ static irqreturn_t edu_irq(int irq, void *data)
 	edu_write(edu, EDU_REG_IRQ_ACK, status);
 	if (status & EDU_IRQ_FACT)
 		set_bit(0, &edu->pending);
-	if (status & EDU_IRQ_DMA)
+	if (status & EDU_IRQ_DMA) {
+		/* Which start this completion belongs to, for the core. */
+		WRITE_ONCE(edu->done_seq, READ_ONCE(edu->seq));
 		set_bit(1, &edu->pending);
+	}
 	return IRQ_WAKE_THREAD;
 }
 
@@ -129,19 +136,20 @@ static irqreturn_t edu_irq_thread(int irq, void *data)
 		struct mmdma_dev *mdev = READ_ONCE(edu->mdev);
 
 		if (mdev)
-			mmdma_dev_op_done(mdev, 0);
+			mmdma_dev_op_done(mdev, READ_ONCE(edu->done_seq), 0);
 	}
 	return IRQ_HANDLED;
 }
 
-static int edu_start(struct mmdma_dev *mdev, const struct mmdma_op *op)
+static int edu_start(struct mmdma_dev *mdev, const struct mmdma_op *op,
+		     unsigned int n)
 {
 	struct mmdma_edu *edu = mdev->priv;
 	u64 window = EDU_WINDOW + op->dev_off;
 	u32 cmd = EDU_DMA_RUN | EDU_DMA_IRQ;
 
 	/* Never program what aborts QEMU: see the quirks at the top. */
-	if (!op->len || op->dev_off + op->len > EDU_MEM_SIZE)
+	if (n != 1 || !op->len || op->dev_off + op->len > EDU_MEM_SIZE)
 		return -EINVAL;
 	if (edu_read(edu, EDU_REG_DMA_CMD) & EDU_DMA_RUN)
 		return -EBUSY;
@@ -159,6 +167,7 @@ static int edu_start(struct mmdma_dev *mdev, const struct mmdma_op *op)
 		cmd |= EDU_DMA_TO_HOST;
 	}
 	edu_write64(edu, EDU_REG_DMA_COUNT, op->len);
+	WRITE_ONCE(edu->seq, mdev->op_seq);
 	/* writeq() orders the CPU's earlier writes to DMA memory before this. */
 	edu_write64(edu, EDU_REG_DMA_CMD, cmd);
 	return 0;
@@ -178,6 +187,8 @@ static void edu_stop(struct mmdma_dev *mdev)
 	if (read_poll_timeout(edu_read, cmd, !(cmd & EDU_DMA_RUN), 1000,
 			      2000000, false, edu, EDU_REG_DMA_CMD))
 		dev_err(&edu->pdev->dev, "DMA engine still busy after 2 s\n");
+	/* A completion of the stopped operation must not end the next one. */
+	WRITE_ONCE(edu->seq, mdev->op_seq - 1);
 	pci_set_master(edu->pdev);
 }
 

@@ -111,8 +111,13 @@ static int __init mmdma_init(void)
 	ret = mmdma_edu_init();
 	if (ret)
 		goto err_misc_deregister;
+	ret = mmdma_soft_init();
+	if (ret)
+		goto err_edu_exit;
 	return 0;
 
+err_edu_exit:
+	mmdma_edu_exit();
 err_misc_deregister:
 	misc_deregister(&mmdma_misc);
 err_fs_exit:
@@ -122,6 +127,7 @@ err_fs_exit:
 
 static void __exit mmdma_exit(void)
 {
+	mmdma_soft_exit();
 	mmdma_edu_exit();
 	misc_deregister(&mmdma_misc);
 	mmdma_fs_exit();

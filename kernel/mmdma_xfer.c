@@ -15,6 +15,7 @@
 #include <linux/dmapool.h>
 #include <linux/highmem.h>
 #include <linux/ktime.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
@@ -427,11 +428,61 @@ void mmdma_req_release(struct mmdma_req *req)
 	kvfree(req->maps);
 	kvfree(req->ops);
 	for (i = 0; i < 2; i++) {
-		kvfree(req->host[i].pages);
-		if (req->host[i].buf)
-			mmdma_buf_put(req->host[i].buf);
+		struct mmdma_host *h = &req->host[i];
+
+		/* Pages the device may have written are dirtied for their owner. */
+		if (h->pinned)
+			unpin_user_pages_dirty_lock(h->pages, h->nr_pages,
+						    h->dir == DMA_FROM_DEVICE);
+		kvfree(h->pages);
+		if (h->buf)
+			mmdma_buf_put(h->buf);
 	}
 	memset(req, 0, sizeof(*req));
+}
+
+/**
+ * mmdma_host_pin_user() - describe (and pin) user memory for DMA
+ * @h:     filled in; mmdma_req_release() unpins
+ * @uaddr: user address of the first byte
+ * @len:   bytes, > 0
+ * @dir:   DMA_FROM_DEVICE when the device writes the memory (FOLL_WRITE)
+ *
+ * Return: 0, -EFAULT when any page is unmapped or (for DMA_FROM_DEVICE)
+ * not writable, -ENOMEM, -EINTR.  On failure nothing stays pinned.
+ */
+int mmdma_host_pin_user(struct mmdma_host *h, unsigned long uaddr, size_t len,
+			enum dma_data_direction dir)
+{
+	unsigned int gup = dir == DMA_FROM_DEVICE ? FOLL_WRITE : 0;
+	unsigned long first = uaddr >> PAGE_SHIFT, end;
+	unsigned long done = 0;
+	int ret;
+
+	if (!len || check_add_overflow(uaddr, (unsigned long)len - 1, &end))
+		return -EFAULT;
+	h->nr_pages = (end >> PAGE_SHIFT) - first + 1;
+	h->pages = kvmalloc_array(h->nr_pages, sizeof(*h->pages), GFP_KERNEL);
+	if (!h->pages)
+		return -ENOMEM;
+	while (done < h->nr_pages) {
+		ret = pin_user_pages_fast((first + done) << PAGE_SHIFT,
+					  min_t(unsigned long, h->nr_pages - done,
+						INT_MAX), gup, h->pages + done);
+		if (ret <= 0) {
+			unpin_user_pages(h->pages, done);
+			kvfree(h->pages);
+			h->pages = NULL;
+			return ret ?: -EFAULT;
+		}
+		done += ret;
+	}
+	h->offset = offset_in_page(uaddr);
+	h->len = len;
+	h->dir = dir;
+	h->kaddr = NULL;
+	h->pinned = true;
+	return 0;
 }
 
 /* CPU copy between a host range and a kernel buffer, page by page. */
@@ -501,27 +552,53 @@ static void mmdma_finish(struct mmdma_dev *mdev, struct mmdma_req *req,
 			     &mdev->stats.bytes);
 	wake_up_all(&mdev->idle);
 	/* The submitter may free @req as soon as this returns. */
-	complete(&req->done);
+	if (req->end)
+		req->end(req);
+	else
+		complete(&req->done);
+}
+
+/*
+ * How many operations from @req->next_op go to the engine at once: a run
+ * of operations on the host memory itself, up to what the engine takes.  A
+ * copy operation goes alone: the buffers it copies through are shared.
+ */
+static unsigned int mmdma_batch(struct mmdma_dev *mdev, struct mmdma_req *req)
+{
+	unsigned int n = 1;
+
+	if (req->ops[req->next_op].copy)
+		return 1;
+	while (n < mdev->max_batch && req->next_op + n < req->nr_ops &&
+	       !req->ops[req->next_op + n].copy)
+		n++;
+	return n;
 }
 
 static void mmdma_run_op(struct mmdma_dev *mdev, struct mmdma_req *req)
 {
-	const struct mmdma_op *op = &req->ops[req->next_op];
+	const struct mmdma_op *ops = &req->ops[req->next_op];
+	unsigned int i, n = mmdma_batch(mdev, req);
 	int ret;
 
-	mmdma_op_before(mdev, req, op);
-	ret = mdev->ops->start(mdev, op);
+	for (i = 0; i < n; i++)
+		mmdma_op_before(mdev, req, &ops[i]);
+	mdev->op_seq++;
+	ret = mdev->ops->start(mdev, ops, n);
 	if (ret) {
 		dev_dbg(mdev->dma, "operation refused by the engine: %d\n", ret);
 		mmdma_finish(mdev, req, ret);
 		return;
 	}
+	req->batch = n;
 	mdev->op_active = true;
-	atomic64_inc(&mdev->stats.ops);
-	if (op->bounce) {
+	atomic64_add(n, &mdev->stats.ops);
+	for (i = 0; i < n; i++) {
+		if (!ops[i].bounce)
+			continue;
 		atomic64_inc(&mdev->stats.bounces);
-		atomic64_add(op->len, &mdev->stats.bounce_bytes);
-		req->bounced += op->len;
+		atomic64_add(ops[i].len, &mdev->stats.bounce_bytes);
+		req->bounced += ops[i].len;
 	}
 	mod_delayed_work(system_wq, &mdev->timeout,
 			 msecs_to_jiffies(mmdma_op_timeout_ms));
@@ -544,29 +621,32 @@ static void mmdma_start_next(struct mmdma_dev *mdev)
 }
 
 /**
- * mmdma_dev_op_done() - the engine driver reports the end of an operation
+ * mmdma_dev_op_done() - the engine driver reports the end of a start()
  * @mdev: the device
- * @err:  0, or the operation's error
+ * @seq:  mdev->op_seq as it was when the operations started
+ * @err:  0, or the operations' error
  *
  * Process context (a threaded interrupt handler or a work item).  A report
- * with no operation running (one that already timed out) is ignored.
+ * with no operation running, or about an older start (one that already
+ * timed out), is ignored.
  */
-void mmdma_dev_op_done(struct mmdma_dev *mdev, int err)
+void mmdma_dev_op_done(struct mmdma_dev *mdev, u32 seq, int err)
 {
 	struct mmdma_req *req;
+	unsigned int i;
 
 	mutex_lock(&mdev->lock);
 	req = mdev->cur;
-	if (!req || !mdev->op_active) {
+	if (!req || !mdev->op_active || seq != mdev->op_seq) {
 		mutex_unlock(&mdev->lock);
 		return;
 	}
 	mdev->op_active = false;
 	cancel_delayed_work(&mdev->timeout);
 
-	if (!err)
-		mmdma_op_after(mdev, req, &req->ops[req->next_op]);
-	req->next_op++;
+	for (i = 0; !err && i < req->batch; i++)
+		mmdma_op_after(mdev, req, &req->ops[req->next_op + i]);
+	req->next_op += req->batch;
 	if (err)
 		mmdma_finish(mdev, req, err);
 	else if (req->cancel)
@@ -600,16 +680,13 @@ void mmdma_engine_timeout(struct work_struct *work)
 }
 
 /**
- * mmdma_req_run() - queue a prepared request and wait for it
- * @req: the request
+ * mmdma_req_submit() - queue a prepared request
+ * @req: the request; @req->end, if set, is called when it ends
  *
- * A signal stops the request: one still queued is dropped at once, one on
- * the hardware after its running operation (which the time-out bounds), so
- * the caller can release the memory safely when this returns.
- *
- * Return: 0, -EINTR, -ETIMEDOUT, -ENODEV (device gone) or an engine error.
+ * Return: 0 when queued (the request then always ends: completes @req->done
+ * or calls @req->end), or -EINTR / -ENODEV (device gone) when not queued.
  */
-int mmdma_req_run(struct mmdma_req *req)
+int mmdma_req_submit(struct mmdma_req *req)
 {
 	struct mmdma_dev *mdev = req->mdev;
 
@@ -625,7 +702,27 @@ int mmdma_req_run(struct mmdma_req *req)
 	list_add_tail(&req->node, &mdev->queue);
 	mmdma_start_next(mdev);
 	mutex_unlock(&mdev->lock);
+	return 0;
+}
 
+/**
+ * mmdma_req_run() - queue a prepared request and wait for it
+ * @req: the request, with no @req->end
+ *
+ * A signal stops the request: one still queued is dropped at once, one on
+ * the hardware after its running operations (which the time-out bounds),
+ * so the caller can release the memory safely when this returns.
+ *
+ * Return: 0, -EINTR, -ETIMEDOUT, -ENODEV (device gone) or an engine error.
+ */
+int mmdma_req_run(struct mmdma_req *req)
+{
+	struct mmdma_dev *mdev = req->mdev;
+	int ret;
+
+	ret = mmdma_req_submit(req);
+	if (ret)
+		return ret;
 	if (wait_for_completion_interruptible(&req->done)) {
 		mutex_lock(&mdev->lock);
 		if (!list_empty(&req->node)) {

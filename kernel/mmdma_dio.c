@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mmdma: read and write on a device node, as direct I/O (the chapter's
+ * "Performing direct I/O" and "Asynchronous I/O").
+ *
+ * The file position is an offset in device memory.  Each user segment of
+ * the call is pinned (pin_user_pages_fast(), FOLL_WRITE when the device
+ * writes it), mapped for the device as a scatter/gather table and moved by
+ * the engine straight to or from the caller's pages: no kernel copy, except
+ * where the device cannot reach a page (then it bounces, and the device's
+ * statistics count it) and for transfers of at most MMDMA_POOL_MAX bytes,
+ * which go through a dma_pool block.  Pages the device wrote are dirtied
+ * when they are unpinned, so a file mapping sees the data.
+ *
+ * A synchronous call waits; a signal stops it, and then it returns the
+ * bytes moved so far, or -EINTR.  An asynchronous kiocb (libaio, io_uring)
+ * gets -EIOCBQUEUED and completes through ->ki_complete() once every
+ * segment has ended; a process that exits meanwhile leaves its requests to
+ * end on the engine (bounded by the time-out), and they unpin its pages.
+ */
+#include <linux/fs.h>
+#include <linux/slab.h>
+#include <linux/uio.h>
+#include <linux/workqueue.h>
+
+#include "mmdma.h"
+
+/* One asynchronous read or write: a request per user segment. */
+struct mmdma_dio {
+	struct kiocb *iocb;
+	struct mmdma_dev *mdev;
+	atomic_t pending;	/* requests not ended, +1 while submitting */
+	struct work_struct work;
+	unsigned int nr;
+	struct mmdma_req reqs[];
+};
+
+/* Pin user segment @seg and prepare the request that moves it. */
+static int mmdma_dio_prepare(struct mmdma_req *req, struct mmdma_dev *mdev,
+			     struct iovec seg, loff_t pos, bool to_dev)
+{
+	int h = to_dev ? 0 : 1;
+	int ret;
+
+	req->mdev = mdev;
+	ret = mmdma_host_pin_user(&req->host[h], (unsigned long)seg.iov_base,
+				  seg.iov_len,
+				  to_dev ? DMA_TO_DEVICE : DMA_FROM_DEVICE);
+	if (ret)
+		return ret;
+	return mmdma_req_prepare(req, to_dev ? MMDMA_XFER_TO_DEV :
+				 MMDMA_XFER_FROM_DEV, MMDMA_DMA_AUTO, pos);
+}
+
+/* Next non-empty user segment of @iter, or an empty one at the end. */
+static struct iovec mmdma_dio_next_seg(struct iov_iter *iter)
+{
+	struct iovec seg = mmdma_iter_head(iter);
+
+	while (!seg.iov_len && iov_iter_count(iter)) {
+		unsigned long segs = iter->nr_segs;
+
+		/* Advancing by 0 steps over empty segments. */
+		iov_iter_advance(iter, 0);
+		if (iter->nr_segs == segs)
+			break;
+		seg = mmdma_iter_head(iter);
+	}
+	return seg;
+}
+
+static ssize_t mmdma_dio_sync(struct mmdma_dev *mdev, struct kiocb *iocb,
+			      struct iov_iter *iter, bool to_dev)
+{
+	struct mmdma_req *req;
+	ssize_t done = 0;
+	int ret = 0;
+
+	req = kzalloc(sizeof(*req), GFP_KERNEL);
+	if (!req)
+		return -ENOMEM;
+	while (iov_iter_count(iter)) {
+		struct iovec seg = mmdma_dio_next_seg(iter);
+
+		if (!seg.iov_len)
+			break;
+		ret = mmdma_dio_prepare(req, mdev, seg, iocb->ki_pos + done,
+					to_dev);
+		if (!ret)
+			ret = mmdma_req_run(req);
+		mmdma_req_release(req);
+		if (ret)
+			break;
+		iov_iter_advance(iter, seg.iov_len);
+		done += seg.iov_len;
+	}
+	kfree(req);
+	iocb->ki_pos += done;
+	return done ?: ret;
+}
+
+static void mmdma_dio_complete(struct work_struct *work)
+{
+	struct mmdma_dio *dio = container_of(work, struct mmdma_dio, work);
+	struct kiocb *iocb = dio->iocb;
+	ssize_t bytes = 0;
+	int err = 0;
+	unsigned int i;
+
+	for (i = 0; i < dio->nr; i++) {
+		struct mmdma_req *req = &dio->reqs[i];
+
+		if (req->status && !err)
+			err = req->status;
+		bytes += req->host[0].len + req->host[1].len;
+		mmdma_req_release(req);
+	}
+	mmdma_dev_put(dio->mdev);
+	kvfree(dio);
+	iocb->ki_complete(iocb, err ?: bytes);
+}
+
+static void mmdma_dio_put(struct mmdma_dio *dio)
+{
+	if (atomic_dec_and_test(&dio->pending))
+		queue_work(system_unbound_wq, &dio->work);
+}
+
+/* Called by the engine with mdev->lock held: only hand off. */
+static void mmdma_dio_req_end(struct mmdma_req *req)
+{
+	mmdma_dio_put(req->priv);
+}
+
+static ssize_t mmdma_dio_async(struct mmdma_dev *mdev, struct kiocb *iocb,
+			       struct iov_iter *iter, bool to_dev)
+{
+	unsigned long max = iter->nr_segs;
+	loff_t pos = iocb->ki_pos;
+	struct mmdma_dio *dio;
+	unsigned int i;
+	int ret = 0;
+
+	dio = kvzalloc(struct_size(dio, reqs, max), GFP_KERNEL);
+	if (!dio)
+		return -ENOMEM;
+	dio->iocb = iocb;
+	dio->mdev = mdev;
+	INIT_WORK(&dio->work, mmdma_dio_complete);
+
+	/* Pin and map everything first: a failure here fails the call. */
+	while (iov_iter_count(iter) && dio->nr < max) {
+		struct iovec seg = mmdma_dio_next_seg(iter);
+
+		if (!seg.iov_len)
+			break;
+		ret = mmdma_dio_prepare(&dio->reqs[dio->nr], mdev, seg, pos,
+					to_dev);
+		dio->nr++;
+		if (ret)
+			goto err;
+		iov_iter_advance(iter, seg.iov_len);
+		pos += seg.iov_len;
+	}
+
+	kref_get(&mdev->ref);
+	atomic_set(&dio->pending, dio->nr + 1);
+	for (i = 0; i < dio->nr; i++) {
+		struct mmdma_req *req = &dio->reqs[i];
+
+		req->end = mmdma_dio_req_end;
+		req->priv = dio;
+		ret = mmdma_req_submit(req);
+		if (ret) {
+			/* Not queued: it ends here, with the error. */
+			req->status = ret;
+			mmdma_dio_put(dio);
+		}
+	}
+	mmdma_dio_put(dio);
+	return -EIOCBQUEUED;
+
+err:
+	for (i = 0; i < dio->nr; i++)
+		mmdma_req_release(&dio->reqs[i]);
+	kvfree(dio);
+	return ret;
+}
+
+static ssize_t mmdma_dio(struct kiocb *iocb, struct iov_iter *iter,
+			 bool to_dev)
+{
+	struct mmdma_dev *mdev = iocb->ki_filp->private_data;
+	loff_t pos = iocb->ki_pos;
+	ssize_t ret;
+
+	if (!user_backed_iter(iter))
+		return -EOPNOTSUPP;
+	if (pos < 0)
+		return -EINVAL;
+	if (!iov_iter_count(iter))
+		return 0;
+	if (pos >= mdev->mem_size)
+		return to_dev ? -ENOSPC : 0;
+	iov_iter_truncate(iter, mdev->mem_size - pos);
+
+	if (down_read_killable(&mdev->users))
+		return -EINTR;
+	if (READ_ONCE(mdev->dead))
+		ret = -ENODEV;
+	else if (is_sync_kiocb(iocb))
+		ret = mmdma_dio_sync(mdev, iocb, iter, to_dev);
+	else
+		ret = mmdma_dio_async(mdev, iocb, iter, to_dev);
+	up_read(&mdev->users);
+	return ret;
+}
+
+/* Device memory at the file position to the caller's memory. */
+ssize_t mmdma_dev_read_iter(struct kiocb *iocb, struct iov_iter *to)
+{
+	return mmdma_dio(iocb, to, false);
+}
+
+/* The caller's memory to device memory at the file position. */
+ssize_t mmdma_dev_write_iter(struct kiocb *iocb, struct iov_iter *from)
+{
+	return mmdma_dio(iocb, from, true);
+}
