@@ -2,7 +2,10 @@
 #
 #   make               modules (for every kernel in KERNELS) and user space
 #   make demo          boot a VM and show buffers being mapped (installs deps)
+#   make bench         boot a VM and print the benchmarks' figures
 #   make check         every test on every kernel, in VMs (installs deps)
+#   make check-debug   every test on the debug kernel (builds it if missing)
+#   make debug-kernel  build the debug kernel (KASAN, lockdep, kmemleak, ...)
 #   make host-check    the host-side unit tests only (ASan/UBSan)
 #   make sparse        the module through sparse, for every kernel
 #   make module KDIR=/lib/modules/$(uname -r)/build
@@ -30,7 +33,7 @@ TEST_HDR := tests/ktap.h tests/util.h $(LIB_HDR)
 TESTS := test_badinput test_mmap test_unload test_edu test_dio
 HOST_TESTS := test_lib
 
-GUEST_BINS := $(addprefix $(O)/bin/,$(TESTS) mmdma) $(O)/bin/demo.sh
+GUEST_BINS := $(addprefix $(O)/bin/,$(TESTS) mmdma mmdma-bench) $(O)/bin/demo.sh
 MODULES := $(foreach k,$(KERNELS),$(O)/$(k)/kernel/mmdma.ko)
 
 all: modules userspace
@@ -68,6 +71,10 @@ $(O)/bin/mmdma: tools/mmdma.c $(LIB_SRC) $(LIB_HDR)
 	@mkdir -p $(O)/bin
 	$(CC) $(USER_CFLAGS) $(CFLAGS) -o $@ tools/mmdma.c $(LIB_SRC) $(GUEST_LDFLAGS)
 
+$(O)/bin/mmdma-bench: tools/bench.c $(LIB_SRC) $(LIB_HDR)
+	@mkdir -p $(O)/bin
+	$(CC) $(USER_CFLAGS) $(CFLAGS) -o $@ tools/bench.c $(LIB_SRC) $(GUEST_LDFLAGS) -laio -luring
+
 $(O)/bin/demo.sh: tools/demo.sh
 	@mkdir -p $(O)/bin
 	cp $< $@
@@ -95,7 +102,25 @@ demo: deps
 		--module $(O)/$(firstword $(KERNELS))/kernel/mmdma.ko --profile mm \
 		--out $(O)/vm/demo $(GUEST_BINS)
 
+# Figures, not verdicts: one VM boot, the output kept in $(O)/vm/bench.
+bench: deps
+	$(MAKE) all
+	vm/run.sh --mode bench --kernel $$(vm/kernel.sh image $(firstword $(KERNELS))) \
+		--module $(O)/$(firstword $(KERNELS))/kernel/mmdma.ko --profile bench \
+		--out $(O)/vm/bench $(GUEST_BINS)
+
+# The debug kernel (scripts/debug-kernel.sh): built once, cached outside the
+# clone.  check-debug runs the whole suite on it, every profile.
+debug-kernel:
+	scripts/debug-kernel.sh
+
+check-debug:
+	scripts/deps.sh debug
+	vm/kernel.sh image debug > /dev/null 2>&1 || scripts/debug-kernel.sh
+	$(MAKE) check KERNELS=debug
+
 clean:
 	rm -rf $(O)
 
-.PHONY: all userspace modules module sparse host-check deps check demo clean
+.PHONY: all userspace modules module sparse host-check deps check demo bench clean
+.PHONY: debug-kernel check-debug

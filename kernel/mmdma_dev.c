@@ -289,6 +289,8 @@ static int mmdma_dev_open(struct inode *inode, struct file *file)
 
 	kref_get(&mdev->ref);
 	file->private_data = mdev;
+	/* io_uring may issue asynchronous reads inline: see mmdma_dio(). */
+	file->f_mode |= FMODE_NOWAIT;
 	/* Mappings of every open file live in one place the driver can zap. */
 	file->f_mapping = mdev->inode->i_mapping;
 	return 0;

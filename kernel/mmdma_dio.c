@@ -204,8 +204,18 @@ static ssize_t mmdma_dio(struct kiocb *iocb, struct iov_iter *iter,
 		return to_dev ? -ENOSPC : 0;
 	iov_iter_truncate(iter, mdev->mem_size - pos);
 
-	if (down_read_killable(&mdev->users))
+	/*
+	 * IOCB_NOWAIT (io_uring's first, inline attempt; RWF_NOWAIT): a
+	 * synchronous call always waits for the device, so it gets -EAGAIN;
+	 * an asynchronous one is queued.  Pinning may still fault pages in,
+	 * as the block layer's direct I/O does under IOCB_NOWAIT.
+	 */
+	if (iocb->ki_flags & IOCB_NOWAIT) {
+		if (is_sync_kiocb(iocb) || !down_read_trylock(&mdev->users))
+			return -EAGAIN;
+	} else if (down_read_killable(&mdev->users)) {
 		return -EINTR;
+	}
 	if (READ_ONCE(mdev->dead))
 		ret = -ENODEV;
 	else if (is_sync_kiocb(iocb))

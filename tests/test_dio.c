@@ -174,6 +174,8 @@ static void readv_writev_segments(void)
 	ASSERT_EQ(pwritev(e.fd, wv, 5, 4096), (ssize_t)total);
 	ASSERT_EQ(preadv(e.fd, rv, 5, 4096), (ssize_t)total);
 	expect_pattern(dst, total, 42);
+	/* A synchronous call always waits for the device: never NOWAIT. */
+	EXPECT_SYSERR(preadv2(e.fd, rv, 1, 0, RWF_NOWAIT), EAGAIN);
 	/* write()/read() advance the file position. */
 	ASSERT_EQ(lseek(e.fd, 100, SEEK_SET), 100);
 	ASSERT_EQ(write(e.fd, src, 5000), 5000);
