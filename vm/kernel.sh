@@ -6,7 +6,10 @@
 #
 # Names: deb61  Debian 12's 6.1 kernel (linux-image-amd64)
 #        deb612 Debian's 6.12 kernel for Debian 12 (linux-image-6.12-amd64)
+#        debug  the debug kernel scripts/debug-kernel.sh builds from
+#               linux-source-6.1 (KASAN, DMA-API debug, lockdep, kmemleak)
 set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
 
 what=${1:?usage: kernel.sh image|kdir|packages NAME}
 name=${2:?usage: kernel.sh image|kdir|packages NAME}
@@ -14,11 +17,24 @@ name=${2:?usage: kernel.sh image|kdir|packages NAME}
 case "$name" in
 deb61) series=6.1 packages="linux-image-amd64 linux-headers-amd64" ;;
 deb612) series=6.12 packages="linux-image-6.12-amd64 linux-headers-6.12-amd64" ;;
-*) echo "kernel.sh: unknown kernel '$name' (deb61, deb612)" >&2; exit 2 ;;
+debug) series= packages="linux-source-6.1 build-essential bc bison flex libelf-dev libssl-dev xz-utils" ;;
+*) echo "kernel.sh: unknown kernel '$name' (deb61, deb612, debug)" >&2; exit 2 ;;
 esac
 
 if [ "$what" = packages ]; then
 	echo "$packages"
+	exit 0
+fi
+
+if [ "$name" = debug ]; then
+	# Built once and cached outside the clone; --dir fails with a
+	# message naming 'make debug-kernel' when it is not there.
+	dir=$("$here/../scripts/debug-kernel.sh" --dir) || exit 1
+	case "$what" in
+	image) echo "$dir/bzImage" ;;
+	kdir) echo "$dir/linux" ;;
+	*) echo "kernel.sh: unknown query '$what'" >&2; exit 2 ;;
+	esac
 	exit 0
 fi
 
