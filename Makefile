@@ -110,13 +110,15 @@ bench: deps
 		--out $(O)/vm/bench $(GUEST_BINS)
 
 # The debug kernel (scripts/debug-kernel.sh): built once, cached outside the
-# clone.  check-debug runs the whole suite on it, every profile.
+# clone.  check-debug runs the whole suite on it, every profile; the module
+# is rebuilt each time, as the cached kernel may have changed under it.
 debug-kernel:
 	scripts/debug-kernel.sh
 
 check-debug:
 	scripts/deps.sh debug
 	vm/kernel.sh image debug > /dev/null 2>&1 || scripts/debug-kernel.sh
+	rm -rf $(O)/debug
 	$(MAKE) check KERNELS=debug
 
 clean:

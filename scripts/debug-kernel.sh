@@ -1,7 +1,9 @@
 #!/bin/bash
 # Build mmdma's debug kernel (KASAN, DMA-API debug, lockdep, kmemleak, fault
 # injection, KUnit) from Debian's linux-source-6.1, once, and cache it outside
-# the clone.
+# the clone.  The configuration is scripts/debug-kernel.config; the patches in
+# scripts/debug-kernel-patches/ (upstream fixes to the checkers themselves)
+# are applied to the source first.
 #
 #   debug-kernel.sh           build unless cached; print the cache directory
 #   debug-kernel.sh --dir     print the cache directory, build nothing
@@ -9,7 +11,8 @@
 #   debug-kernel.sh --rebuild throw the cached build away and build again
 #
 # The cache is $MMDMA_CACHE (default /var/cache/mmdma), one directory per
-# source package version and hash of this script and its config fragment:
+# source package version and hash of this script, its config fragment and
+# its patches:
 #   debug-VERSION-HASH/bzImage   the kernel to boot
 #   debug-VERSION-HASH/linux/    the build tree, usable as KDIR
 #   debug-VERSION-HASH/complete  written last: the build is whole
@@ -19,6 +22,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 fragment=$here/debug-kernel.config
+patches=$here/debug-kernel-patches
 cache=${MMDMA_CACHE:-/var/cache/mmdma}
 srcpkg=linux-source-6.1
 tarball=/usr/src/$srcpkg.tar.xz
@@ -42,7 +46,7 @@ cache_dir() {
 	local version hash
 	version=$(dpkg-query -W -f='${Version}' "$srcpkg" 2>/dev/null) || return 1
 	[ -n "$version" ] || return 1
-	hash=$(cat "$0" "$fragment" | sha256sum | cut -c1-12)
+	hash=$(cat "$0" "$fragment" "$patches"/*.patch | sha256sum | cut -c1-12)
 	echo "$cache/debug-$version-$hash"
 }
 
@@ -85,6 +89,10 @@ if [ ! -f "$tree/.unpacked" ]; then
 	say "unpacking $tarball"
 	rm -rf "$tree" "$dir/$srcpkg"
 	tar -xf "$tarball" -C "$dir"
+	for p in "$patches"/*.patch; do
+		say "applying $(basename "$p")"
+		patch -s -p1 -d "$dir/$srcpkg" < "$p"
+	done
 	mv "$dir/$srcpkg" "$tree"
 	touch "$tree/.unpacked"
 fi
@@ -137,7 +145,7 @@ if [ ! -f .config.mmdma ]; then
 	cp .config .config.mmdma
 fi
 
-say "building $(make -s kernelrelease) in $tree (nice -n 10 make -j$jobs; log: $dir/build.log)"
+say "building in $tree (nice -n 10 make -j$jobs; log: $dir/build.log)"
 {
 	kmake bzImage modules_prepare
 	# Module.symvers, which out-of-tree modules are checked against, is

@@ -10,11 +10,12 @@ shift 3
 total_p=0 total_f=0 total_s=0 lines=()
 for k in $kernels; do
 	image=$("$here/kernel.sh" image "$k") || exit 1
+	mem_extra=$("$here/kernel.sh" mem-extra "$k")
 	for p in $profiles; do
 		out=$build/vm/$k-$p
 		echo "### $k / $p"
 		"$here/run.sh" --kernel "$image" --module "$build/$k/kernel/mmdma.ko" \
-			--profile "$p" --out "$out" "$@"
+			--profile "$p" --out "$out" --mem-extra "$mem_extra" "$@"
 		if [ -r "$out/summary" ]; then
 			read -r sp sf ss < "$out/summary"
 		else

@@ -3,6 +3,7 @@
 #   kernel.sh image NAME     path of the bzImage to boot
 #   kernel.sh kdir NAME      kernel build directory to build the module with
 #   kernel.sh packages NAME  Debian packages that provide both
+#   kernel.sh mem-extra NAME MiB of guest memory to add to every profile
 #
 # Names: deb61  Debian 12's 6.1 kernel (linux-image-amd64)
 #        deb612 Debian's 6.12 kernel for Debian 12 (linux-image-6.12-amd64)
@@ -23,6 +24,14 @@ esac
 
 if [ "$what" = packages ]; then
 	echo "$packages"
+	exit 0
+fi
+if [ "$what" = mem-extra ]; then
+	# The debug kernel leaves a 512 MiB guest about 250 MiB free where
+	# Debian's leaves 400 (KASAN's shadow is an eighth of RAM; lockdep,
+	# kmemleak and DMA-API debug tables; a bigger kernel): the profiles'
+	# memory sizes assume Debian's.
+	[ "$name" = debug ] && echo 256 || echo 0
 	exit 0
 fi
 

@@ -3,18 +3,20 @@
 #
 #   run.sh --kernel BZIMAGE --module MMDMA.KO --profile NAME --out DIR
 #          [--mode test|demo|bench] [--tests "PROG..."] [--timeout SECONDS]
-#          FILE...
+#          [--mem-extra MIB] FILE...
 #
+# --mem-extra adds MIB to the profile's memory (vm/kernel.sh mem-extra: the
+# debug kernel's own overhead).
 # FILEs (test programs, tools) go into the guest's /opt/mmdma/bin.  The
 # guest's kernel log is kept in DIR/console.log, its KTAP in DIR/ktap.log.
 # In test mode the last line printed is "N passed, N failed[, N skipped]"
 # and DIR/summary holds "PASSED FAILED SKIPPED".  Exit status: 0 when every
 # case passed, the guest finished in time and its log holds no oops, BUG,
-# WARNING, KASAN, lockdep or DMA-API report; 1 otherwise.
+# WARNING, KASAN, lockdep, kmemleak or DMA-API report; 1 otherwise.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-mode=test tests= timeout= kernel= module= profile=default out=
+mode=test tests= timeout= kernel= module= profile=default out= mem_extra=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) kernel=$2; shift 2 ;;
@@ -24,6 +26,7 @@ while [ $# -gt 0 ]; do
 	--mode) mode=$2; shift 2 ;;
 	--tests) tests=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
+	--mem-extra) mem_extra=$2; shift 2 ;;
 	--) shift; break ;;
 	-*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
 	*) break ;;
@@ -40,6 +43,13 @@ MEM=1G SMP=2 ICOUNT=no QEMU_ARGS= APPEND= MODPARAMS= TESTS= TIMEOUT=900 BENCH= E
 . "$conf_file"
 [ -n "$tests" ] && TESTS=$tests
 [ -n "$timeout" ] && TIMEOUT=$timeout
+if [ "$mem_extra" -gt 0 ]; then
+	case "$MEM" in
+	*G) MEM=$(( ${MEM%G} * 1024 + mem_extra ))M ;;
+	*M) MEM=$(( ${MEM%M} + mem_extra ))M ;;
+	*) MEM=$(( MEM + mem_extra )) ;;
+	esac
+fi
 
 mkdir -p "$out"
 rm -f "$out"/console.log "$out"/ktap.log "$out"/summary
@@ -101,10 +111,13 @@ fi
 grep -aq '^mmdma-guest-done.\?$' "$out/ktap.log" || note "guest did not finish its run"
 
 # The guest log is part of the verdict, whatever the cases said.
-splat='Oops|BUG:|WARNING:|KASAN|UBSAN|DMA-API|kmemleak|possible (circular|recursive) locking|inconsistent lock state|suspicious RCU usage|Kernel panic|general protection fault|Call Trace:|INFO: task .* blocked|rcu: .*stall|refcount_t:|list_(add|del) corruption|Bad page'
-if grep -aEq "$splat" "$out/console.log"; then
+splat='Oops|BUG:|WARNING:|KASAN|UBSAN|DMA-API|kmemleak|unreferenced object|possible (circular|recursive) locking|inconsistent lock state|suspicious RCU usage|Kernel panic|general protection fault|Call Trace:|INFO: task .* blocked|rcu: .*stall|refcount_t:|list_(add|del) corruption|Bad page'
+# What the debug kernel's checkers say at every boot, when all is well.
+benign='kmemleak: (Kernel memory leak detector initialized|Automatic memory scanning thread started)|DMA-API: (preallocated [0-9]+ debug entries|debugging enabled by kernel config)'
+reports() { grep -avE "$benign" "$out/console.log" | grep -aE "$splat"; }
+if reports > /dev/null; then
 	note "kernel log holds reports:"
-	grep -aE "$splat" "$out/console.log" | head -n 20 | sed 's/^/#   /'
+	reports | head -n 20 | sed 's/^/#   /'
 fi
 echo "# host: guest log: $out/console.log"
 
