@@ -197,6 +197,12 @@ static long mmdma_dev_ioc_xfer(void *ctx, void *karg, void __user *uarg)
 	ret = mmdma_xfer_check(mdev, x);
 	if (ret)
 		return ret;
+	/* Outputs: whatever the caller left there never comes back. */
+	x->ops = 0;
+	x->bounced = 0;
+	x->bus_addr = 0;
+	x->phys_addr = 0;
+	x->nsecs = 0;
 	req = kzalloc(sizeof(*req), GFP_KERNEL);
 	if (!req)
 		return -ENOMEM;

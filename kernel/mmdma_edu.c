@@ -210,7 +210,8 @@ static int edu_mmap(struct mmdma_dev *mdev, struct vm_area_struct *vma)
 
 	if (!capable(CAP_SYS_RAWIO))
 		return -EPERM;
-	if (!(vma->vm_flags & VM_SHARED))
+	/* VM_MAYSHARE: a read-only fd gives a shared mapping without VM_SHARED. */
+	if (!(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
 	vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
 	vma->vm_ops = &edu_bar_vm_ops;

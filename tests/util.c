@@ -227,7 +227,20 @@ int mod_load(const char *path, const char *params)
 
 long long vmstat(const char *key)
 {
-	FILE *f = fopen("/proc/vmstat", "re");
+	FILE *f;
+	int r = open("/proc/sys/vm/stat_refresh", O_WRONLY | O_CLOEXEC);
+
+	/*
+	 * The counters are per-CPU deltas folded in lazily: /proc/vmstat is
+	 * only exact after stat_refresh (root) has folded them.
+	 */
+	if (r >= 0) {
+		if (write(r, "1", 1) < 0) {
+			/* Best effort: EBUSY and friends leave it approximate. */
+		}
+		close(r);
+	}
+	f = fopen("/proc/vmstat", "re");
 	char name[128];
 	long long v, found = -1;
 
