@@ -11,11 +11,13 @@ total_p=0 total_f=0 total_s=0 lines=()
 for k in $kernels; do
 	image=$("$here/kernel.sh" image "$k") || exit 1
 	mem_extra=$("$here/kernel.sh" mem-extra "$k")
+	icount_smp=$("$here/kernel.sh" icount-smp "$k")
 	for p in $profiles; do
 		out=$build/vm/$k-$p
 		echo "### $k / $p"
 		"$here/run.sh" --kernel "$image" --module "$build/$k/kernel/mmdma.ko" \
-			--profile "$p" --out "$out" --mem-extra "$mem_extra" "$@"
+			--profile "$p" --out "$out" --mem-extra "$mem_extra" \
+			${icount_smp:+--icount-smp "$icount_smp"} "$@"
 		if [ -r "$out/summary" ]; then
 			read -r sp sf ss < "$out/summary"
 		else

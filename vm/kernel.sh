@@ -4,6 +4,7 @@
 #   kernel.sh kdir NAME      kernel build directory to build the module with
 #   kernel.sh packages NAME  Debian packages that provide both
 #   kernel.sh mem-extra NAME MiB of guest memory to add to every profile
+#   kernel.sh icount-smp NAME  vCPUs for icount profiles (empty: the profile's)
 #
 # Names: deb61  Debian 12's 6.1 kernel (linux-image-amd64)
 #        deb612 Debian's 6.12 kernel for Debian 12 (linux-image-6.12-amd64)
@@ -32,6 +33,15 @@ if [ "$what" = mem-extra ]; then
 	# kmemleak and DMA-API debug tables; a bigger kernel): the profiles'
 	# memory sizes assume Debian's.
 	[ "$name" = debug ] && echo 256 || echo 0
+	exit 0
+fi
+
+if [ "$what" = icount-smp ]; then
+	# Under icount the debug kernel often never brings its second CPU up
+	# (the first spins in do_boot_cpu() while the one host thread never
+	# runs the second): icount profiles boot it with one CPU.  Empty: the
+	# profile's own count.
+	[ "$name" = debug ] && echo 1
 	exit 0
 fi
 

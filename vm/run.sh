@@ -3,7 +3,7 @@
 #
 #   run.sh --kernel BZIMAGE --module MMDMA.KO --profile NAME --out DIR
 #          [--mode test|demo|bench] [--tests "PROG..."] [--timeout SECONDS]
-#          [--mem-extra MIB] FILE...
+#          [--mem-extra MIB] [--icount-smp N] FILE...
 #
 # --mem-extra adds MIB to the profile's memory (vm/kernel.sh mem-extra: the
 # debug kernel's own overhead).
@@ -16,7 +16,7 @@
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-mode=test tests= timeout= kernel= module= profile=default out= mem_extra=0
+mode=test tests= timeout= kernel= module= profile=default out= mem_extra=0 icount_smp=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) kernel=$2; shift 2 ;;
@@ -27,6 +27,7 @@ while [ $# -gt 0 ]; do
 	--tests) tests=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
 	--mem-extra) mem_extra=$2; shift 2 ;;
+	--icount-smp) icount_smp=$2; shift 2 ;;
 	--) shift; break ;;
 	-*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
 	*) break ;;
@@ -43,6 +44,8 @@ MEM=1G SMP=2 ICOUNT=no QEMU_ARGS= APPEND= MODPARAMS= TESTS= TIMEOUT=900 BENCH= E
 . "$conf_file"
 [ -n "$tests" ] && TESTS=$tests
 [ -n "$timeout" ] && TIMEOUT=$timeout
+# --icount-smp: vCPUs for a profile that uses icount (vm/kernel.sh icount-smp).
+[ "$ICOUNT" = yes ] && [ -n "$icount_smp" ] && SMP=$icount_smp
 if [ "$mem_extra" -gt 0 ]; then
 	case "$MEM" in
 	*G) MEM=$(( ${MEM%G} * 1024 + mem_extra ))M ;;
