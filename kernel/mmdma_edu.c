@@ -226,6 +226,15 @@ static const struct mmdma_dev_ops edu_ops = {
 };
 
 /* Probe-time self-check of everything but DMA. */
+/*
+ * QEMU computes the factorial in a thread of its own, on the host's clock,
+ * so the self-check waits by spinning, never idle: with -icount sleep=off
+ * an idle guest's clock jumps straight to its next timer, and a sleeping
+ * time-out would expire before that thread had even run (a loaded host
+ * failed probe that way).  Probe happens once; the spin is short.
+ */
+#define EDU_FACT_WAIT_MS	2000
+
 static int edu_selfcheck(struct mmdma_edu *edu, bool irq)
 {
 	struct device *dev = &edu->pdev->dev;
@@ -245,8 +254,10 @@ static int edu_selfcheck(struct mmdma_edu *edu, bool irq)
 	if (!irq) {
 		edu_write(edu, EDU_REG_STATUS, 0);
 		edu_write(edu, EDU_REG_FACT, 5);
-		if (read_poll_timeout(edu_read, v, !(v & EDU_STATUS_COMPUTING),
-				      100, 1000000, false, edu, EDU_REG_STATUS)) {
+		if (read_poll_timeout_atomic(edu_read, v,
+					     !(v & EDU_STATUS_COMPUTING), 10,
+					     EDU_FACT_WAIT_MS * 1000, false, edu,
+					     EDU_REG_STATUS)) {
 			dev_err(dev, "factorial by polling never finished\n");
 			return -ETIMEDOUT;
 		}
@@ -261,7 +272,10 @@ static int edu_selfcheck(struct mmdma_edu *edu, bool irq)
 	reinit_completion(&edu->fact_done);
 	edu_write(edu, EDU_REG_STATUS, EDU_STATUS_IRQFACT);
 	edu_write(edu, EDU_REG_FACT, 6);
-	if (!wait_for_completion_timeout(&edu->fact_done, HZ)) {
+	for (v = 0; v < EDU_FACT_WAIT_MS && !try_wait_for_completion(&edu->fact_done);
+	     v++)
+		mdelay(1);
+	if (v == EDU_FACT_WAIT_MS) {
 		edu_write(edu, EDU_REG_STATUS, 0);
 		dev_err(dev, "no factorial interrupt\n");
 		return -ETIMEDOUT;
