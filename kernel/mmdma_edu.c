@@ -272,9 +272,16 @@ static int edu_selfcheck(struct mmdma_edu *edu, bool irq)
 	reinit_completion(&edu->fact_done);
 	edu_write(edu, EDU_REG_STATUS, EDU_STATUS_IRQFACT);
 	edu_write(edu, EDU_REG_FACT, 6);
-	for (v = 0; v < EDU_FACT_WAIT_MS && !try_wait_for_completion(&edu->fact_done);
-	     v++)
+	/*
+	 * The hard handler's mark counts too: the spin may hold the CPU the
+	 * interrupt thread is bound to.
+	 */
+	for (v = 0; v < EDU_FACT_WAIT_MS; v++) {
+		if (try_wait_for_completion(&edu->fact_done) ||
+		    test_and_clear_bit(0, &edu->pending))
+			break;
 		mdelay(1);
+	}
 	if (v == EDU_FACT_WAIT_MS) {
 		edu_write(edu, EDU_REG_STATUS, 0);
 		dev_err(dev, "no factorial interrupt\n");
