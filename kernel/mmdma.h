@@ -47,8 +47,25 @@ struct mmdma_map;
  * @faults:    pages supplied by the .fault handler
  * @inserted:  pages mapped at mmap() time
  * @node:      on mmdma_bufs, under mmdma_bufs_lock
+ * @mdev:      MMDMA_MEM_COHERENT: the device whose memory it is (a
+ *             reference is held)
+ * @dma:       MMDMA_MEM_COHERENT: the DMA handle of the memory
+ * @phys:      MMDMA_MEM_RESERVED: physical address of the first byte
+ * @inode:     MMDMA_MEM_COHERENT: the buffer's own address space, so the
+ *             driver can zap every user mapping when the device goes away
+ * @dev_node:  MMDMA_MEM_COHERENT: on mdev->coherent_bufs while the memory
+ *             exists, under mdev->coherent_lock
+ * @access:    MMDMA_MEM_COHERENT: held for reading by every CPU access from
+ *             the kernel (read, write, ioctls); revocation takes it for
+ *             writing
+ * @map_lock:  MMDMA_MEM_COHERENT: serialises mmap() against revocation
+ *             (mmap() runs under the mmap lock, which read/write may take
+ *             inside @access: a second lock keeps the order one-way)
+ * @dead:      MMDMA_MEM_COHERENT: the device went away and the memory with
+ *             it; set under @access and @map_lock (both for writing)
  *
- * Everything but the counters is set before the fd exists and never changes.
+ * Everything but the counters is set before the fd exists and never changes,
+ * except what revocation of a coherent buffer clears (@vaddr, @dead).
  */
 struct mmdma_buf {
 	struct kref ref;
@@ -65,6 +82,14 @@ struct mmdma_buf {
 	atomic64_t faults;
 	atomic64_t inserted;
 	struct list_head node;
+	struct mmdma_dev *mdev;
+	dma_addr_t dma;
+	phys_addr_t phys;
+	struct inode *inode;
+	struct list_head dev_node;
+	struct rw_semaphore access;
+	struct mutex map_lock;
+	bool dead;
 };
 
 /* mmdma_ioctl.c: one dispatcher for every ioctl */
@@ -117,6 +142,11 @@ bool mmdma_method_valid(u32 kind, u32 method);
  *            the device writes it
  * @pinned:   @pages are the caller's user pages, pinned with FOLL_PIN: they
  *            are unpinned (and dirtied if the device wrote them) at release
+ * @direct:   the range has no pages: the device reaches it at @dma, given
+ *            by the buffer (coherent memory) or mapped by the request with
+ *            dma_map_resource() from @phys (reserved memory)
+ * @phys:     physical address of the first byte (reserved memory)
+ * @dma:      bus address of the first byte, when @direct
  */
 struct mmdma_host {
 	struct mmdma_buf *buf;
@@ -127,6 +157,9 @@ struct mmdma_host {
 	void *kaddr;
 	enum dma_data_direction dir;
 	bool pinned;
+	bool direct;
+	phys_addr_t phys;
+	dma_addr_t dma;
 };
 
 /* How the CPU takes part in one operation (struct mmdma_op.copy). */
@@ -263,6 +296,10 @@ struct mmdma_dev_ops {
  * @stream_dma: its bus address
  * @pool:       dma_pool for small transfers
  * @stats:      counters, reported in sysfs and MMDMA_DEV_INFO
+ * @coherent_lock: protects @coherent_bufs and the coherent memory of the
+ *              buffers on it (freed by the buffer or by revocation, never
+ *              both)
+ * @coherent_bufs: MMDMA_MEM_COHERENT buffers holding this device's memory
  */
 struct mmdma_dev {
 	struct kref ref;
@@ -302,6 +339,8 @@ struct mmdma_dev {
 		atomic64_t errors;
 		atomic64_t timeouts;
 	} stats;
+	struct mutex coherent_lock;
+	struct list_head coherent_bufs;
 };
 
 /* The bounce and streaming buffers: one operation's worth of data. */
@@ -314,6 +353,22 @@ struct mmdma_dev *mmdma_dev_create(struct device *dma, u32 kind,
 int mmdma_dev_register(struct mmdma_dev *mdev);
 void mmdma_dev_unregister(struct mmdma_dev *mdev);
 void mmdma_dev_put(struct mmdma_dev *mdev);
+struct mmdma_dev *mmdma_dev_from_fd(int fd);
+
+/* mmdma_coherent.c: MMDMA_MEM_COHERENT, memory that dies with its device */
+int mmdma_coherent_alloc(struct mmdma_buf *buf, int dev_fd);
+void mmdma_coherent_free(struct mmdma_buf *buf);
+int mmdma_coherent_mmap(struct mmdma_buf *buf, struct vm_area_struct *vma);
+void mmdma_coherent_revoke_all(struct mmdma_dev *mdev);
+int mmdma_buf_access_begin(struct mmdma_buf *buf);
+void mmdma_buf_access_end(struct mmdma_buf *buf);
+
+/* mmdma_reserved.c: MMDMA_MEM_RESERVED, RAM the kernel never uses */
+int mmdma_reserved_init(void);
+void mmdma_reserved_exit(void);
+bool mmdma_reserved_usable(void);
+int mmdma_reserved_alloc(struct mmdma_buf *buf);
+void mmdma_reserved_free(struct mmdma_buf *buf);
 
 /* mmdma_xfer.c: building requests and running them on the engine */
 int mmdma_req_prepare(struct mmdma_req *req, u32 op, u32 method,

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * mmdma: buffer objects.  A buffer is kernel memory of one kind (page array,
- * contiguous, vmalloc) that user space reaches through its own file
+ * contiguous, vmalloc, a device's coherent memory, the reserved region; the
+ * last two in mmdma_coherent.c and mmdma_reserved.c) that user space
+ * reaches through its own file
  * descriptor: mmap() it, read()/write() it, or ask the kernel to fill it.
  */
 #include <linux/anon_inodes.h>
@@ -120,9 +122,16 @@ static int mmdma_alloc_memory(struct mmdma_buf *buf)
 		buf->vaddr = alloc_pages_exact(buf->size, MMDMA_GFP);
 		return buf->vaddr ? 0 : -ENOMEM;
 	case MMDMA_MEM_VMALLOC:
-		/* Zeroed and marked VM_USERMAP for remap_vmalloc_range(). */
-		buf->vaddr = vmalloc_user(buf->size);
+		/*
+		 * Not vmalloc_user(): it cannot charge the caller's memcg, and
+		 * the variant that takes both the gfp flags and VM_USERMAP is
+		 * not exported (6.1, 6.12).  Without VM_USERMAP the insert
+		 * method maps the area's pages with vm_insert_pages().
+		 */
+		buf->vaddr = __vmalloc(buf->size, MMDMA_GFP);
 		return buf->vaddr ? 0 : -ENOMEM;
+	case MMDMA_MEM_RESERVED:
+		return mmdma_reserved_alloc(buf);
 	}
 	return -EINVAL;
 }
@@ -140,6 +149,12 @@ static void mmdma_free_memory(struct mmdma_buf *buf)
 	case MMDMA_MEM_VMALLOC:
 		vfree(buf->vaddr);
 		break;
+	case MMDMA_MEM_COHERENT:
+		mmdma_coherent_free(buf);
+		break;
+	case MMDMA_MEM_RESERVED:
+		mmdma_reserved_free(buf);
+		break;
 	}
 }
 
@@ -147,6 +162,9 @@ static void mmdma_free_memory(struct mmdma_buf *buf)
  * mmdma_buf_page() - the page backing page @pgoff of @buf
  * @buf:   the buffer
  * @pgoff: page index, below buf->nr_pages
+ *
+ * Return: the page, or NULL for coherent and reserved memory, which have no
+ * struct page the driver may use (see mmdma_buf_has_pages()).
  */
 struct page *mmdma_buf_page(struct mmdma_buf *buf, unsigned long pgoff)
 {
@@ -155,10 +173,32 @@ struct page *mmdma_buf_page(struct mmdma_buf *buf, unsigned long pgoff)
 		return buf->pages[pgoff];
 	case MMDMA_MEM_CONTIG:
 		return virt_to_page(buf->vaddr + (pgoff << PAGE_SHIFT));
-	default:
+	case MMDMA_MEM_VMALLOC:
 		/* The book's scullv: vmalloc memory is found page by page. */
 		return vmalloc_to_page(buf->vaddr + (pgoff << PAGE_SHIFT));
 	}
+	return NULL;
+}
+
+/* Coherent and reserved memory: a kernel address, no usable struct page. */
+static bool mmdma_buf_has_pages(const struct mmdma_buf *buf)
+{
+	return buf->kind != MMDMA_MEM_COHERENT &&
+	       buf->kind != MMDMA_MEM_RESERVED;
+}
+
+/* The kernel's address of page @pgoff; undo with mmdma_buf_kunmap(). */
+static void *mmdma_buf_kmap(struct mmdma_buf *buf, unsigned long pgoff)
+{
+	if (!mmdma_buf_has_pages(buf))
+		return buf->vaddr + (pgoff << PAGE_SHIFT);
+	return kmap_local_page(mmdma_buf_page(buf, pgoff));
+}
+
+static void mmdma_buf_kunmap(struct mmdma_buf *buf, void *kaddr)
+{
+	if (mmdma_buf_has_pages(buf))
+		kunmap_local(kaddr);
 }
 
 static void mmdma_buf_release(struct kref *ref)
@@ -201,14 +241,14 @@ static ssize_t mmdma_buf_copy(struct mmdma_buf *buf, loff_t *ppos,
 		unsigned long pgoff = (pos + done) >> PAGE_SHIFT;
 		size_t in_page = offset_in_page(pos + done);
 		size_t chunk = min_t(size_t, len - done, PAGE_SIZE - in_page);
-		void *kaddr = kmap_local_page(mmdma_buf_page(buf, pgoff));
+		void *kaddr = mmdma_buf_kmap(buf, pgoff);
 		unsigned long left;
 
 		if (to_user)
 			left = copy_to_user(ubuf + done, kaddr + in_page, chunk);
 		else
 			left = copy_from_user(kaddr + in_page, ubuf + done, chunk);
-		kunmap_local(kaddr);
+		mmdma_buf_kunmap(buf, kaddr);
 		done += chunk - left;
 		if (left)
 			break;
@@ -222,10 +262,24 @@ static ssize_t mmdma_buf_copy(struct mmdma_buf *buf, loff_t *ppos,
 	return done;
 }
 
+/* mmdma_buf_copy() inside an access that a dying device can refuse. */
+static ssize_t mmdma_buf_copy_checked(struct mmdma_buf *buf, loff_t *ppos,
+				      char __user *ubuf, size_t len,
+				      bool to_user)
+{
+	ssize_t ret = mmdma_buf_access_begin(buf);
+
+	if (ret)
+		return ret;
+	ret = mmdma_buf_copy(buf, ppos, ubuf, len, to_user);
+	mmdma_buf_access_end(buf);
+	return ret;
+}
+
 static ssize_t mmdma_buf_read(struct file *file, char __user *ubuf,
 			      size_t len, loff_t *ppos)
 {
-	return mmdma_buf_copy(file->private_data, ppos, ubuf, len, true);
+	return mmdma_buf_copy_checked(file->private_data, ppos, ubuf, len, true);
 }
 
 static ssize_t mmdma_buf_write(struct file *file, const char __user *ubuf,
@@ -236,7 +290,7 @@ static ssize_t mmdma_buf_write(struct file *file, const char __user *ubuf,
 	/* Unlike a regular file, a buffer never grows. */
 	if (len && *ppos >= 0 && *ppos >= buf->size)
 		return -ENOSPC;
-	return mmdma_buf_copy(buf, ppos, (char __user *)ubuf, len, false);
+	return mmdma_buf_copy_checked(buf, ppos, (char __user *)ubuf, len, false);
 }
 
 static loff_t mmdma_buf_llseek(struct file *file, loff_t off, int whence)
@@ -300,11 +354,11 @@ static long mmdma_buf_ioc_fill(void *ctx, void *karg, void __user *uarg)
 	end = fill->offset + fill->length;
 	for (off = fill->offset; off < end;) {
 		u64 stop = min_t(u64, end, (off | (PAGE_SIZE - 1)) + 1);
-		u8 *kaddr = kmap_local_page(mmdma_buf_page(buf, off >> PAGE_SHIFT));
+		u8 *kaddr = mmdma_buf_kmap(buf, off >> PAGE_SHIFT);
 
 		for (; off < stop; off++)
 			kaddr[offset_in_page(off)] = mmdma_pattern_byte(fill->seed, off);
-		kunmap_local(kaddr);
+		mmdma_buf_kunmap(buf, kaddr);
 		if (fatal_signal_pending(current))
 			return -EINTR;
 		cond_resched();
@@ -331,8 +385,20 @@ static long mmdma_buf_ioc_phys(void *ctx, void *karg, void __user *uarg)
 	ret = mmdma_buf_range_ok(buf, req->offset, 1);
 	if (ret)
 		return ret;
+	/*
+	 * What the device uses is the DMA handle (MMDMA_DEV_XFER reports
+	 * it); the CPU side may be a vmap() of pages the driver must not
+	 * assume.
+	 */
+	if (buf->kind == MMDMA_MEM_COHERENT) {
+		dev_dbg(mmdma_dev(), "buf %u: coherent memory has no physical addresses to report\n",
+			buf->id);
+		return -EINVAL;
+	}
 	for (i = 0; i < req->count; i++) {
-		u64 phys = page_to_phys(mmdma_buf_page(buf, first + i));
+		u64 phys = buf->kind == MMDMA_MEM_RESERVED ?
+			   buf->phys + ((first + i) << PAGE_SHIFT) :
+			   page_to_phys(mmdma_buf_page(buf, first + i));
 
 		if (put_user(phys, out + i))
 			return -EFAULT;
@@ -351,9 +417,15 @@ static const struct mmdma_ioctl_desc mmdma_buf_ioctls[] = {
 static long mmdma_buf_ioctl(struct file *file, unsigned int cmd,
 			    unsigned long arg)
 {
-	return mmdma_ioctl_dispatch(mmdma_buf_ioctls,
-				    ARRAY_SIZE(mmdma_buf_ioctls),
-				    file->private_data, cmd, arg);
+	struct mmdma_buf *buf = file->private_data;
+	long ret = mmdma_buf_access_begin(buf);
+
+	if (ret)
+		return ret;
+	ret = mmdma_ioctl_dispatch(mmdma_buf_ioctls,
+				   ARRAY_SIZE(mmdma_buf_ioctls), buf, cmd, arg);
+	mmdma_buf_access_end(buf);
+	return ret;
 }
 
 static int mmdma_buf_file_release(struct inode *inode, struct file *file)
@@ -416,6 +488,18 @@ int mmdma_buf_host(struct mmdma_buf *buf, u64 offset, u64 len,
 	if (ret)
 		return ret;
 
+	if (!mmdma_buf_has_pages(buf)) {
+		/* The device reaches it directly: see struct mmdma_host. */
+		host->direct = true;
+		host->phys = buf->phys + offset;
+		host->dma = buf->kind == MMDMA_MEM_COHERENT ? buf->dma + offset : 0;
+		host->offset = offset_in_page(offset);
+		host->len = len;
+		host->dir = dir;
+		mmdma_buf_get(buf);
+		host->buf = buf;
+		return 0;
+	}
 	first = offset >> PAGE_SHIFT;
 	host->nr_pages = ((offset + len - 1) >> PAGE_SHIFT) - first + 1;
 	host->pages = kvmalloc_array(host->nr_pages, sizeof(*host->pages),
@@ -441,13 +525,18 @@ static int mmdma_alloc_check(const struct mmdma_alloc *req)
 		dev_dbg(dev, "alloc: unknown flags %#x\n", req->flags);
 		return -EINVAL;
 	}
-	if (req->fd || req->device ||
+	if (req->fd || (req->device && !(req->flags & MMDMA_ALLOC_DEVICE)) ||
 	    memchr_inv(req->reserved, 0, sizeof(req->reserved))) {
 		dev_dbg(dev, "alloc: fd, device or reserved field not zero\n");
 		return -EINVAL;
 	}
-	if (req->kind < MMDMA_MEM_PAGES || req->kind > MMDMA_MEM_VMALLOC) {
+	if (req->kind < MMDMA_MEM_PAGES || req->kind > MMDMA_MEM_RESERVED) {
 		dev_dbg(dev, "alloc: unknown memory kind %u\n", req->kind);
+		return -EINVAL;
+	}
+	/* Only coherent memory belongs to a device, and it always does. */
+	if (!!(req->flags & MMDMA_ALLOC_DEVICE) != (req->kind == MMDMA_MEM_COHERENT)) {
+		dev_dbg(dev, "alloc: MMDMA_ALLOC_DEVICE is for (and needed by) coherent memory\n");
 		return -EINVAL;
 	}
 	if (!mmdma_method_valid(req->kind, req->method)) {
@@ -468,7 +557,8 @@ static int mmdma_alloc_check(const struct mmdma_alloc *req)
 			req->size, mmdma_max_buf_size);
 		return -E2BIG;
 	}
-	if (req->kind == MMDMA_MEM_CONTIG &&
+	/* Without an IOMMU, coherent memory is one run of pages as well. */
+	if ((req->kind == MMDMA_MEM_CONTIG || req->kind == MMDMA_MEM_COHERENT) &&
 	    req->size > mmdma_max_contig_size()) {
 		dev_dbg(dev, "alloc: %llu contiguous bytes over the %zu the page allocator gives\n",
 			req->size, mmdma_max_contig_size());
@@ -512,7 +602,10 @@ static struct mmdma_buf *mmdma_buf_create(const struct mmdma_alloc *req)
 		goto err_free_id;
 	}
 
-	ret = mmdma_alloc_memory(buf);
+	if (buf->kind == MMDMA_MEM_COHERENT)
+		ret = mmdma_coherent_alloc(buf, (int)req->device);
+	else
+		ret = mmdma_alloc_memory(buf);
 	if (ret)
 		goto err_unaccount;
 	return buf;
@@ -567,6 +660,9 @@ long mmdma_buf_alloc_ioctl(void *ctx, void *karg, void __user *uarg)
 	}
 	/* The file now owns the buffer's first reference. */
 	file->f_mode |= FMODE_PREAD | FMODE_PWRITE;
+	/* Mappings land where revocation can zap them: mmdma_coherent.c. */
+	if (buf->inode)
+		file->f_mapping = buf->inode->i_mapping;
 
 	if (put_user(fd, &ureq->fd)) {
 		put_unused_fd(fd);

@@ -13,6 +13,7 @@
 #include <linux/capability.h>
 #include <linux/dma-mapping.h>
 #include <linux/dmapool.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/idr.h>
 #include <linux/iommu.h>
@@ -162,6 +163,27 @@ static int mmdma_xfer_check(struct mmdma_dev *mdev, const struct mmdma_xfer *x)
 	return 0;
 }
 
+/*
+ * Memory without pages reaches only some devices: coherent memory only the
+ * device it belongs to (another device would need its own mapping of pages
+ * the driver cannot assume exist); the reserved region only a device that
+ * really does DMA (the software engine copies through the kernel's linear
+ * map, which does not cover the region).
+ */
+static int mmdma_xfer_kind_ok(struct mmdma_dev *mdev, struct mmdma_buf *buf)
+{
+	if (buf->kind == MMDMA_MEM_COHERENT && buf->mdev != mdev) {
+		dev_dbg(mdev->dma, "xfer: buf %u is coherent memory of %s, not of this device\n",
+			buf->id, buf->mdev->name);
+		return -EINVAL;
+	}
+	if (buf->kind == MMDMA_MEM_RESERVED && mdev->kind == MMDMA_DEV_SOFT) {
+		dev_dbg(mdev->dma, "xfer: the software engine cannot reach reserved memory (not in the linear map)\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* Describe buffer @fd's range @offset+@len as host range @h of @req. */
 static int mmdma_xfer_host(struct mmdma_req *req, int h, int fd, u64 offset,
 			   u64 len, enum dma_data_direction dir)
@@ -171,7 +193,9 @@ static int mmdma_xfer_host(struct mmdma_req *req, int h, int fd, u64 offset,
 
 	if (IS_ERR(buf))
 		return PTR_ERR(buf);
-	ret = mmdma_buf_host(buf, offset, len, dir, &req->host[h]);
+	ret = mmdma_xfer_kind_ok(req->mdev, buf);
+	if (!ret)
+		ret = mmdma_buf_host(buf, offset, len, dir, &req->host[h]);
 	mmdma_buf_put(buf);
 	return ret;
 }
@@ -240,9 +264,12 @@ static long mmdma_dev_ioc_xfer(void *ctx, void *karg, void __user *uarg)
 			break;
 		}
 	}
-	if (capable(CAP_SYS_ADMIN))
+	/* Coherent memory has no physical address the driver may assume. */
+	if (capable(CAP_SYS_ADMIN) && req->host[primary].pages)
 		x->phys_addr = page_to_phys(req->host[primary].pages[0]) +
 			       req->host[primary].offset;
+	else if (capable(CAP_SYS_ADMIN) && req->host[primary].direct)
+		x->phys_addr = req->host[primary].phys;
 out:
 	mmdma_req_release(req);
 	mmdma_dev_put(mdev);
@@ -329,6 +356,31 @@ static const struct file_operations mmdma_dev_fops = {
 };
 
 /**
+ * mmdma_dev_from_fd() - the DMA device behind a device node fd, referenced
+ * @fd: file descriptor in the current process
+ *
+ * Return: the device (drop with mmdma_dev_put()), or ERR_PTR(-EBADF) for a
+ * closed fd, ERR_PTR(-EINVAL) for an fd that is not a DMA device node.
+ */
+struct mmdma_dev *mmdma_dev_from_fd(int fd)
+{
+	struct file *file = fget(fd);
+	struct mmdma_dev *mdev;
+
+	if (!file)
+		return ERR_PTR(-EBADF);
+	if (file->f_op != &mmdma_dev_fops) {
+		fput(file);
+		dev_dbg(mmdma_dev(), "fd %d is not a DMA device node\n", fd);
+		return ERR_PTR(-EINVAL);
+	}
+	mdev = file->private_data;
+	kref_get(&mdev->ref);
+	fput(file);
+	return mdev;
+}
+
+/**
  * mmdma_dev_create() - a DMA device, not yet visible
  * @dma:      the device the DMA API maps for; its DMA mask must be set
  * @kind:     enum mmdma_dev_kind
@@ -368,6 +420,8 @@ struct mmdma_dev *mmdma_dev_create(struct device *dma, u32 kind,
 	mdev->max_batch = 1;
 	mutex_init(&mdev->lock);
 	init_rwsem(&mdev->users);
+	mutex_init(&mdev->coherent_lock);
+	INIT_LIST_HEAD(&mdev->coherent_bufs);
 	INIT_LIST_HEAD(&mdev->queue);
 	INIT_DELAYED_WORK(&mdev->timeout, mmdma_engine_timeout);
 	init_waitqueue_head(&mdev->idle);
@@ -473,6 +527,8 @@ void mmdma_dev_unregister(struct mmdma_dev *mdev)
 	down_write(&mdev->users);
 	up_write(&mdev->users);
 	unmap_mapping_range(mdev->inode->i_mapping, 0, 0, 1);
+	/* The DMA API wants every coherent allocation back before unbind. */
+	mmdma_coherent_revoke_all(mdev);
 	mmdma_dev_free_dma(mdev);
 	/* The name is free for the next device, e.g. this one rebound. */
 	ida_free(mmdma_kind_ida(mdev->kind), mdev->id);

@@ -13,6 +13,12 @@
 
 #include "mmdma.h"
 
+/*
+ * Both limits are read-write: a buffer is checked against them once, at
+ * allocation, so a change applies to the next allocation and never to
+ * memory already handed out (a lower max_total than the current total only
+ * makes allocations fail until enough buffers are freed).
+ */
 unsigned long mmdma_max_buf_size = SZ_1G;
 module_param_named(max_buf_size, mmdma_max_buf_size, ulong, 0644);
 MODULE_PARM_DESC(max_buf_size, "largest buffer in bytes (default 1 GiB)");
@@ -29,7 +35,10 @@ static long mmdma_ioc_info(void *ctx, void *karg, void __user *uarg)
 	info->page_size = PAGE_SIZE;
 	info->features = MMDMA_FEAT_MEM_PAGES | MMDMA_FEAT_MEM_CONTIG |
 			 MMDMA_FEAT_MEM_VMALLOC | MMDMA_FEAT_MAP_REMAP |
-			 MMDMA_FEAT_MAP_FAULT | MMDMA_FEAT_MAP_INSERT;
+			 MMDMA_FEAT_MAP_FAULT | MMDMA_FEAT_MAP_INSERT |
+			 MMDMA_FEAT_MEM_COHERENT;
+	if (mmdma_reserved_usable())
+		info->features |= MMDMA_FEAT_MEM_RESERVED;
 	info->max_buf_size = mmdma_max_buf_size;
 	info->max_contig_size = min_t(u64, mmdma_max_contig_size(),
 				      mmdma_max_buf_size);
@@ -105,9 +114,12 @@ static int __init mmdma_init(void)
 	ret = mmdma_fs_init();
 	if (ret)
 		return ret;
-	ret = misc_register(&mmdma_misc);
+	ret = mmdma_reserved_init();
 	if (ret)
 		goto err_fs_exit;
+	ret = misc_register(&mmdma_misc);
+	if (ret)
+		goto err_reserved_exit;
 	ret = mmdma_edu_init();
 	if (ret)
 		goto err_misc_deregister;
@@ -120,6 +132,8 @@ err_edu_exit:
 	mmdma_edu_exit();
 err_misc_deregister:
 	misc_deregister(&mmdma_misc);
+err_reserved_exit:
+	mmdma_reserved_exit();
 err_fs_exit:
 	mmdma_fs_exit();
 	return ret;
@@ -130,6 +144,7 @@ static void __exit mmdma_exit(void)
 	mmdma_soft_exit();
 	mmdma_edu_exit();
 	misc_deregister(&mmdma_misc);
+	mmdma_reserved_exit();
 	mmdma_fs_exit();
 }
 

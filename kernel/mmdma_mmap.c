@@ -9,9 +9,11 @@
  *  MMDMA_MAP_FAULT   a .fault handler returning one page per fault (the
  *                    book's nopage, scullp and scullv).
  *  MMDMA_MAP_INSERT  every page at mmap() time from struct pages in one
- *                    batched call: vm_insert_pages(), or for vmalloc memory
- *                    remap_vmalloc_range(), which does the same walk over the
- *                    area's pages and checks the area is meant for users.
+ *                    batched call: vm_insert_pages(), for vmalloc memory
+ *                    too (see mmdma_mmap_insert() for why not
+ *                    remap_vmalloc_range()).
+ *  coherent memory   dma_mmap_coherent() (REMAP only: mmdma_coherent.c).
+ *  reserved region   remap_pfn_range() on its physical pages (REMAP only).
  *
  * The buffer outlives every mapping of it without a reference per VMA:
  * vma->vm_file pins the buffer's file, and the file pins the buffer.
@@ -32,16 +34,21 @@
  *
  * remap_pfn_range() needs one physically contiguous range: vmalloc memory and
  * page arrays are refused, which is the chapter's point about remapping
- * vmalloc addresses.  Methods built on struct page take any kind.
+ * vmalloc addresses.  Methods built on struct page take any kind that has
+ * usable struct pages: not coherent memory (maybe a vmap() of pages only
+ * the DMA API knows how to map: dma_mmap_coherent() at mmap() time, so
+ * REMAP) nor the reserved region (not in the kernel's linear map).
  */
 bool mmdma_method_valid(u32 kind, u32 method)
 {
+	bool pages = kind != MMDMA_MEM_COHERENT && kind != MMDMA_MEM_RESERVED;
+
 	switch (method) {
 	case MMDMA_MAP_REMAP:
-		return kind == MMDMA_MEM_CONTIG;
+		return !pages || kind == MMDMA_MEM_CONTIG;
 	case MMDMA_MAP_FAULT:
 	case MMDMA_MAP_INSERT:
-		return true;
+		return pages;
 	}
 	return false;
 }
@@ -119,11 +126,20 @@ static int mmdma_mmap_check(struct mmdma_buf *buf, struct vm_area_struct *vma)
 
 static int mmdma_mmap_remap(struct mmdma_buf *buf, struct vm_area_struct *vma)
 {
-	unsigned long pfn = page_to_pfn(virt_to_page(buf->vaddr)) + vma->vm_pgoff;
 	unsigned long len = vma->vm_end - vma->vm_start;
+	unsigned long pfn;
 	int ret;
 
+	if (buf->kind == MMDMA_MEM_COHERENT) {
+		ret = mmdma_coherent_mmap(buf, vma);
+		goto out;
+	}
+	if (buf->kind == MMDMA_MEM_RESERVED)
+		pfn = PHYS_PFN(buf->phys) + vma->vm_pgoff;
+	else
+		pfn = page_to_pfn(virt_to_page(buf->vaddr)) + vma->vm_pgoff;
 	ret = remap_pfn_range(vma, vma->vm_start, pfn, len, vma->vm_page_prot);
+out:
 	if (!ret)
 		atomic64_add(len >> PAGE_SHIFT, &buf->inserted);
 	return ret;
@@ -162,15 +178,12 @@ static int mmdma_mmap_insert_pages(struct mmdma_buf *buf,
 
 static int mmdma_mmap_insert(struct mmdma_buf *buf, struct vm_area_struct *vma)
 {
-	int ret;
-
-	if (buf->kind != MMDMA_MEM_VMALLOC)
-		return mmdma_mmap_insert_pages(buf, vma);
-
-	ret = remap_vmalloc_range(vma, buf->vaddr, vma->vm_pgoff);
-	if (!ret)
-		atomic64_add(vma_pages(vma), &buf->inserted);
-	return ret;
+	/*
+	 * vmalloc memory too: remap_vmalloc_range() would want VM_USERMAP,
+	 * which only vmalloc_user() sets, and that cannot charge the caller's
+	 * memcg (mmdma_alloc_memory()).  It walks the area's pages the same way.
+	 */
+	return mmdma_mmap_insert_pages(buf, vma);
 }
 
 /**

@@ -28,7 +28,8 @@ MODULE_PARM_DESC(op_timeout_ms, "time-out of one hardware DMA operation (default
 
 /* A DMA mapping a request made and must undo. */
 struct mmdma_map {
-	enum { MMDMA_MAP_SG = 1, MMDMA_MAP_ONE_PAGE, MMDMA_MAP_SINGLE } kind;
+	enum { MMDMA_MAP_SG = 1, MMDMA_MAP_ONE_PAGE, MMDMA_MAP_SINGLE,
+	       MMDMA_MAP_RESOURCE } kind;
 	enum dma_data_direction dir;
 	dma_addr_t addr;
 	size_t len;
@@ -223,6 +224,42 @@ static int mmdma_map_pieces(struct mmdma_opgen *g, struct mmdma_host *h,
 }
 
 /*
+ * A range without pages, whatever the method: coherent memory is the
+ * device's already (its DMA handle); the reserved region is mapped as a
+ * physical range, which dma_map_resource() does without a struct page and
+ * without bouncing, so memory out of the device's reach is refused here
+ * rather than handed to it.
+ */
+static int mmdma_map_direct(struct mmdma_opgen *g, struct mmdma_host *h)
+{
+	struct mmdma_req *req = g->req;
+	struct device *dev = req->mdev->dma;
+	struct mmdma_map *m;
+
+	if (h->buf->kind == MMDMA_MEM_COHERENT)
+		return mmdma_emit(g, h->dma, h->len, MMDMA_COPY_NONE, false);
+
+	if (!(req->mdev->flags & MMDMA_DEVF_IOMMU) &&
+	    !dma_capable(dev, phys_to_dma(dev, h->phys), h->len, true)) {
+		dev_dbg(dev, "reserved memory at %pa is out of the device's reach\n",
+			&h->phys);
+		return -EINVAL;
+	}
+	m = mmdma_new_map(req);
+	if (!m)
+		return -EINVAL;
+	m->addr = dma_map_resource(dev, h->phys, h->len, h->dir, 0);
+	if (dma_mapping_error(dev, m->addr))
+		return -ENOMEM;
+	m->kind = MMDMA_MAP_RESOURCE;
+	m->len = h->len;
+	m->dir = h->dir;
+	req->nr_maps++;
+	h->dma = m->addr;
+	return mmdma_emit(g, m->addr, h->len, MMDMA_COPY_NONE, false);
+}
+
+/*
  * Give host range @g->host to the device with @method.  Runs of pages the
  * device cannot reach go through the bounce buffer, so dma_map_*() only
  * ever sees memory the device can use.
@@ -234,6 +271,8 @@ static int mmdma_map_host(struct mmdma_opgen *g, u32 method)
 	struct mmdma_host *h = &req->host[g->host];
 	unsigned long i = 0;
 
+	if (h->direct)
+		return mmdma_map_direct(g, h);
 	switch (method) {
 	case MMDMA_DMA_COHERENT:
 		return mmdma_emit(g, mdev->bounce_dma, h->len, MMDMA_COPY_BOUNCE, false);
@@ -321,7 +360,7 @@ static int mmdma_req_check(struct mmdma_req *req, u32 op, u32 method,
 	}
 	for (i = 0; i < 2; i++) {
 		if (method == MMDMA_DMA_SINGLE && req->host[i].len &&
-		    !req->host[i].kaddr) {
+		    !req->host[i].kaddr && !req->host[i].direct) {
 			dev_dbg(mdev->dma, "dma_map_single() needs memory with a linear kernel address\n");
 			return -EINVAL;
 		}
@@ -354,7 +393,8 @@ int mmdma_req_prepare(struct mmdma_req *req, u32 op, u32 method,
 	if (ret)
 		return ret;
 
-	req->max_maps = req->host[0].nr_pages + req->host[1].nr_pages;
+	/* A range without pages (h->direct) takes at most one mapping. */
+	req->max_maps = req->host[0].nr_pages + req->host[1].nr_pages + 2;
 	req->maps = kvcalloc(req->max_maps, sizeof(*req->maps), GFP_KERNEL);
 	if (!req->maps)
 		return -ENOMEM;
@@ -406,6 +446,9 @@ static void mmdma_req_unmap(struct mmdma_req *req)
 			break;
 		case MMDMA_MAP_SINGLE:
 			dma_unmap_single(dev, m->addr, m->len, m->dir);
+			break;
+		case MMDMA_MAP_RESOURCE:
+			dma_unmap_resource(dev, m->addr, m->len, m->dir, 0);
 			break;
 		}
 	}

@@ -46,6 +46,21 @@ int mmdma_alloc(int ctl, uint64_t size, uint32_t kind, uint32_t method,
 	return ret < 0 ? ret : req.fd;
 }
 
+int mmdma_alloc_dev(int ctl, uint64_t size, uint32_t kind, uint32_t method,
+		    uint32_t flags, int dev)
+{
+	struct mmdma_alloc req = {
+		.size = size,
+		.kind = kind,
+		.method = method,
+		.flags = flags | MMDMA_ALLOC_CLOEXEC | MMDMA_ALLOC_DEVICE,
+		.device = (uint32_t)dev,
+	};
+	int ret = neg_errno(ioctl(ctl, MMDMA_IOC_ALLOC, &req));
+
+	return ret < 0 ? ret : req.fd;
+}
+
 int mmdma_buf_info(int buf, struct mmdma_buf_info *info)
 {
 	memset(info, 0, sizeof(*info));
@@ -105,6 +120,8 @@ static const struct name_map kinds[] = {
 	{ MMDMA_MEM_PAGES, "pages" },
 	{ MMDMA_MEM_CONTIG, "contig" },
 	{ MMDMA_MEM_VMALLOC, "vmalloc" },
+	{ MMDMA_MEM_COHERENT, "coherent" },
+	{ MMDMA_MEM_RESERVED, "reserved" },
 };
 
 static const struct name_map methods[] = {

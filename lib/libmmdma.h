@@ -34,6 +34,13 @@ int mmdma_info(int ctl, struct mmdma_info *info);
 int mmdma_alloc(int ctl, uint64_t size, uint32_t kind, uint32_t method,
 		uint32_t flags);
 
+/*
+ * The same for memory of the DMA device open as @dev (MMDMA_ALLOC_DEVICE,
+ * added here): MMDMA_MEM_COHERENT.
+ */
+int mmdma_alloc_dev(int ctl, uint64_t size, uint32_t kind, uint32_t method,
+		    uint32_t flags, int dev);
+
 /* MMDMA_BUF_INFO and MMDMA_BUF_FILL on a buffer fd. */
 int mmdma_buf_info(int buf, struct mmdma_buf_info *info);
 int mmdma_buf_fill(int buf, uint64_t offset, uint64_t length, uint32_t seed);

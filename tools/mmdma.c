@@ -83,6 +83,10 @@ static int cmd_info(void)
 		printf(" mem:contig");
 	if (info.features & MMDMA_FEAT_MEM_VMALLOC)
 		printf(" mem:vmalloc");
+	if (info.features & MMDMA_FEAT_MEM_COHERENT)
+		printf(" mem:coherent");
+	if (info.features & MMDMA_FEAT_MEM_RESERVED)
+		printf(" mem:reserved");
 	if (info.features & MMDMA_FEAT_MAP_REMAP)
 		printf(" map:remap");
 	if (info.features & MMDMA_FEAT_MAP_FAULT)
@@ -211,7 +215,7 @@ static const struct {
 	{ MMDMA_MEM_PAGES, MMDMA_MAP_FAULT, ".fault handler, a page per fault" },
 	{ MMDMA_MEM_VMALLOC, MMDMA_MAP_FAULT, ".fault handler with vmalloc_to_page()" },
 	{ MMDMA_MEM_PAGES, MMDMA_MAP_INSERT, "vm_insert_pages() at mmap time" },
-	{ MMDMA_MEM_VMALLOC, MMDMA_MAP_INSERT, "remap_vmalloc_range() at mmap time" },
+	{ MMDMA_MEM_VMALLOC, MMDMA_MAP_INSERT, "vm_insert_pages() over vmalloc_to_page()" },
 	{ MMDMA_MEM_CONTIG, MMDMA_MAP_INSERT, "vm_insert_pages() over contiguous pages" },
 };
 

@@ -48,7 +48,7 @@ static void parse_size_rejects_junk_and_overflow(void)
 
 static void names_round_trip(void)
 {
-	for (uint32_t k = MMDMA_MEM_PAGES; k <= MMDMA_MEM_VMALLOC; k++)
+	for (uint32_t k = MMDMA_MEM_PAGES; k <= MMDMA_MEM_RESERVED; k++)
 		CHECK(mmdma_kind_parse(mmdma_kind_name(k)) == k);
 	for (uint32_t m = MMDMA_MAP_REMAP; m <= MMDMA_MAP_INSERT; m++)
 		CHECK(mmdma_method_parse(mmdma_method_name(m)) == m);

@@ -30,6 +30,16 @@
  * @MMDMA_MEM_PAGES:   order-0 pages, not physically contiguous
  * @MMDMA_MEM_CONTIG:  one physically contiguous run of pages
  * @MMDMA_MEM_VMALLOC: vmalloc memory (virtually contiguous only)
+ * @MMDMA_MEM_COHERENT: DMA-coherent memory of one DMA device
+ *                     (dma_alloc_coherent()), named by
+ *                     MMDMA_ALLOC_DEVICE; mapped with MMDMA_MAP_REMAP only.
+ *                     It lives no longer than the device: when the device
+ *                     goes away its mappings are zapped (SIGBUS on touch)
+ *                     and read/write/ioctl on the buffer fd fail with ENODEV
+ * @MMDMA_MEM_RESERVED: a piece of the RAM region the kernel was told never
+ *                     to use (boot with memmap=SIZE$ADDR, load the module
+ *                     with reserved_base/reserved_size); MMDMA_MAP_REMAP
+ *                     only; ENODEV when no region was given
  *
  * Values start at 1 so that a zeroed struct is caught as invalid.
  */
@@ -37,18 +47,21 @@ enum mmdma_mem_kind {
 	MMDMA_MEM_PAGES = 1,
 	MMDMA_MEM_CONTIG = 2,
 	MMDMA_MEM_VMALLOC = 3,
+	MMDMA_MEM_COHERENT = 4,
+	MMDMA_MEM_RESERVED = 5,
 };
 
 /**
  * enum mmdma_map_method - how mmap() of a buffer fd builds the mapping
  * @MMDMA_MAP_REMAP:  the whole range at mmap() time with remap_pfn_range()
- *                    (contiguous memory only; shared mappings only)
+ *                    (contiguous, reserved memory; dma_mmap_coherent() for
+ *                    coherent memory; shared mappings only)
  * @MMDMA_MAP_FAULT:  nothing at mmap() time; a .fault handler supplies one
- *                    page per fault (any kind)
+ *                    page per fault (pages, contiguous, vmalloc memory)
  * @MMDMA_MAP_INSERT: the whole range at mmap() time from struct pages, in one
- *                    batched call: vm_insert_pages(), or remap_vmalloc_range()
- *                    for vmalloc memory; faults after a zap are served by
- *                    the .fault handler (any kind)
+ *                    batched call: vm_insert_pages(); faults after a zap are
+ *                    served by the .fault handler (pages, contiguous,
+ *                    vmalloc memory)
  *
  * A kind/method pair that cannot work (remap_pfn_range() over vmalloc or
  * scattered pages) is refused by MMDMA_IOC_ALLOC with EINVAL.
@@ -73,6 +86,8 @@ enum mmdma_cache_mode {
 #define MMDMA_FEAT_MEM_PAGES	(1ULL << 0)
 #define MMDMA_FEAT_MEM_CONTIG	(1ULL << 1)
 #define MMDMA_FEAT_MEM_VMALLOC	(1ULL << 2)
+#define MMDMA_FEAT_MEM_COHERENT	(1ULL << 3)
+#define MMDMA_FEAT_MEM_RESERVED	(1ULL << 4)	/* a reserved region was given */
 #define MMDMA_FEAT_MAP_REMAP	(1ULL << 8)
 #define MMDMA_FEAT_MAP_FAULT	(1ULL << 9)
 #define MMDMA_FEAT_MAP_INSERT	(1ULL << 10)
@@ -105,7 +120,9 @@ struct mmdma_info {
 
 /* Ask for the new buffer fd to be close-on-exec. */
 #define MMDMA_ALLOC_CLOEXEC	(1U << 0)
-#define MMDMA_ALLOC_VALID_FLAGS	(MMDMA_ALLOC_CLOEXEC)
+/* struct mmdma_alloc.device holds the fd of a DMA device node. */
+#define MMDMA_ALLOC_DEVICE	(1U << 1)
+#define MMDMA_ALLOC_VALID_FLAGS	(MMDMA_ALLOC_CLOEXEC | MMDMA_ALLOC_DEVICE)
 
 /**
  * struct mmdma_alloc - allocate a buffer, get its fd
@@ -114,12 +131,20 @@ struct mmdma_info {
  * @method:   (in) enum mmdma_map_method
  * @cache:    (in) enum mmdma_cache_mode
  * @flags:    (in) MMDMA_ALLOC_* bits
- * @device:   (in) reserved for memory bound to a device; must be zero
+ * @device:   (in) with MMDMA_ALLOC_DEVICE: an open fd of a DMA device node
+ *            (/dev/mmdma-edu0, ...) whose memory the buffer is
+ *            (MMDMA_MEM_COHERENT needs it, other kinds refuse it); must be
+ *            zero without the flag.  EBADF for a closed fd, EINVAL for an fd
+ *            that is not a DMA device node, ENODEV for a device gone away
  * @fd:       (out) the buffer's file descriptor (read/write); must be zero
  *            on entry
  * @reserved: reserved, zero
  *
- * The memory is zeroed before user space can see it.
+ * The memory is zeroed before user space can see it.  Every kind counts
+ * against the module parameters max_buf_size (E2BIG) and max_total
+ * (ENOMEM).  Page-array, contiguous and vmalloc memory is charged to the
+ * caller's memory cgroup (ENOMEM past its memory.max); coherent and
+ * reserved memory cannot be.
  */
 struct mmdma_alloc {
 	__u64 size;

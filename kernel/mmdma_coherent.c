@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mmdma: MMDMA_MEM_COHERENT buffers, DMA-coherent memory of one DMA device
+ * (the chapter's dma_alloc_coherent(), handed to user space).
+ *
+ * The memory belongs to the device as much as to the buffer: the DMA API
+ * wants it back before the driver lets go of the device (DMA-API debug
+ * reports "pending DMA allocations" at unbind otherwise).  So a buffer's
+ * life and its memory's life are separate, as uio separates an open file
+ * from the hardware behind it: when the device goes away every coherent
+ * buffer of it is revoked (user mappings zapped, memory freed, the buffer
+ * marked dead) while the fds and VMAs stay until their owners close them.
+ *
+ * The CPU address dma_alloc_coherent() returns may be a vmap() of scattered
+ * pages (behind an IOMMU), so nothing here assumes a struct page or a linear
+ * address: the kernel reads and writes through that address, user space
+ * maps with dma_mmap_coherent(), the device uses the DMA handle.
+ */
+#include <linux/dma-mapping.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+
+#include "mmdma.h"
+
+/**
+ * mmdma_buf_access_begin() - start a CPU access to a buffer's memory
+ * @buf: the buffer
+ *
+ * Return: 0 (undo with mmdma_buf_access_end()), -EINTR, or -ENODEV when the
+ * buffer's device and memory are gone.  Other kinds never go away.
+ */
+int mmdma_buf_access_begin(struct mmdma_buf *buf)
+{
+	if (buf->kind != MMDMA_MEM_COHERENT)
+		return 0;
+	if (down_read_killable(&buf->access))
+		return -EINTR;
+	if (buf->dead) {
+		up_read(&buf->access);
+		dev_dbg(mmdma_dev(), "buf %u: its device went away\n", buf->id);
+		return -ENODEV;
+	}
+	return 0;
+}
+
+void mmdma_buf_access_end(struct mmdma_buf *buf)
+{
+	if (buf->kind == MMDMA_MEM_COHERENT)
+		up_read(&buf->access);
+}
+
+/**
+ * mmdma_coherent_alloc() - coherent memory of the device behind @dev_fd
+ * @buf:    a new buffer with its size set
+ * @dev_fd: fd of a DMA device node
+ *
+ * Held in the device's users lock (for reading), like every call that maps
+ * memory for the device, so unregistration either sees the buffer on its
+ * list or the allocation sees the device dead.
+ */
+int mmdma_coherent_alloc(struct mmdma_buf *buf, int dev_fd)
+{
+	struct mmdma_dev *mdev = mmdma_dev_from_fd(dev_fd);
+	struct inode *inode;
+	int ret;
+
+	if (IS_ERR(mdev))
+		return PTR_ERR(mdev);
+	inode = mmdma_fs_inode();
+	if (IS_ERR(inode)) {
+		ret = PTR_ERR(inode);
+		goto err_put_dev;
+	}
+	init_rwsem(&buf->access);
+	mutex_init(&buf->map_lock);
+
+	ret = -EINTR;
+	if (down_read_killable(&mdev->users))
+		goto err_iput;
+	ret = -ENODEV;
+	if (READ_ONCE(mdev->dead))
+		goto err_up;
+	/* Zeroed by the DMA API; too big fails, it must not warn. */
+	buf->vaddr = dma_alloc_coherent(mdev->dma, buf->size, &buf->dma,
+					GFP_KERNEL | __GFP_NOWARN);
+	ret = -ENOMEM;
+	if (!buf->vaddr)
+		goto err_up;
+	mutex_lock(&mdev->coherent_lock);
+	list_add_tail(&buf->dev_node, &mdev->coherent_bufs);
+	mutex_unlock(&mdev->coherent_lock);
+	up_read(&mdev->users);
+
+	buf->mdev = mdev;
+	buf->inode = inode;
+	return 0;
+
+err_up:
+	up_read(&mdev->users);
+err_iput:
+	iput(inode);
+err_put_dev:
+	mmdma_dev_put(mdev);
+	dev_dbg(mmdma_dev(), "alloc: coherent memory of fd %d: %d\n", dev_fd, ret);
+	return ret;
+}
+
+/* Called with mdev->coherent_lock held, on a buffer not yet revoked. */
+static void mmdma_coherent_release_memory(struct mmdma_buf *buf)
+{
+	list_del_init(&buf->dev_node);
+	dma_free_coherent(buf->mdev->dma, buf->size, buf->vaddr, buf->dma);
+	buf->vaddr = NULL;
+}
+
+/* The buffer's last reference is gone: no fd, no VMA, no access. */
+void mmdma_coherent_free(struct mmdma_buf *buf)
+{
+	struct mmdma_dev *mdev = buf->mdev;
+
+	mutex_lock(&mdev->coherent_lock);
+	if (!buf->dead)
+		mmdma_coherent_release_memory(buf);
+	mutex_unlock(&mdev->coherent_lock);
+	iput(buf->inode);
+	mmdma_dev_put(mdev);
+}
+
+/**
+ * mmdma_coherent_mmap() - map coherent memory with dma_mmap_coherent()
+ * @buf: a coherent buffer
+ * @vma: the VMA; vm_pgoff is the offset into the buffer in pages
+ *
+ * dma_mmap_coherent() is the only way to map this memory that is right on
+ * every platform: it knows whether the CPU address is linear or a vmap()
+ * of pages and which caching the device needs.  It maps the whole range at
+ * mmap() time, so MMDMA_MAP_REMAP is the method; the struct-page methods
+ * cannot work on memory that may have no usable struct page.
+ */
+int mmdma_coherent_mmap(struct mmdma_buf *buf, struct vm_area_struct *vma)
+{
+	int ret;
+
+	if (mutex_lock_killable(&buf->map_lock))
+		return -EINTR;
+	if (buf->dead)
+		ret = -ENODEV;
+	else
+		ret = dma_mmap_coherent(buf->mdev->dma, vma, buf->vaddr,
+					buf->dma, buf->size);
+	mutex_unlock(&buf->map_lock);
+	return ret;
+}
+
+/* Take one buffer's memory away.  Called with mdev->coherent_lock held. */
+static void mmdma_coherent_revoke(struct mmdma_buf *buf)
+{
+	/* Wait out kernel accesses and mmap() calls, and refuse new ones. */
+	down_write(&buf->access);
+	mutex_lock(&buf->map_lock);
+	buf->dead = true;
+	mutex_unlock(&buf->map_lock);
+	up_write(&buf->access);
+	/* A touch of a zapped mapping finds no .fault handler: SIGBUS. */
+	unmap_mapping_range(buf->inode->i_mapping, 0, 0, 1);
+	mmdma_coherent_release_memory(buf);
+	dev_dbg(buf->mdev->dma, "buf %u: coherent memory revoked\n", buf->id);
+}
+
+/**
+ * mmdma_coherent_revoke_all() - the device is going away: revoke its memory
+ * @mdev: the device, dead, with no call left inside its node
+ */
+void mmdma_coherent_revoke_all(struct mmdma_dev *mdev)
+{
+	struct mmdma_buf *buf, *tmp;
+
+	mutex_lock(&mdev->coherent_lock);
+	list_for_each_entry_safe(buf, tmp, &mdev->coherent_bufs, dev_node)
+		mmdma_coherent_revoke(buf);
+	mutex_unlock(&mdev->coherent_lock);
+}

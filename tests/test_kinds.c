@@ -1,0 +1,716 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Memory kinds beyond the page allocator, and the limits every kind obeys:
+ * coherent memory of a DMA device (dma_alloc_coherent(), revoked when the
+ * device goes away), the reserved region (memmap= at boot, the module's
+ * reserved_base/reserved_size), the module-wide caps and the memory cgroup
+ * charge.  Cases that need what a profile lacks (edu, a reserved region,
+ * cgroup v2 with memcg) are skipped, with the reason.
+ */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#define SOFT		"mmdma-soft0"
+#define EDU		"mmdma-edu0"
+#define EDU_SYSFS	"/sys/class/misc/" EDU
+#define EDU_DRV		"/sys/bus/pci/drivers/mmdma-edu/"
+#define CG		"/sys/fs/cgroup"
+#define CG_TEST		CG "/mmdma-kinds"
+
+static int dev_or_skip(const char *name)
+{
+	int fd = mmdma_dev_open(name);
+
+	if (fd == -ENOENT)
+		ktap_skip("no device %s", name);
+	ASSERT_OK(fd);
+	return fd;
+}
+
+static int coherent(int dev, uint64_t size)
+{
+	int ctl = t_ctl();
+	int fd = mmdma_alloc_dev(ctl, size, MMDMA_MEM_COHERENT, MMDMA_MAP_REMAP,
+				 0, dev);
+
+	close(ctl);
+	ASSERT_OK(fd);
+	return fd;
+}
+
+static struct mmdma_info ctl_info(void)
+{
+	struct mmdma_info info;
+	int ctl = t_ctl();
+
+	ASSERT_OK(mmdma_info(ctl, &info));
+	close(ctl);
+	return info;
+}
+
+static int raw_alloc(struct mmdma_alloc *req)
+{
+	int ctl = t_ctl(), ret;
+
+	req->fd = 0;
+	ret = ioctl(ctl, MMDMA_IOC_ALLOC, req) ? -errno : req->fd;
+
+	close(ctl);
+	if (ret >= 0)
+		close(ret);
+	return ret;
+}
+
+static int xfer(int dev, uint32_t op, int src, uint64_t soff, int dst,
+		uint64_t doff, uint64_t devoff, uint64_t len, struct mmdma_xfer *out)
+{
+	struct mmdma_xfer x = {
+		.op = op, .dma = MMDMA_DMA_AUTO, .src_fd = src, .dst_fd = dst,
+		.src_offset = soff, .dst_offset = doff, .dev_offset = devoff,
+		.length = len,
+	};
+	int ret = mmdma_xfer(dev, &x);
+
+	if (out)
+		*out = x;
+	return ret;
+}
+
+/* Bad requests for coherent memory fail with the errno the ABI names. */
+static void coherent_bad_input_rejected(void)
+{
+	int dev = dev_or_skip(SOFT), ctl = t_ctl();
+	int buf = t_buf(PAGE, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	struct mmdma_alloc req = {
+		.size = PAGE, .kind = MMDMA_MEM_COHERENT,
+		.method = MMDMA_MAP_REMAP,
+	};
+
+	EXPECT_ERR(raw_alloc(&req), EINVAL);		/* no device named */
+	req.device = dev;
+	EXPECT_ERR(raw_alloc(&req), EINVAL);		/* device without the flag */
+	req.flags = MMDMA_ALLOC_DEVICE;
+	EXPECT_OK(raw_alloc(&req));
+	req.flags = 1U << 2;
+	EXPECT_ERR(raw_alloc(&req), EINVAL);		/* unknown flag */
+	req.flags = MMDMA_ALLOC_DEVICE;
+	EXPECT_ERR(mmdma_alloc_dev(ctl, PAGE, MMDMA_MEM_COHERENT, MMDMA_MAP_FAULT, 0, dev), EINVAL);
+	EXPECT_ERR(mmdma_alloc_dev(ctl, PAGE, MMDMA_MEM_COHERENT, MMDMA_MAP_INSERT, 0, dev), EINVAL);
+	EXPECT_ERR(mmdma_alloc_dev(ctl, PAGE, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT, 0, dev), EINVAL);
+	EXPECT_ERR(mmdma_alloc_dev(ctl, PAGE, MMDMA_MEM_COHERENT, MMDMA_MAP_REMAP, 0, ctl), EINVAL);
+	EXPECT_ERR(mmdma_alloc_dev(ctl, PAGE, MMDMA_MEM_COHERENT, MMDMA_MAP_REMAP, 0, buf), EINVAL);
+	EXPECT_ERR(mmdma_alloc_dev(ctl, PAGE, MMDMA_MEM_COHERENT, MMDMA_MAP_REMAP, 0, null), EINVAL);
+	EXPECT_ERR(mmdma_alloc_dev(ctl, PAGE, MMDMA_MEM_COHERENT, MMDMA_MAP_REMAP, 0, 9999), EBADF);
+	EXPECT_ERR(mmdma_alloc_dev(ctl, 0, MMDMA_MEM_COHERENT, MMDMA_MAP_REMAP, 0, dev), EINVAL);
+	EXPECT_ERR(mmdma_alloc_dev(ctl, ctl_info().max_contig_size + 1,
+				   MMDMA_MEM_COHERENT, MMDMA_MAP_REMAP, 0, dev), E2BIG);
+	close(null);
+	close(buf);
+	close(ctl);
+	close(dev);
+}
+
+/* Map, write(), read(), FILL: every path sees the same bytes. */
+static void coherent_data_paths_agree(const char *name)
+{
+	int dev = dev_or_skip(name);
+	size_t size = 3 * PAGE + 5, len = 4 * PAGE;
+	int fd = coherent(dev, size);
+	struct mmdma_buf_info info = t_info(fd);
+	uint8_t *p, *buf = malloc(len);
+	uint64_t phys;
+
+	ASSERT(buf != NULL);
+	EXPECT_EQ(info.kind, MMDMA_MEM_COHERENT);
+	EXPECT_EQ(info.size, len);
+	EXPECT_SYSERR(mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0), EINVAL);
+	p = t_map(fd, len, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
+	for (size_t i = 0; i < len; i++)
+		if (p[i]) {
+			ktap_fail(false, __FILE__, __LINE__, "byte %zu not zeroed", i);
+			break;
+		}
+	ASSERT_OK(mmdma_buf_fill(fd, 7, len - 9, 41));
+	t_expect_pattern(p + 7, 7, len - 9, 41);
+	mmdma_pattern_fill(p + 1, 1, len - 1, 42);
+	ASSERT_EQ(pread(fd, buf, len, 0), (ssize_t)len);
+	t_expect_pattern(buf + 1, 1, len - 1, 42);
+	mmdma_pattern_fill(buf, 0, 1000, 43);
+	ASSERT_EQ(pwrite(fd, buf, 1000, PAGE + 3), 1000);
+	t_expect_pattern(p + PAGE + 3, 0, 1000, 43);
+	/* The device's address is the DMA handle: no physical one to give. */
+	if (geteuid() == 0)
+		EXPECT_ERR(mmdma_buf_phys(fd, 0, 1, &phys), EINVAL);
+	EXPECT_EQ(t_live_maps(fd), 1);
+	munmap(p, len);
+	free(buf);
+	close(fd);
+	close(dev);
+}
+
+static void coherent_soft_data_paths_agree(void)
+{
+	coherent_data_paths_agree(SOFT);
+}
+
+static void coherent_edu_data_paths_agree(void)
+{
+	coherent_data_paths_agree(EDU);
+}
+
+/*
+ * A device moves its own coherent memory by its DMA handle: nothing is
+ * mapped or bounced, and consecutive offsets give consecutive bus addresses.
+ */
+static void coherent_xfer_on_own_device(const char *name, size_t len)
+{
+	int dev = dev_or_skip(name);
+	int a = coherent(dev, 2 * PAGE), b = coherent(dev, 2 * PAGE);
+	int pages = t_buf(2 * PAGE, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+	struct mmdma_xfer x0, x1;
+	struct mmdma_dev_info before, after;
+	uint8_t *pa = t_map(a, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
+	uint8_t *pb = t_map(b, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
+	uint8_t *check = malloc(len);
+
+	ASSERT(check != NULL);
+	ASSERT_OK(mmdma_dev_info(dev, &before));
+	mmdma_pattern_fill(pa, 0, 2 * PAGE, 51);
+	ASSERT_OK(xfer(dev, MMDMA_XFER_TO_DEV, a, 0, -1, 0, 0, len, &x0));
+	ASSERT_OK(xfer(dev, MMDMA_XFER_TO_DEV, a, 100, -1, 0, 0, len, &x1));
+	EXPECT_EQ(x1.bus_addr - x0.bus_addr, 100);
+	EXPECT_EQ(x0.bounced, 0);
+	EXPECT_EQ(x0.ops, (len + before.max_op - 1) / before.max_op);
+	/* Device memory now holds a[100..]: bring it into b and into pages. */
+	ASSERT_OK(xfer(dev, MMDMA_XFER_FROM_DEV, -1, 0, b, 17, 0, len, NULL));
+	t_expect_pattern(pb + 17, 100, len, 51);
+	ASSERT_OK(xfer(dev, MMDMA_XFER_FROM_DEV, -1, 0, pages, 1, 0, len, NULL));
+	ASSERT_EQ(pread(pages, check, len, 1), (ssize_t)len);
+	t_expect_pattern(check, 100, len, 51);
+	/* Round trip pages -> coherent, any length. */
+	ASSERT_OK(mmdma_buf_fill(pages, 0, 2 * PAGE, 52));
+	ASSERT_OK(xfer(dev, MMDMA_XFER_ROUNDTRIP, pages, 3, a, 5, 0, 2 * PAGE - 8, NULL));
+	t_expect_pattern(pa + 5, 3, 2 * PAGE - 8, 52);
+	ASSERT_OK(mmdma_dev_info(dev, &after));
+	EXPECT_EQ(after.bounces, before.bounces);
+	free(check);
+	munmap(pa, 2 * PAGE);
+	munmap(pb, 2 * PAGE);
+	close(pages);
+	close(a);
+	close(b);
+	close(dev);
+}
+
+static void coherent_soft_xfer_by_dma_handle(void)
+{
+	coherent_xfer_on_own_device(SOFT, 3000);
+}
+
+static void coherent_edu_xfer_by_dma_handle(void)
+{
+	coherent_xfer_on_own_device(EDU, 3000);
+}
+
+/* Coherent memory of one device is refused by another. */
+static void coherent_of_other_device_einval(void)
+{
+	int soft = dev_or_skip(SOFT), edu = dev_or_skip(EDU);
+	int a = coherent(soft, PAGE), pages = t_buf(PAGE, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+
+	EXPECT_ERR(xfer(edu, MMDMA_XFER_TO_DEV, a, 0, -1, 0, 0, 64, NULL), EINVAL);
+	EXPECT_ERR(xfer(edu, MMDMA_XFER_ROUNDTRIP, pages, 0, a, 0, 0, 64, NULL), EINVAL);
+	EXPECT_OK(xfer(soft, MMDMA_XFER_TO_DEV, a, 0, -1, 0, 0, 64, NULL));
+	close(pages);
+	close(a);
+	close(edu);
+	close(soft);
+}
+
+static sigjmp_buf bus_jmp;
+
+static void on_sigbus(int sig)
+{
+	(void)sig;
+	siglongjmp(bus_jmp, 1);
+}
+
+/* Does touching @p raise SIGBUS? */
+static bool touch_sigbus(volatile uint8_t *p)
+{
+	struct sigaction sa = { .sa_handler = on_sigbus }, old;
+	bool bus = false;
+
+	sigaction(SIGBUS, &sa, &old);
+	if (sigsetjmp(bus_jmp, 1))
+		bus = true;
+	else
+		(void)p[0];
+	sigaction(SIGBUS, &old, NULL);
+	return bus;
+}
+
+static const char *edu_bdf(void)
+{
+	static char bdf[256];
+	char link[256];
+	ssize_t n = readlink(EDU_SYSFS "/device", link, sizeof(link) - 1);
+	const char *slash;
+
+	ASSERT(n > 0);
+	link[n] = '\0';
+	slash = strrchr(link, '/');
+	snprintf(bdf, sizeof(bdf), "%s", slash ? slash + 1 : link);
+	return bdf;
+}
+
+/*
+ * Unbinding edu takes its coherent memory away: mappings (also one whose fd
+ * is closed) raise SIGBUS, the fd says ENODEV, and after rebinding the new
+ * device hands out coherent memory again.
+ */
+static void coherent_revoked_when_device_unbound(void)
+{
+	int dev = dev_or_skip(EDU), kmsg = kmsg_open();
+	const char *bdf = edu_bdf();
+	int fd = coherent(dev, 2 * PAGE), gone = coherent(dev, PAGE);
+	uint8_t *p = t_map(fd, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
+	uint8_t *q = t_map(gone, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
+	struct mmdma_buf_info info;
+	char c;
+
+	close(gone);
+	p[PAGE] = 9;
+	q[0] = 8;
+	EXPECT(!touch_sigbus(p + PAGE));
+	t_write_str(EDU_DRV "unbind", bdf);
+	EXPECT(touch_sigbus(p));
+	EXPECT(touch_sigbus(p + PAGE));
+	EXPECT(touch_sigbus(q));
+	EXPECT_SYSERR(pread(fd, &c, 1, 0), ENODEV);
+	EXPECT_SYSERR(pwrite(fd, &c, 1, 0), ENODEV);
+	EXPECT_ERR(mmdma_buf_fill(fd, 0, 1, 1), ENODEV);
+	EXPECT_ERR(mmdma_buf_info(fd, &info), ENODEV);
+	EXPECT_SYSERR(mmap(NULL, PAGE, PROT_READ, MAP_SHARED, fd, 0), ENODEV);
+	{
+		int ctl = t_ctl();
+
+		EXPECT_ERR(mmdma_alloc_dev(ctl, PAGE, MMDMA_MEM_COHERENT,
+					   MMDMA_MAP_REMAP, 0, dev), ENODEV);
+		close(ctl);
+	}
+	munmap(p, 2 * PAGE);
+	munmap(q, PAGE);
+	close(fd);
+	close(dev);
+
+	t_write_str(EDU_DRV "bind", bdf);
+	dev = -1;
+	for (int i = 0; i < 200 && (dev = mmdma_dev_open(EDU)) < 0; i++)
+		usleep(10000);
+	ASSERT_OK(dev);
+	fd = coherent(dev, PAGE);
+	ASSERT_OK(mmdma_buf_fill(fd, 0, PAGE, 5));
+	EXPECT_OK(xfer(dev, MMDMA_XFER_TO_DEV, fd, 0, -1, 0, 0, 100, NULL));
+	close(fd);
+	close(dev);
+	EXPECT_EQ(kmsg_bad(kmsg), 0);
+}
+
+/* --- reserved region ---------------------------------------------------- */
+
+static uint64_t reserved_size_or_skip(void)
+{
+	uint64_t size = t_param_get("reserved_size");
+
+	if (!size)
+		ktap_skip("no reserved region (boot with memmap=, load with reserved_base/size)");
+	return size;
+}
+
+/* The feature bit and ENODEV follow the module parameters. */
+static void reserved_follows_parameters(void)
+{
+	uint64_t size = t_param_get("reserved_size");
+	bool feat = ctl_info().features & MMDMA_FEAT_MEM_RESERVED;
+	int ctl = t_ctl();
+
+	EXPECT_EQ(feat, size != 0);
+	if (!size)
+		EXPECT_ERR(mmdma_alloc(ctl, PAGE, MMDMA_MEM_RESERVED, MMDMA_MAP_REMAP, 0), ENODEV);
+	EXPECT_ERR(mmdma_alloc(ctl, PAGE, MMDMA_MEM_RESERVED, MMDMA_MAP_FAULT, 0), EINVAL);
+	EXPECT_ERR(mmdma_alloc(ctl, PAGE, MMDMA_MEM_RESERVED, MMDMA_MAP_INSERT, 0), EINVAL);
+	close(ctl);
+}
+
+/* /proc/iomem shows the region reserved and claimed by the driver. */
+static void reserved_region_claimed_in_iomem(void)
+{
+	uint64_t size = reserved_size_or_skip(), base = t_param_get("reserved_base");
+	char line[256], want[64];
+	FILE *f = fopen("/proc/iomem", "re");
+	bool found = false;
+
+	ASSERT(f != NULL);
+	snprintf(want, sizeof(want), "%llx-%llx : mmdma-reserved",
+		 (unsigned long long)base, (unsigned long long)(base + size - 1));
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, want))
+			found = true;
+	fclose(f);
+	EXPECT(found);
+}
+
+static uint64_t phys_of(int fd)
+{
+	uint64_t phys = 0;
+
+	ASSERT_OK(mmdma_buf_phys(fd, 0, 1, &phys));
+	return phys;
+}
+
+/* Quarters fill the region; it is never handed out twice; freeing refills. */
+static void reserved_fills_then_enomem(void)
+{
+	uint64_t size = reserved_size_or_skip(), base = t_param_get("reserved_base");
+	uint64_t q = size / 4, seen[4];
+	int ctl = t_ctl(), fd[4];
+
+	for (int i = 0; i < 4; i++) {
+		fd[i] = mmdma_alloc(ctl, q, MMDMA_MEM_RESERVED, MMDMA_MAP_REMAP, 0);
+		ASSERT_OK(fd[i]);
+		seen[i] = phys_of(fd[i]);
+		EXPECT(seen[i] >= base && seen[i] + q <= base + size);
+		for (int j = 0; j < i; j++)
+			EXPECT(seen[i] + q <= seen[j] || seen[j] + q <= seen[i]);
+	}
+	EXPECT_ERR(mmdma_alloc(ctl, PAGE, MMDMA_MEM_RESERVED, MMDMA_MAP_REMAP, 0), ENOMEM);
+	EXPECT_ERR(mmdma_alloc(ctl, size + PAGE, MMDMA_MEM_RESERVED, MMDMA_MAP_REMAP, 0), ENOMEM);
+	/* A freed piece comes back, zeroed. */
+	ASSERT_OK(mmdma_buf_fill(fd[2], 0, q, 61));
+	close(fd[2]);
+	fd[2] = mmdma_alloc(ctl, q, MMDMA_MEM_RESERVED, MMDMA_MAP_REMAP, 0);
+	ASSERT_OK(fd[2]);
+	EXPECT_EQ(phys_of(fd[2]), seen[2]);
+	{
+		uint8_t *p = t_map(fd[2], q, PROT_READ, MAP_SHARED, 0);
+
+		for (uint64_t i = 0; i < q; i++)
+			if (p[i]) {
+				ktap_fail(false, __FILE__, __LINE__, "byte %llu not zeroed",
+					  (unsigned long long)i);
+				break;
+			}
+		munmap(p, q);
+	}
+	for (int i = 0; i < 4; i++)
+		close(fd[i]);
+	/* Empty again: the whole region in one piece. */
+	fd[0] = mmdma_alloc(ctl, size, MMDMA_MEM_RESERVED, MMDMA_MAP_REMAP, 0);
+	EXPECT_OK(fd[0]);
+	close(fd[0]);
+	close(ctl);
+}
+
+/* The user mapping, read()/write() and the kernel's fill see one memory. */
+static void reserved_map_and_kernel_fill_agree(void)
+{
+	size_t len = 5 * PAGE;
+	int fd;
+	uint8_t *p, *buf = malloc(len);
+
+	reserved_size_or_skip();
+	fd = t_buf(len - 100, MMDMA_MEM_RESERVED, MMDMA_MAP_REMAP);
+	ASSERT(buf != NULL);
+	EXPECT_SYSERR(mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0), EINVAL);
+	EXPECT_SYSERR(mmap(NULL, len + PAGE, PROT_READ, MAP_SHARED, fd, 0), EINVAL);
+	p = t_map(fd, len, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
+	ASSERT_OK(mmdma_buf_fill(fd, 3, len - 3, 71));
+	t_expect_pattern(p + 3, 3, len - 3, 71);
+	mmdma_pattern_fill(p, 0, len, 72);
+	ASSERT_EQ(pread(fd, buf, len, 0), (ssize_t)len);
+	t_expect_pattern(buf, 0, len, 72);
+	{
+		/* A second mapping at an offset sees the same pages. */
+		uint8_t *r = t_map(fd, 2 * PAGE, PROT_READ, MAP_SHARED, 3 * PAGE);
+
+		t_expect_pattern(r, 3 * PAGE, 2 * PAGE, 72);
+		munmap(r, 2 * PAGE);
+	}
+	munmap(p, len);
+	free(buf);
+	close(fd);
+}
+
+/*
+ * edu reaches the region by DMA (dma_map_resource(), no struct page
+ * needed); the software engine, which copies through the linear map, is
+ * refused.
+ */
+static void reserved_xfer_on_edu_not_soft(void)
+{
+	int edu, soft, r, pages;
+	size_t len = 2 * PAGE;
+	uint8_t *p;
+	struct mmdma_xfer x;
+
+	reserved_size_or_skip();
+	edu = dev_or_skip(EDU);
+	soft = dev_or_skip(SOFT);
+	r = t_buf(len, MMDMA_MEM_RESERVED, MMDMA_MAP_REMAP);
+	pages = t_buf(len, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+	p = t_map(r, len, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
+
+	EXPECT_ERR(xfer(soft, MMDMA_XFER_TO_DEV, r, 0, -1, 0, 0, 64, NULL), EINVAL);
+	mmdma_pattern_fill(p, 0, len, 81);
+	ASSERT_OK(xfer(edu, MMDMA_XFER_ROUNDTRIP, r, 1, pages, 2, 0, len - 3, &x));
+	EXPECT_EQ(x.bounced, 0);
+	if (geteuid() == 0)
+		EXPECT_EQ(x.phys_addr, phys_of(r) + 1);
+	{
+		uint8_t *c = malloc(len);
+
+		ASSERT(c != NULL);
+		ASSERT_EQ(pread(pages, c, len, 0), (ssize_t)len);
+		t_expect_pattern(c + 2, 1, len - 3, 81);
+		free(c);
+	}
+	ASSERT_OK(mmdma_buf_fill(pages, 0, len, 82));
+	ASSERT_OK(xfer(edu, MMDMA_XFER_ROUNDTRIP, pages, 0, r, 7, 0, len - 7, NULL));
+	t_expect_pattern(p + 7, 0, len - 7, 82);
+	munmap(p, len);
+	close(pages);
+	close(r);
+	close(soft);
+	close(edu);
+}
+
+/* --- limits and accounting ---------------------------------------------- */
+
+/* Every kind, with a device for coherent memory when there is one. */
+static int alloc_kind(uint32_t kind, uint64_t size, int soft)
+{
+	int ctl = t_ctl(), fd;
+
+	if (kind == MMDMA_MEM_COHERENT)
+		fd = mmdma_alloc_dev(ctl, size, kind, MMDMA_MAP_REMAP, 0, soft);
+	else
+		fd = mmdma_alloc(ctl, size, kind,
+				 kind == MMDMA_MEM_CONTIG || kind == MMDMA_MEM_RESERVED ?
+				 MMDMA_MAP_REMAP : MMDMA_MAP_FAULT, 0);
+	close(ctl);
+	return fd;
+}
+
+static bool kind_available(uint32_t kind)
+{
+	return kind != MMDMA_MEM_RESERVED || t_param_get("reserved_size") >= 64 * PAGE;
+}
+
+/* The caps are module parameters in sysfs, writable, and what INFO says. */
+static void limits_visible_in_sysfs(void)
+{
+	struct mmdma_info info = ctl_info();
+	struct stat st;
+
+	EXPECT_EQ(t_param_get("max_buf_size"), info.max_buf_size);
+	EXPECT_EQ(t_param_get("max_total"), info.max_total);
+	ASSERT_OK(stat("/sys/module/mmdma/parameters/max_total", &st));
+	EXPECT_EQ(st.st_mode & 0777, 0644);
+	ASSERT_OK(stat("/sys/module/mmdma/parameters/max_buf_size", &st));
+	EXPECT_EQ(st.st_mode & 0777, 0644);
+}
+
+/* max_buf_size (E2BIG) and max_total (ENOMEM) hold for every kind. */
+static void caps_apply_to_every_kind(void)
+{
+	int soft = dev_or_skip(SOFT);
+	uint64_t old_buf = t_param_get("max_buf_size"), old_total = t_param_get("max_total");
+
+	for (uint32_t k = MMDMA_MEM_PAGES; k <= MMDMA_MEM_RESERVED; k++) {
+		int fd;
+
+		if (!kind_available(k))
+			continue;
+		t_param_set("max_buf_size", 8 * PAGE);
+		EXPECT_ERR(alloc_kind(k, 8 * PAGE + 1, soft), E2BIG);
+		fd = alloc_kind(k, 8 * PAGE, soft);
+		EXPECT_OK(fd);
+		close(fd);
+		t_param_set("max_buf_size", old_buf);
+		t_param_set("max_total", ctl_info().total + 4 * PAGE);
+		/* Rounded up to five pages: one too many. */
+		EXPECT_ERR(alloc_kind(k, 4 * PAGE + 1, soft), ENOMEM);
+		fd = alloc_kind(k, 4 * PAGE, soft);
+		EXPECT_OK(fd);
+		EXPECT_ERR(alloc_kind(k, PAGE, soft), ENOMEM);
+		close(fd);
+		t_param_set("max_total", old_total);
+		if (ktap_failed())
+			ktap_diag("kind %s", mmdma_kind_name(k));
+	}
+	t_param_set("max_buf_size", old_buf);
+	t_param_set("max_total", old_total);
+	close(soft);
+}
+
+/* Mount cgroup v2 and make a child group with the memory controller. */
+static void cgroup_or_skip(void)
+{
+	char ctrl[256] = "";
+	FILE *f;
+
+	mkdir(CG, 0755);
+	if (access(CG "/cgroup.controllers", F_OK) &&
+	    mount("none", CG, "cgroup2", 0, NULL))
+		ktap_skip("cannot mount cgroup2: %s", strerror(errno));
+	f = fopen(CG "/cgroup.controllers", "re");
+	ASSERT(f != NULL);
+	if (!fgets(ctrl, sizeof(ctrl), f))
+		ctrl[0] = '\0';
+	fclose(f);
+	if (!strstr(ctrl, "memory"))
+		ktap_skip("no memory controller in cgroup v2 ('%s')", ctrl);
+	t_write_str(CG "/cgroup.subtree_control", "+memory");
+	if (mkdir(CG_TEST, 0755) && errno != EEXIST)
+		ktap_fail(true, __FILE__, __LINE__, "mkdir %s: %s", CG_TEST, strerror(errno));
+	t_write_str(CG_TEST "/memory.max", "max");
+}
+
+static void join(const char *group)
+{
+	char pid[32];
+
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	t_write_str(group, pid);
+}
+
+static long long cg_current(void)
+{
+	return (long long)t_read_ull(CG_TEST "/memory.current");
+}
+
+/* The worker: charged kinds grow memory.current, others do not. */
+static void charge_worker(void *arg)
+{
+	int soft = *(int *)arg;
+	const uint64_t size = 4UL << 20;
+
+	join(CG_TEST "/cgroup.procs");
+	for (uint32_t k = MMDMA_MEM_PAGES; k <= MMDMA_MEM_RESERVED; k++) {
+		bool charged = k <= MMDMA_MEM_VMALLOC;
+		long long before, held, after;
+		int fd;
+
+		if (!kind_available(k) || (k == MMDMA_MEM_RESERVED &&
+					   t_param_get("reserved_size") < size))
+			continue;
+		before = cg_current();
+		fd = alloc_kind(k, size, soft);
+		ASSERT_OK(fd);
+		held = cg_current() - before;
+		close(fd);
+		after = cg_current() - before;
+		ktap_diag("%s: %lld KiB charged while held, %lld KiB after close",
+			  mmdma_kind_name(k), held >> 10, after >> 10);
+		if (charged) {
+			EXPECT(held >= (long long)size);
+			EXPECT(held < (long long)size + (1 << 20));
+		} else {
+			EXPECT(held < (long long)size / 4);
+		}
+		EXPECT(after < (long long)size / 4);
+	}
+}
+
+/* Page memory is charged to the allocating process's memory cgroup. */
+static void memcg_charged_for_page_kinds(void)
+{
+	int soft = dev_or_skip(SOFT);
+
+	cgroup_or_skip();
+	EXPECT_EQ(t_wait(t_fork(charge_worker, &soft)), 0);
+	close(soft);
+	rmdir(CG_TEST);
+}
+
+static void limit_worker(void *arg)
+{
+	int soft = *(int *)arg;
+
+	(void)soft;
+	join(CG_TEST "/cgroup.procs");
+	t_write_str(CG_TEST "/memory.max", "8388608");
+	EXPECT_ERR(alloc_kind(MMDMA_MEM_PAGES, 16UL << 20, soft), ENOMEM);
+	EXPECT_ERR(alloc_kind(MMDMA_MEM_VMALLOC, 16UL << 20, soft), ENOMEM);
+	t_write_str(CG_TEST "/memory.max", "2097152");
+	EXPECT_ERR(alloc_kind(MMDMA_MEM_CONTIG, 4UL << 20, soft), ENOMEM);
+	/* Within the limit, allocation still works afterwards. */
+	{
+		int fd = alloc_kind(MMDMA_MEM_PAGES, PAGE * 16, soft);
+
+		EXPECT_OK(fd);
+		close(fd);
+	}
+}
+
+/*
+ * Over memory.max, allocation fails with ENOMEM: no OOM kill (the worker
+ * lives to report), no warning in the kernel log.
+ */
+static void memcg_limit_gives_enomem(void)
+{
+	int soft = dev_or_skip(SOFT), kmsg = kmsg_open();
+	unsigned long long kills;
+
+	cgroup_or_skip();
+	EXPECT_EQ(t_wait(t_fork(limit_worker, &soft)), 0);
+	{
+		char line[128];
+		FILE *f = fopen(CG_TEST "/memory.events", "re");
+
+		kills = 0;
+		ASSERT(f != NULL);
+		while (fgets(line, sizeof(line), f))
+			sscanf(line, "oom_kill %llu", &kills);
+		fclose(f);
+	}
+	EXPECT_EQ(kills, 0);
+	EXPECT_EQ(kmsg_bad(kmsg), 0);
+	close(soft);
+	rmdir(CG_TEST);
+}
+
+static const struct ktap_case cases[] = {
+	KTAP_CASE(coherent_bad_input_rejected),
+	KTAP_CASE(coherent_soft_data_paths_agree),
+	KTAP_CASE(coherent_edu_data_paths_agree),
+	KTAP_CASE(coherent_soft_xfer_by_dma_handle),
+	KTAP_CASE(coherent_edu_xfer_by_dma_handle),
+	KTAP_CASE(coherent_of_other_device_einval),
+	KTAP_CASE(reserved_follows_parameters),
+	KTAP_CASE(reserved_region_claimed_in_iomem),
+	KTAP_CASE(reserved_fills_then_enomem),
+	KTAP_CASE(reserved_map_and_kernel_fill_agree),
+	KTAP_CASE(reserved_xfer_on_edu_not_soft),
+	KTAP_CASE(limits_visible_in_sysfs),
+	KTAP_CASE(caps_apply_to_every_kind),
+	KTAP_CASE(memcg_charged_for_page_kinds),
+	KTAP_CASE(memcg_limit_gives_enomem),
+	/* Last: it unbinds and rebinds edu. */
+	KTAP_CASE(coherent_revoked_when_device_unbound),
+};
+
+int main(int argc, char **argv)
+{
+	return ktap_main(cases, sizeof(cases) / sizeof(cases[0]), argc, argv);
+}
