@@ -77,6 +77,9 @@ static vm_fault_t mmdma_vm_fault(struct vm_fault *vmf)
 		return VM_FAULT_SIGBUS;
 
 	page = mmdma_buf_page(buf, vmf->pgoff);
+	/* Kinds without struct pages never get here (mmdma_method_valid()). */
+	if (!page)
+		return VM_FAULT_SIGBUS;
 	get_page(page);
 	vmf->page = page;
 	atomic64_inc(&buf->faults);

@@ -273,6 +273,83 @@ static const char *edu_bdf(void)
 	return bdf;
 }
 
+static int rebind(const char *bdf)
+{
+	int dev = -1;
+
+	t_write_str(EDU_DRV "bind", bdf);
+	for (int i = 0; i < 200 && (dev = mmdma_dev_open(EDU)) < 0; i++)
+		usleep(10000);
+	ASSERT_OK(dev);
+	return dev;
+}
+
+static int race_pipe[2];
+
+/* Read, write, fill and map the buffer until the device is gone. */
+static void coherent_user(void *arg)
+{
+	int fd = *(int *)arg;
+	uint8_t b[300];
+	bool told = false;
+
+	for (long i = 0; i < 10000000; i++) {
+		ssize_t n = pread(fd, b, sizeof(b), i % PAGE);
+		int fill;
+		uint8_t *p;
+
+		if (n < 0 && errno == ENODEV)
+			return;
+		ASSERT_EQ(n, (ssize_t)sizeof(b));
+		n = pwrite(fd, b, sizeof(b), (i * 7) % PAGE);
+		ASSERT(n == (ssize_t)sizeof(b) || (n < 0 && errno == ENODEV));
+		fill = mmdma_buf_fill(fd, 0, PAGE, (uint32_t)i);
+		ASSERT(fill == 0 || fill == -ENODEV);
+		p = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		ASSERT(p != MAP_FAILED || errno == ENODEV);
+		if (p != MAP_FAILED) {
+			/* Zapped between mmap() and here: SIGBUS, and that is fine. */
+			touch_sigbus(p + PAGE);
+			munmap(p, 2 * PAGE);
+		}
+		if (!told) {
+			ASSERT_EQ(write(race_pipe[1], "r", 1), 1);
+			told = true;
+		}
+	}
+	ktap_fail(false, __FILE__, __LINE__, "the device never went away");
+}
+
+/*
+ * Processes reading, writing, filling and mapping coherent buffers while
+ * edu is unbound see data or ENODEV (or SIGBUS on a zapped mapping), and
+ * the kernel log stays clean: revocation waits for kernel accesses.
+ */
+static void coherent_users_racing_unbind(void)
+{
+	int dev = dev_or_skip(EDU), kmsg = kmsg_open();
+	const char *bdf = edu_bdf();
+	int fd[3];
+	pid_t pid[3];
+	char c;
+
+	ASSERT_OK(pipe(race_pipe));
+	for (int i = 0; i < 3; i++) {
+		fd[i] = coherent(dev, 2 * PAGE);
+		pid[i] = t_fork(coherent_user, &fd[i]);
+	}
+	for (int i = 0; i < 3; i++)
+		ASSERT_EQ(read(race_pipe[0], &c, 1), 1);
+	t_write_str(EDU_DRV "unbind", bdf);
+	for (int i = 0; i < 3; i++) {
+		EXPECT_EQ(t_wait(pid[i]), 0);
+		close(fd[i]);
+	}
+	close(dev);
+	close(rebind(bdf));
+	EXPECT_EQ(kmsg_bad(kmsg), 0);
+}
+
 /*
  * Unbinding edu takes its coherent memory away: mappings (also one whose fd
  * is closed) raise SIGBUS, the fd says ENODEV, and after rebinding the new
@@ -313,11 +390,7 @@ static void coherent_revoked_when_device_unbound(void)
 	close(fd);
 	close(dev);
 
-	t_write_str(EDU_DRV "bind", bdf);
-	dev = -1;
-	for (int i = 0; i < 200 && (dev = mmdma_dev_open(EDU)) < 0; i++)
-		usleep(10000);
-	ASSERT_OK(dev);
+	dev = rebind(bdf);
 	fd = coherent(dev, PAGE);
 	ASSERT_OK(mmdma_buf_fill(fd, 0, PAGE, 5));
 	EXPECT_OK(xfer(dev, MMDMA_XFER_TO_DEV, fd, 0, -1, 0, 0, 100, NULL));
@@ -727,7 +800,8 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(caps_apply_to_every_kind),
 	KTAP_CASE(memcg_charged_for_page_kinds),
 	KTAP_CASE(memcg_limit_gives_enomem),
-	/* Last: it unbinds and rebinds edu. */
+	/* Last: they unbind and rebind edu. */
+	KTAP_CASE(coherent_users_racing_unbind),
 	KTAP_CASE(coherent_revoked_when_device_unbound),
 };
 
