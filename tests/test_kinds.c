@@ -1,19 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Memory kinds beyond the page allocator, and the limits every kind obeys:
- * coherent memory of a DMA device (dma_alloc_coherent(), revoked when the
- * device goes away), the reserved region (memmap= at boot, the module's
- * reserved_base/reserved_size), the module-wide caps and the memory cgroup
- * charge.  Cases that need what a profile lacks (edu, a reserved region,
- * cgroup v2 with memcg) are skipped, with the reason.
+ * Memory kinds beyond the page allocator: coherent memory of a DMA device
+ * (dma_alloc_coherent(), revoked when the device goes away) and the
+ * reserved region (memmap= at boot, the module's reserved_base and
+ * reserved_size).  Cases that need what a profile lacks (edu, a reserved
+ * region) are skipped, with the reason.  The limits every kind obeys are in
+ * test_limits.c.
  */
 #include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/mount.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -22,8 +21,6 @@
 #define EDU		"mmdma-edu0"
 #define EDU_SYSFS	"/sys/class/misc/" EDU
 #define EDU_DRV		"/sys/bus/pci/drivers/mmdma-edu/"
-#define CG		"/sys/fs/cgroup"
-#define CG_TEST		CG "/mmdma-kinds"
 
 static int dev_or_skip(const char *name)
 {
@@ -588,202 +585,6 @@ static void reserved_xfer_on_edu_not_soft(void)
 	close(edu);
 }
 
-/* --- limits and accounting ---------------------------------------------- */
-
-/* Every kind, with a device for coherent memory when there is one. */
-static int alloc_kind(uint32_t kind, uint64_t size, int soft)
-{
-	int ctl = t_ctl(), fd;
-
-	if (kind == MMDMA_MEM_COHERENT)
-		fd = mmdma_alloc_dev(ctl, size, kind, MMDMA_MAP_REMAP, 0, soft);
-	else
-		fd = mmdma_alloc(ctl, size, kind,
-				 kind == MMDMA_MEM_CONTIG || kind == MMDMA_MEM_RESERVED ?
-				 MMDMA_MAP_REMAP : MMDMA_MAP_FAULT, 0);
-	close(ctl);
-	return fd;
-}
-
-static bool kind_available(uint32_t kind)
-{
-	return kind != MMDMA_MEM_RESERVED || t_param_get("reserved_size") >= 64 * PAGE;
-}
-
-/* The caps are module parameters in sysfs, writable, and what INFO says. */
-static void limits_visible_in_sysfs(void)
-{
-	struct mmdma_info info = ctl_info();
-	struct stat st;
-
-	EXPECT_EQ(t_param_get("max_buf_size"), info.max_buf_size);
-	EXPECT_EQ(t_param_get("max_total"), info.max_total);
-	ASSERT_OK(stat("/sys/module/mmdma/parameters/max_total", &st));
-	EXPECT_EQ(st.st_mode & 0777, 0644);
-	ASSERT_OK(stat("/sys/module/mmdma/parameters/max_buf_size", &st));
-	EXPECT_EQ(st.st_mode & 0777, 0644);
-}
-
-/* max_buf_size (E2BIG) and max_total (ENOMEM) hold for every kind. */
-static void caps_apply_to_every_kind(void)
-{
-	int soft = dev_or_skip(SOFT);
-	uint64_t old_buf = t_param_get("max_buf_size"), old_total = t_param_get("max_total");
-
-	for (uint32_t k = MMDMA_MEM_PAGES; k <= MMDMA_MEM_RESERVED; k++) {
-		int fd;
-
-		if (!kind_available(k))
-			continue;
-		t_param_set("max_buf_size", 8 * PAGE);
-		EXPECT_ERR(alloc_kind(k, 8 * PAGE + 1, soft), E2BIG);
-		fd = alloc_kind(k, 8 * PAGE, soft);
-		EXPECT_OK(fd);
-		close(fd);
-		t_param_set("max_buf_size", old_buf);
-		t_param_set("max_total", ctl_info().total + 4 * PAGE);
-		/* Rounded up to five pages: one too many. */
-		EXPECT_ERR(alloc_kind(k, 4 * PAGE + 1, soft), ENOMEM);
-		fd = alloc_kind(k, 4 * PAGE, soft);
-		EXPECT_OK(fd);
-		EXPECT_ERR(alloc_kind(k, PAGE, soft), ENOMEM);
-		close(fd);
-		t_param_set("max_total", old_total);
-		if (ktap_failed())
-			ktap_diag("kind %s", mmdma_kind_name(k));
-	}
-	t_param_set("max_buf_size", old_buf);
-	t_param_set("max_total", old_total);
-	close(soft);
-}
-
-/* Mount cgroup v2 and make a child group with the memory controller. */
-static void cgroup_or_skip(void)
-{
-	char ctrl[256] = "";
-	FILE *f;
-
-	mkdir(CG, 0755);
-	if (access(CG "/cgroup.controllers", F_OK) &&
-	    mount("none", CG, "cgroup2", 0, NULL))
-		ktap_skip("cannot mount cgroup2: %s", strerror(errno));
-	f = fopen(CG "/cgroup.controllers", "re");
-	ASSERT(f != NULL);
-	if (!fgets(ctrl, sizeof(ctrl), f))
-		ctrl[0] = '\0';
-	fclose(f);
-	if (!strstr(ctrl, "memory"))
-		ktap_skip("no memory controller in cgroup v2 ('%s')", ctrl);
-	t_write_str(CG "/cgroup.subtree_control", "+memory");
-	if (mkdir(CG_TEST, 0755) && errno != EEXIST)
-		ktap_fail(true, __FILE__, __LINE__, "mkdir %s: %s", CG_TEST, strerror(errno));
-	t_write_str(CG_TEST "/memory.max", "max");
-}
-
-static void join(const char *group)
-{
-	char pid[32];
-
-	snprintf(pid, sizeof(pid), "%d", getpid());
-	t_write_str(group, pid);
-}
-
-static long long cg_current(void)
-{
-	return (long long)t_read_ull(CG_TEST "/memory.current");
-}
-
-/* The worker: charged kinds grow memory.current, others do not. */
-static void charge_worker(void *arg)
-{
-	int soft = *(int *)arg;
-	const uint64_t size = 4UL << 20;
-
-	join(CG_TEST "/cgroup.procs");
-	for (uint32_t k = MMDMA_MEM_PAGES; k <= MMDMA_MEM_RESERVED; k++) {
-		bool charged = k <= MMDMA_MEM_VMALLOC;
-		long long before, held, after;
-		int fd;
-
-		if (!kind_available(k) || (k == MMDMA_MEM_RESERVED &&
-					   t_param_get("reserved_size") < size))
-			continue;
-		before = cg_current();
-		fd = alloc_kind(k, size, soft);
-		ASSERT_OK(fd);
-		held = cg_current() - before;
-		close(fd);
-		after = cg_current() - before;
-		ktap_diag("%s: %lld KiB charged while held, %lld KiB after close",
-			  mmdma_kind_name(k), held >> 10, after >> 10);
-		if (charged) {
-			EXPECT(held >= (long long)size);
-			EXPECT(held < (long long)size + (1 << 20));
-		} else {
-			EXPECT(held < (long long)size / 4);
-		}
-		EXPECT(after < (long long)size / 4);
-	}
-}
-
-/* Page memory is charged to the allocating process's memory cgroup. */
-static void memcg_charged_for_page_kinds(void)
-{
-	int soft = dev_or_skip(SOFT);
-
-	cgroup_or_skip();
-	EXPECT_EQ(t_wait(t_fork(charge_worker, &soft)), 0);
-	close(soft);
-	rmdir(CG_TEST);
-}
-
-static void limit_worker(void *arg)
-{
-	int soft = *(int *)arg;
-
-	(void)soft;
-	join(CG_TEST "/cgroup.procs");
-	t_write_str(CG_TEST "/memory.max", "8388608");
-	EXPECT_ERR(alloc_kind(MMDMA_MEM_PAGES, 16UL << 20, soft), ENOMEM);
-	EXPECT_ERR(alloc_kind(MMDMA_MEM_VMALLOC, 16UL << 20, soft), ENOMEM);
-	t_write_str(CG_TEST "/memory.max", "2097152");
-	EXPECT_ERR(alloc_kind(MMDMA_MEM_CONTIG, 4UL << 20, soft), ENOMEM);
-	/* Within the limit, allocation still works afterwards. */
-	{
-		int fd = alloc_kind(MMDMA_MEM_PAGES, PAGE * 16, soft);
-
-		EXPECT_OK(fd);
-		close(fd);
-	}
-}
-
-/*
- * Over memory.max, allocation fails with ENOMEM: no OOM kill (the worker
- * lives to report), no warning in the kernel log.
- */
-static void memcg_limit_gives_enomem(void)
-{
-	int soft = dev_or_skip(SOFT), kmsg = kmsg_open();
-	unsigned long long kills;
-
-	cgroup_or_skip();
-	EXPECT_EQ(t_wait(t_fork(limit_worker, &soft)), 0);
-	{
-		char line[128];
-		FILE *f = fopen(CG_TEST "/memory.events", "re");
-
-		kills = 0;
-		ASSERT(f != NULL);
-		while (fgets(line, sizeof(line), f))
-			sscanf(line, "oom_kill %llu", &kills);
-		fclose(f);
-	}
-	EXPECT_EQ(kills, 0);
-	EXPECT_EQ(kmsg_bad(kmsg), 0);
-	close(soft);
-	rmdir(CG_TEST);
-}
-
 static const struct ktap_case cases[] = {
 	KTAP_CASE(coherent_bad_input_rejected),
 	KTAP_CASE(coherent_soft_data_paths_agree),
@@ -796,10 +597,6 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(reserved_fills_then_enomem),
 	KTAP_CASE(reserved_map_and_kernel_fill_agree),
 	KTAP_CASE(reserved_xfer_on_edu_not_soft),
-	KTAP_CASE(limits_visible_in_sysfs),
-	KTAP_CASE(caps_apply_to_every_kind),
-	KTAP_CASE(memcg_charged_for_page_kinds),
-	KTAP_CASE(memcg_limit_gives_enomem),
 	/* Last: they unbind and rebind edu. */
 	KTAP_CASE(coherent_users_racing_unbind),
 	KTAP_CASE(coherent_revoked_when_device_unbound),
