@@ -41,7 +41,10 @@ struct mmdma_map;
  * @nr_pages:  size >> PAGE_SHIFT
  * @pages:     MMDMA_MEM_PAGES: one order-0 page per entry
  * @vaddr:     MMDMA_MEM_CONTIG: linear-map address of the first page;
- *             MMDMA_MEM_VMALLOC: the vmalloc area
+ *             MMDMA_MEM_VMALLOC: the vmalloc area; MMDMA_MEM_COHERENT: the
+ *             CPU address dma_alloc_coherent() returned (maybe a vmap());
+ *             MMDMA_MEM_RESERVED: inside the driver's memremap() of the
+ *             region
  * @live_maps: VMAs that map the buffer now (vm_ops open/close)
  * @mmaps:     successful mmap() calls
  * @faults:    pages supplied by the .fault handler
