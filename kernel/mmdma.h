@@ -357,6 +357,7 @@ int mmdma_dev_register(struct mmdma_dev *mdev);
 void mmdma_dev_unregister(struct mmdma_dev *mdev);
 void mmdma_dev_put(struct mmdma_dev *mdev);
 struct mmdma_dev *mmdma_dev_from_fd(int fd);
+bool mmdma_devs_present(void);
 
 /* mmdma_coherent.c: MMDMA_MEM_COHERENT, memory that dies with its device */
 int mmdma_coherent_alloc(struct mmdma_buf *buf, int dev_fd);

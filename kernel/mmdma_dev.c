@@ -26,6 +26,14 @@
 static DEFINE_IDA(mmdma_edu_ida);
 static DEFINE_IDA(mmdma_soft_ida);
 
+/* Registered devices: coherent memory needs one (MMDMA_FEAT_MEM_COHERENT). */
+static atomic_t mmdma_nr_devs = ATOMIC_INIT(0);
+
+bool mmdma_devs_present(void)
+{
+	return atomic_read(&mmdma_nr_devs) > 0;
+}
+
 static struct ida *mmdma_kind_ida(u32 kind)
 {
 	return kind == MMDMA_DEV_EDU ? &mmdma_edu_ida : &mmdma_soft_ida;
@@ -495,6 +503,7 @@ int mmdma_dev_register(struct mmdma_dev *mdev)
 	ret = misc_register(&mdev->misc);
 	if (ret)
 		goto err_free_dma;
+	atomic_inc(&mmdma_nr_devs);
 	dev_info(mdev->dma, "%s: DMA mask %#llx%s%s%s\n", mdev->name,
 		 dma_get_mask(mdev->dma),
 		 mdev->flags & MMDMA_DEVF_IOMMU ? ", behind an IOMMU" : "",
@@ -517,6 +526,7 @@ err_free_dma:
  */
 void mmdma_dev_unregister(struct mmdma_dev *mdev)
 {
+	atomic_dec(&mmdma_nr_devs);
 	misc_deregister(&mdev->misc);
 	mmdma_engine_shutdown(mdev);
 	/*

@@ -35,8 +35,9 @@ static long mmdma_ioc_info(void *ctx, void *karg, void __user *uarg)
 	info->page_size = PAGE_SIZE;
 	info->features = MMDMA_FEAT_MEM_PAGES | MMDMA_FEAT_MEM_CONTIG |
 			 MMDMA_FEAT_MEM_VMALLOC | MMDMA_FEAT_MAP_REMAP |
-			 MMDMA_FEAT_MAP_FAULT | MMDMA_FEAT_MAP_INSERT |
-			 MMDMA_FEAT_MEM_COHERENT;
+			 MMDMA_FEAT_MAP_FAULT | MMDMA_FEAT_MAP_INSERT;
+	if (mmdma_devs_present())
+		info->features |= MMDMA_FEAT_MEM_COHERENT;
 	if (mmdma_reserved_usable())
 		info->features |= MMDMA_FEAT_MEM_RESERVED;
 	info->max_buf_size = mmdma_max_buf_size;

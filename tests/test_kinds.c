@@ -92,6 +92,7 @@ static void coherent_bad_input_rejected(void)
 		.method = MMDMA_MAP_REMAP,
 	};
 
+	EXPECT(ctl_info().features & MMDMA_FEAT_MEM_COHERENT);
 	EXPECT_ERR(raw_alloc(&req), EINVAL);		/* no device named */
 	req.device = dev;
 	EXPECT_ERR(raw_alloc(&req), EINVAL);		/* device without the flag */

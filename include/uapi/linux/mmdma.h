@@ -86,7 +86,7 @@ enum mmdma_cache_mode {
 #define MMDMA_FEAT_MEM_PAGES	(1ULL << 0)
 #define MMDMA_FEAT_MEM_CONTIG	(1ULL << 1)
 #define MMDMA_FEAT_MEM_VMALLOC	(1ULL << 2)
-#define MMDMA_FEAT_MEM_COHERENT	(1ULL << 3)
+#define MMDMA_FEAT_MEM_COHERENT	(1ULL << 3)	/* a DMA device is bound */
 #define MMDMA_FEAT_MEM_RESERVED	(1ULL << 4)	/* a reserved region was given */
 #define MMDMA_FEAT_MAP_REMAP	(1ULL << 8)
 #define MMDMA_FEAT_MAP_FAULT	(1ULL << 9)
