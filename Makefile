@@ -67,9 +67,11 @@ $(O)/bin/test_%: tests/test_%.c $(TEST_COMMON) $(TEST_HDR) $(LIB_SRC)
 # Asynchronous I/O through both kernel interfaces.
 LDLIBS_dio := -laio -luring
 
-$(O)/bin/mmdma: tools/mmdma.c $(LIB_SRC) $(LIB_HDR)
+CLI_SRC := tools/mmdma.c tools/mmdma_dev.c
+
+$(O)/bin/mmdma: $(CLI_SRC) tools/mmdma_cli.h $(LIB_SRC) $(LIB_HDR)
 	@mkdir -p $(O)/bin
-	$(CC) $(USER_CFLAGS) $(CFLAGS) -o $@ tools/mmdma.c $(LIB_SRC) $(GUEST_LDFLAGS)
+	$(CC) $(USER_CFLAGS) $(CFLAGS) -o $@ $(CLI_SRC) $(LIB_SRC) $(GUEST_LDFLAGS)
 
 $(O)/bin/mmdma-bench: tools/bench.c $(LIB_SRC) $(LIB_HDR)
 	@mkdir -p $(O)/bin
