@@ -73,9 +73,9 @@ $(O)/bin/mmdma: tools/mmdma.c $(LIB_SRC) $(LIB_HDR)
 	@mkdir -p $(O)/bin
 	$(CC) $(USER_CFLAGS) $(CFLAGS) -o $@ tools/mmdma.c $(LIB_SRC) $(GUEST_LDFLAGS)
 
-$(O)/bin/mmdma-bench: tools/bench.c $(LIB_SRC) $(LIB_HDR)
+$(O)/bin/mmdma-bench: tools/bench.c tools/bench_maps.c tools/bench.h $(LIB_SRC) $(LIB_HDR)
 	@mkdir -p $(O)/bin
-	$(CC) $(USER_CFLAGS) $(CFLAGS) -o $@ tools/bench.c $(LIB_SRC) $(GUEST_LDFLAGS) -laio -luring
+	$(CC) $(USER_CFLAGS) $(CFLAGS) -o $@ tools/bench.c tools/bench_maps.c $(LIB_SRC) $(GUEST_LDFLAGS) -laio -luring
 
 $(O)/bin/demo.sh: tools/demo.sh
 	@mkdir -p $(O)/bin
