@@ -133,7 +133,8 @@ struct file *mmdma_huge_file(const struct file_operations *fops,
 		iput(inode);
 		return ERR_PTR(-ENOENT);
 	}
-	file = mmdma_fs_file(inode, "mmdma-buf", flags, fops);
+	file = mmdma_fs_file(inode, "mmdma-buf", flags & (O_ACCMODE | O_NONBLOCK),
+			     fops);
 	if (IS_ERR(file)) {
 		module_put(fops->owner);
 		iput(inode);
