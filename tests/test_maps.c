@@ -442,6 +442,50 @@ static void huge_4mib_takes_two_huge_faults(void)
 	close(fd);
 }
 
+#define THP_ENABLED	"/sys/kernel/mm/transparent_hugepage/enabled"
+
+/* The THP setting in force: the word in brackets. */
+static void thp_setting(char *out, size_t len)
+{
+	char text[128] = "", *l, *r;
+	FILE *f = fopen(THP_ENABLED, "re");
+
+	if (!f)
+		ktap_skip("no %s", THP_ENABLED);
+	if (!fgets(text, sizeof(text), f))
+		text[0] = '\0';
+	fclose(f);
+	l = strchr(text, '[');
+	r = l ? strchr(l, ']') : NULL;
+	ASSERT(l && r);
+	*r = '\0';
+	snprintf(out, len, "%s", l + 1);
+}
+
+/* THP "madvise": VM_HUGEPAGE on the VMA still lets the huge faults in. */
+static void huge_allowed_by_thp_madvise(void)
+{
+	const size_t size = 4 * MIB;
+	char old[32];
+	int fd;
+	uint8_t *m;
+	struct mmdma_buf_info info;
+
+	need_huge_pmds();
+	thp_setting(old, sizeof(old));
+	t_write_str(THP_ENABLED, "madvise");
+	fd = t_buf(size, MMDMA_MEM_CONTIG, MMDMA_MAP_HUGE);
+	ASSERT_OK(mmdma_buf_fill(fd, 0, size, 71));
+	m = t_map(fd, size, PROT_READ, MAP_SHARED, 0);
+	t_expect_pattern(m, 0, size, 71);
+	info = t_info(fd);
+	t_write_str(THP_ENABLED, old);
+	EXPECT_EQ(info.huge_faults, 2);
+	EXPECT_EQ(info.faults, 0);
+	munmap(m, size);
+	close(fd);
+}
+
 /*
  * munmap() of a piece inside a huge mapping splits (zaps) its PMD: the rest
  * comes back through the 4 KiB fault path, with the right data.
@@ -519,6 +563,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(cache_modes_restore_write_back),
 	KTAP_CASE(huge_mapping_data_right),
 	KTAP_CASE(huge_4mib_takes_two_huge_faults),
+	KTAP_CASE(huge_allowed_by_thp_madvise),
 	KTAP_CASE(huge_partial_munmap_falls_back),
 	KTAP_CASE(huge_fork_shares_memory),
 };
