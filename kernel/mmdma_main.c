@@ -30,6 +30,8 @@ static long mmdma_ioc_info(void *ctx, void *karg, void __user *uarg)
 	info->features = MMDMA_FEAT_MEM_PAGES | MMDMA_FEAT_MEM_CONTIG |
 			 MMDMA_FEAT_MEM_VMALLOC | MMDMA_FEAT_MAP_REMAP |
 			 MMDMA_FEAT_MAP_FAULT | MMDMA_FEAT_MAP_INSERT;
+	if (MMDMA_HUGE_PMD)
+		info->features |= MMDMA_FEAT_MAP_HUGE;
 	info->max_buf_size = mmdma_max_buf_size;
 	info->max_contig_size = min_t(u64, mmdma_max_contig_size(),
 				      mmdma_max_buf_size);

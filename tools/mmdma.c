@@ -107,6 +107,8 @@ static int cmd_info(void)
 		printf(" map:fault");
 	if (info.features & MMDMA_FEAT_MAP_INSERT)
 		printf(" map:insert");
+	if (info.features & MMDMA_FEAT_MAP_HUGE)
+		printf(" map:huge");
 	printf("\n");
 	printf("max buffer       %llu bytes\n", (unsigned long long)info.max_buf_size);
 	printf("max contiguous   %llu bytes\n", (unsigned long long)info.max_contig_size);
