@@ -40,6 +40,8 @@ static long mmdma_ioc_info(void *ctx, void *karg, void __user *uarg)
 		info->features |= MMDMA_FEAT_MEM_COHERENT;
 	if (mmdma_reserved_usable())
 		info->features |= MMDMA_FEAT_MEM_RESERVED;
+	if (MMDMA_HUGE_PMD)
+		info->features |= MMDMA_FEAT_MAP_HUGE;
 	info->max_buf_size = mmdma_max_buf_size;
 	info->max_contig_size = min_t(u64, mmdma_max_contig_size(),
 				      mmdma_max_buf_size);
