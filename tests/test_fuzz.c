@@ -81,7 +81,7 @@ static struct fbuf bufs[MAX_BUFS];
 static struct fmap maps[MAX_MAPS];
 static int ctl = -1, soft = -1, edu = -1;
 static uint64_t soft_mem, edu_mem;
-static unsigned long steps, calls, expected_failures;
+static unsigned long steps, calls, expected_failures, unbinds, forks;
 
 #define PROBLEM(...) ktap_fail(false, __FILE__, __LINE__, __VA_ARGS__)
 
@@ -440,7 +440,7 @@ static void reopen_edu(void)
 /* MMDMA_DEV_XFER with near-valid random fields, checked by the model. */
 static void step_xfer(void)
 {
-	bool on_edu = chance(40);
+	bool on_edu = chance(25);
 	int dev = on_edu ? edu : soft, s = pick_buf(), d = pick_buf(), want = 0, ret;
 	uint64_t mem = on_edu ? edu_mem : soft_mem;
 	struct mmdma_xfer x = { .op = 1 + rnd(3), .dma = rnd(7) };
@@ -530,7 +530,7 @@ static void step_xfer(void)
 /* Direct I/O on a device node: a write then a read of the same range. */
 static void step_dio(void)
 {
-	bool on_edu = chance(40);
+	bool on_edu = chance(25);
 	int dev = on_edu ? edu : soft;
 	uint64_t mem = on_edu ? edu_mem : soft_mem;
 	size_t len = 1 + rnd(on_edu ? 4095 : 2 * PAGE);
@@ -661,6 +661,7 @@ static void step_unbind(void)
 		return;
 	snprintf(path, sizeof(path), EDU_DRV "/unbind");
 	t_write_str(path, addr);
+	unbinds++;
 	/* The open fd now says ENODEV to everything. */
 	if (edu >= 0) {
 		struct mmdma_dev_info info;
@@ -684,6 +685,7 @@ static void step_fork(void)
 	int status;
 
 	fflush(stdout);
+	forks++;
 	pid = fork();
 	ASSERT(pid >= 0);
 	if (pid == 0) {
@@ -746,8 +748,9 @@ static void random_sequence(void)
 		ktap_diag("no %s: transfers on the software engine only", EDU);
 	deadline = now() + secs;
 	run_steps(max_steps, true);
-	ktap_diag("%lu steps, %lu checked calls, %lu of them had to fail", steps, calls,
-		  expected_failures);
+	ktap_diag("%lu steps, %lu checked calls, %lu of them had to fail; %lu forks, edu unbound %lu times%s",
+		  steps, calls, expected_failures, forks, unbinds,
+		  unbind_allowed ? "" : " (not asked to: MMDMA_FUZZ_UNBIND=1 or --unbind, as root)");
 
 	for (int m = 0; m < MAX_MAPS; m++)
 		if (maps[m].p)

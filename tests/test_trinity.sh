@@ -43,7 +43,7 @@ timeout -s KILL 600 "$bin" --dangerous -q -l off -T WARN,BAD_PAGE,DIE \
 	--disable-fds=sockets,pipes,perf,epoll,eventfd,pseudo,timerfd,testfile,memfd,drm \
 	-c ioctl -c mmap -c munmap -c mremap -c mprotect -c madvise -c read -c write \
 	-c pread64 -c pwrite64 -c readv -c writev -c preadv -c pwritev -c lseek \
-	-c fstat -c fcntl -c dup -c close > /tmp/trinity.out 2>&1
+	-c newfstat -c fcntl -c dup > /tmp/trinity.out 2>&1
 rc=$?
 tail -n 15 /tmp/trinity.out | sed 's/^/# /'
 # Every buffer trinity made died with its processes.
