@@ -718,7 +718,7 @@ static void run_steps(unsigned long long n_steps, bool may_fork)
 		case 8: case 9: step_xfer(); break;
 		case 10: step_dio(); break;
 		case 11: step_ioctl(); break;
-		case 12: if (chance(5)) step_unbind(); else step_touch(); break;
+		case 12: if (chance(25)) step_unbind(); else step_touch(); break;
 		default: step_fork(); break;
 		}
 	}
