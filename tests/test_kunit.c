@@ -53,7 +53,12 @@ static void parse(int cur, const char *msg)
 		if (r->nr < MAX_CASES)
 			snprintf(r->line[r->nr++], sizeof(r->line[0]), "%.190s", msg);
 	} else if (msg[0] == '#' && r->nr_diag < 16) {
-		snprintf(r->diag[r->nr_diag++], sizeof(r->diag[0]), "%.190s", msg);
+		char *d = r->diag[r->nr_diag++], *x;
+
+		snprintf(d, sizeof(r->diag[0]), "%.190s", msg);
+		/* /dev/kmsg escapes the line breaks of a multi-line message. */
+		while ((x = strstr(d, "\\x0a")))
+			memcpy(x, " // ", 4);
 	}
 }
 
