@@ -128,14 +128,18 @@ static void step_alloc(void)
 
 	if (slot < 0)
 		return;
+	/*
+	 * Wrong values are zero or far out of range, so that kinds, methods
+	 * and cache modes added to the ABI later keep the model right.
+	 */
 	if (chance(10))
-		a.kind = rnd(6);
+		a.kind = chance(50) ? 0 : 64 + rnd(1000);
 	if (chance(10))
-		a.method = rnd(6);
+		a.method = chance(50) ? 0 : 64 + rnd(1000);
 	if (chance(5))
-		a.flags = 1U << rnd(32);
-	if (chance(5))
-		a.cache = rnd(4);
+		a.flags = 1U << (16 + rnd(16));
+	if (chance(20))
+		a.cache = chance(50) ? MMDMA_CACHE_CACHED : 64 + rnd(1000);
 	if (chance(3))
 		a.reserved[rnd(4)] = rnd64();
 	if (chance(3))
@@ -455,12 +459,13 @@ static void step_xfer(void)
 	x.dst_offset = chance(90) ? rnd(bufs[d].size) : rnd64();
 	x.dev_offset = x.op == MMDMA_XFER_ROUNDTRIP ? 0 :
 		       chance(90) ? rnd(mem) : rnd64();
+	/* Wrong values far out of range: the ABI may grow (see step_alloc). */
 	if (chance(5))
-		x.op = rnd(6);
+		x.op = chance(50) ? 0 : 64 + rnd(1000);
 	if (chance(5))
-		x.dma = rnd(10);
+		x.dma = 64 + rnd(1000);
 	if (chance(3))
-		x.flags = 1 + rnd(8);
+		x.flags = 1U << (16 + rnd(16));
 	if (chance(3))
 		x.reserved[rnd(4)] = 1;
 	if (chance(3))

@@ -7,13 +7,22 @@
  */
 #include <kunit/test.h>
 
-/* Every kind/method pair: only remap_pfn_range() is picky. */
+/*
+ * Every kind/method pair of ABI version 1: only remap_pfn_range() is
+ * picky.  Unknown values are far out of range, so that kinds and methods
+ * added later do not change the answer.
+ */
 static void mmdma_kunit_method_valid(struct kunit *test)
 {
-	u32 kind, method;
+	static const u32 kinds[] = { 0, MMDMA_MEM_PAGES, MMDMA_MEM_CONTIG,
+				     MMDMA_MEM_VMALLOC };
+	static const u32 methods[] = { 0, MMDMA_MAP_REMAP, MMDMA_MAP_FAULT,
+				       MMDMA_MAP_INSERT, 0x7fffffff, U32_MAX };
+	unsigned int k, m;
 
-	for (kind = 0; kind <= MMDMA_MEM_VMALLOC + 1; kind++) {
-		for (method = 0; method <= MMDMA_MAP_INSERT + 1; method++) {
+	for (k = 0; k < ARRAY_SIZE(kinds); k++) {
+		for (m = 0; m < ARRAY_SIZE(methods); m++) {
+			u32 kind = kinds[k], method = methods[m];
 			bool want = (method == MMDMA_MAP_REMAP &&
 				     kind == MMDMA_MEM_CONTIG) ||
 				    method == MMDMA_MAP_FAULT ||
@@ -67,11 +76,11 @@ static void mmdma_kunit_alloc_check(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, mmdma_alloc_check(&a), -EINVAL);
 	a = ok; a.kind = 0;
 	KUNIT_EXPECT_EQ(test, mmdma_alloc_check(&a), -EINVAL);
-	a = ok; a.kind = MMDMA_MEM_VMALLOC + 1;
+	a = ok; a.kind = 0x7fffffff;
 	KUNIT_EXPECT_EQ(test, mmdma_alloc_check(&a), -EINVAL);
 	a = ok; a.method = MMDMA_MAP_REMAP;
 	KUNIT_EXPECT_EQ(test, mmdma_alloc_check(&a), -EINVAL);
-	a = ok; a.cache = MMDMA_CACHE_CACHED + 1;
+	a = ok; a.cache = 0x7fffffff;
 	KUNIT_EXPECT_EQ(test, mmdma_alloc_check(&a), -EINVAL);
 	a = ok; a.size = 0;
 	KUNIT_EXPECT_EQ(test, mmdma_alloc_check(&a), -EINVAL);
