@@ -98,9 +98,27 @@ static bool ff_disarm(void)
 	return fired;
 }
 
-/* failslab and fail_page_alloc answer fail-nth only, and quietly. */
+/*
+ * failslab and fail_page_alloc answer fail-nth only, and quietly.  The
+ * faults profile boots with slub_debug=A;-,radix_tree_node,kmeml*: every
+ * slab cache but radix_tree_node and kmemleak's is marked for failslab,
+ * and failslab's cache filter keeps failures out of the others.  DMA-API
+ * debug tracks mappings in a radix tree with atomic allocations: one
+ * failure there turns DMA-API debug off for the rest of the boot
+ * ("cacheline tracking ENOMEM"), and kmemleak's own objects would drain
+ * its emergency pool.
+ */
 static void fail_nth_setup(void)
 {
+	bool marked = !access("/sys/kernel/slab/kmalloc-64/failslab", R_OK) &&
+		      t_read_ull("/sys/kernel/slab/kmalloc-64/failslab") == 1 &&
+		      t_read_ull("/sys/kernel/slab/radix_tree_node/failslab") == 0;
+	static bool said;
+
+	if (!marked && !said)
+		ktap_diag("slab caches not marked for failslab (no slub_debug=A;-,radix_tree_node,kmeml*): every cache can fail, DMA-API debug's own included");
+	said = true;
+	set(DBG "/failslab", "cache-filter", marked ? "Y" : "N");
 	set(DBG "/failslab", "probability", "0");
 	set(DBG "/failslab", "verbose", "0");
 	set(DBG "/failslab", "ignore-gfp-wait", "N");
