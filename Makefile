@@ -14,9 +14,7 @@
 #   make clean
 
 KERNELS ?= deb61 deb612
-PROFILES ?= mm edu edu-iommu edu-swiotlb edu-64 faults
-# Only on the debug kernel (check-debug): fuzzing and stress take minutes.
-DEBUG_PROFILES ?= fuzz
+PROFILES ?= mm edu edu-iommu edu-swiotlb edu-64 faults fuzz
 O ?= build
 
 CC ?= cc
@@ -134,7 +132,7 @@ check-debug:
 	scripts/deps.sh debug
 	vm/kernel.sh image debug > /dev/null 2>&1 || scripts/debug-kernel.sh
 	rm -rf $(O)/debug
-	$(MAKE) check KERNELS=debug PROFILES="$(PROFILES) $(DEBUG_PROFILES)"
+	$(MAKE) check KERNELS=debug
 
 clean:
 	rm -rf $(O)
