@@ -14,7 +14,9 @@
 #   make clean
 
 KERNELS ?= deb61 deb612
-PROFILES ?= mm edu edu-iommu edu-swiotlb edu-64 reserved
+PROFILES ?= mm edu edu-iommu edu-swiotlb edu-64 reserved fuzz
+# faults needs fault injection and KUnit, which only the debug kernel has.
+DEBUG_PROFILES ?= $(PROFILES) faults
 O ?= build
 
 CC ?= cc
@@ -24,16 +26,20 @@ USER_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude/uapi
 GUEST_LDFLAGS := -static -pthread
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer
 
-KSRC := $(wildcard kernel/*.c kernel/*.h kernel/Kbuild kernel/Makefile) \
+KSRC := $(wildcard kernel/*.c kernel/*.h kernel/kunit/*.c kernel/Kbuild kernel/Makefile) \
 	include/uapi/linux/mmdma.h
 LIB_SRC := lib/libmmdma.c
 LIB_HDR := lib/libmmdma.h include/uapi/linux/mmdma.h
 TEST_COMMON := tests/ktap.c tests/util.c
 TEST_HDR := tests/ktap.h tests/util.h $(LIB_HDR)
-TESTS := test_badinput test_mmap test_unload test_edu test_dio test_maps test_kinds test_limits
+TESTS := test_badinput test_mmap test_unload test_edu test_dio test_maps test_kinds \
+	test_limits test_faults test_kunit test_stress test_fuzz
 HOST_TESTS := test_lib
 
-GUEST_BINS := $(addprefix $(O)/bin/,$(TESTS) mmdma mmdma-bench) $(O)/bin/demo.sh
+# trinity (Debian package) goes into the guest when the host has it.
+TRINITY := $(wildcard /usr/bin/trinity)
+GUEST_BINS := $(addprefix $(O)/bin/,$(TESTS) mmdma mmdma-bench test_trinity) \
+	$(O)/bin/demo.sh $(if $(TRINITY),$(O)/bin/trinity)
 MODULES := $(foreach k,$(KERNELS),$(O)/$(k)/kernel/mmdma.ko)
 
 all: modules userspace
@@ -68,6 +74,8 @@ $(O)/bin/test_%: tests/test_%.c $(TEST_COMMON) $(TEST_HDR) $(LIB_SRC)
 LDLIBS_dio := -laio -luring
 # io_uring reads into mapped buffers.
 LDLIBS_maps := -luring
+LDLIBS_faults := -laio -luring
+LDLIBS_stress := -laio -luring
 
 CLI_SRC := tools/mmdma.c tools/mmdma_dev.c
 
@@ -80,6 +88,14 @@ $(O)/bin/mmdma-bench: tools/bench.c tools/bench_maps.c tools/bench.h $(LIB_SRC) 
 	$(CC) $(USER_CFLAGS) $(CFLAGS) -o $@ tools/bench.c tools/bench_maps.c $(LIB_SRC) $(GUEST_LDFLAGS) -laio -luring
 
 $(O)/bin/demo.sh: tools/demo.sh
+	@mkdir -p $(O)/bin
+	cp $< $@
+
+$(O)/bin/test_trinity: tests/test_trinity.sh
+	@mkdir -p $(O)/bin
+	cp $< $@
+
+$(O)/bin/trinity: $(TRINITY)
 	@mkdir -p $(O)/bin
 	cp $< $@
 
@@ -123,7 +139,7 @@ check-debug:
 	scripts/deps.sh debug
 	vm/kernel.sh image debug > /dev/null 2>&1 || scripts/debug-kernel.sh
 	rm -rf $(O)/debug
-	$(MAKE) check KERNELS=debug
+	$(MAKE) check KERNELS=debug PROFILES="$(DEBUG_PROFILES)"
 
 clean:
 	rm -rf $(O)

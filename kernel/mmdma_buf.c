@@ -8,6 +8,7 @@
  */
 #include <linux/anon_inodes.h>
 #include <linux/capability.h>
+#include <linux/error-injection.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/highmem.h>
@@ -109,7 +110,8 @@ err_free_pages:
 	return fatal_signal_pending(current) ? -EINTR : -ENOMEM;
 }
 
-static int mmdma_alloc_memory(struct mmdma_buf *buf)
+/* noinline: fault injection (fail_function) must see every call. */
+static noinline int mmdma_alloc_memory(struct mmdma_buf *buf)
 {
 	switch (buf->kind) {
 	case MMDMA_MEM_PAGES:
@@ -136,6 +138,7 @@ static int mmdma_alloc_memory(struct mmdma_buf *buf)
 	}
 	return -EINVAL;
 }
+ALLOW_ERROR_INJECTION(mmdma_alloc_memory, ERRNO);
 
 static void mmdma_free_memory(struct mmdma_buf *buf)
 {
@@ -525,6 +528,7 @@ int mmdma_buf_host(struct mmdma_buf *buf, u64 offset, u64 len,
 	host->buf = buf;
 	return 0;
 }
+ALLOW_ERROR_INJECTION(mmdma_buf_host, ERRNO);
 
 static int mmdma_alloc_check(const struct mmdma_alloc *req)
 {
@@ -706,3 +710,8 @@ err_put_buf:
 	mmdma_buf_put(buf);
 	return ret;
 }
+
+/* Unit tests of the static helpers above (KUnit kernels only). */
+#if IS_ENABLED(CONFIG_KUNIT)
+#include "kunit/mmdma_buf_kunit.c"
+#endif

@@ -19,6 +19,7 @@
  * The buffer outlives every mapping of it without a reference per VMA:
  * vma->vm_file pins the buffer's file, and the file pins the buffer.
  */
+#include <linux/error-injection.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
@@ -237,3 +238,4 @@ int mmdma_buf_mmap(struct mmdma_buf *buf, struct vm_area_struct *vma)
 	atomic64_inc(&buf->mmaps);
 	return 0;
 }
+ALLOW_ERROR_INJECTION(mmdma_buf_mmap, ERRNO);

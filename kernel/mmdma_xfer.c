@@ -13,6 +13,7 @@
  */
 #include <linux/dma-mapping.h>
 #include <linux/dmapool.h>
+#include <linux/error-injection.h>
 #include <linux/highmem.h>
 #include <linux/ktime.h>
 #include <linux/mm.h>
@@ -143,8 +144,11 @@ static size_t mmdma_max_mapping(struct device *dev)
 	return max(rounddown(max, PAGE_SIZE), PAGE_SIZE);
 }
 
-/* dma_map_sgtable() over pages [@first, @first + @n) of the host range. */
-static int mmdma_map_sg(struct mmdma_opgen *g, struct mmdma_host *h,
+/*
+ * dma_map_sgtable() over pages [@first, @first + @n) of the host range.
+ * noinline here and below: fault injection must see every call.
+ */
+static noinline int mmdma_map_sg(struct mmdma_opgen *g, struct mmdma_host *h,
 			unsigned long first, unsigned long n, size_t start,
 			size_t len)
 {
@@ -180,9 +184,10 @@ static int mmdma_map_sg(struct mmdma_opgen *g, struct mmdma_host *h,
 	}
 	return 0;
 }
+ALLOW_ERROR_INJECTION(mmdma_map_sg, ERRNO);
 
 /* dma_map_page() for each page, or one dma_map_single() for the run. */
-static int mmdma_map_pieces(struct mmdma_opgen *g, struct mmdma_host *h,
+static noinline int mmdma_map_pieces(struct mmdma_opgen *g, struct mmdma_host *h,
 			    u32 method, unsigned long first, size_t start,
 			    size_t len)
 {
@@ -222,6 +227,7 @@ static int mmdma_map_pieces(struct mmdma_opgen *g, struct mmdma_host *h,
 	}
 	return 0;
 }
+ALLOW_ERROR_INJECTION(mmdma_map_pieces, ERRNO);
 
 /*
  * A range without pages, whatever the method: coherent memory is the
@@ -428,6 +434,7 @@ out:
 	kvfree(gen[1].ops);
 	return ret;
 }
+ALLOW_ERROR_INJECTION(mmdma_req_prepare, ERRNO);
 
 static void mmdma_req_unmap(struct mmdma_req *req)
 {
@@ -527,6 +534,7 @@ int mmdma_host_pin_user(struct mmdma_host *h, unsigned long uaddr, size_t len,
 	h->pinned = true;
 	return 0;
 }
+ALLOW_ERROR_INJECTION(mmdma_host_pin_user, ERRNO);
 
 /* CPU copy between a host range and a kernel buffer, page by page. */
 static void mmdma_host_copy(struct mmdma_host *h, size_t off, void *kbuf,
@@ -804,3 +812,8 @@ void mmdma_engine_shutdown(struct mmdma_dev *mdev)
 	wait_event(mdev->idle, !READ_ONCE(mdev->cur));
 	cancel_delayed_work_sync(&mdev->timeout);
 }
+
+/* Unit tests of the static helpers above (KUnit kernels only). */
+#if IS_ENABLED(CONFIG_KUNIT)
+#include "kunit/mmdma_xfer_kunit.c"
+#endif

@@ -8,7 +8,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 kernels=${*:-deb61}
 # busybox-static, not busybox: the initramfs has no shared libraries for it.
-packages="gcc make libc6-dev qemu-system-x86 busybox-static cpio kmod gzip sparse liburing-dev libaio-dev"
+packages="gcc make libc6-dev qemu-system-x86 busybox-static cpio kmod gzip sparse liburing-dev libaio-dev trinity"
 for k in $kernels; do
 	packages="$packages $("$here/../vm/kernel.sh" packages "$k")"
 done

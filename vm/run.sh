@@ -40,7 +40,7 @@ conf_file=$here/profiles/$profile.conf
 [ -r "$conf_file" ] || { echo "run.sh: no profile $conf_file" >&2; exit 2; }
 
 # Profile defaults, then the profile itself.
-MEM=1G SMP=2 ICOUNT=no QEMU_ARGS= APPEND= MODPARAMS= TESTS= TIMEOUT=900 BENCH= EXPECT= KMODS=
+MEM=1G SMP=2 ICOUNT=no QEMU_ARGS= APPEND= MODPARAMS= TESTS= TIMEOUT=900 BENCH= EXPECT= KMODS= TEST_ENV=
 . "$conf_file"
 [ -n "$tests" ] && TESTS=$tests
 [ -n "$timeout" ] && TIMEOUT=$timeout
@@ -62,6 +62,7 @@ TESTS='$TESTS'
 BENCH='$BENCH'
 MODPARAMS='$MODPARAMS'
 EXPECT='$EXPECT'
+TEST_ENV='$TEST_ENV'
 CONF
 # DYNDBG=1 in the environment: the driver's dev_dbg() lines, on the console.
 if [ -n "${DYNDBG:-}" ]; then
