@@ -120,4 +120,14 @@ static inline struct iovec mmdma_iter_head(const struct iov_iter *i)
 	return v;
 }
 
+/*
+ * 6.13 made the namespace argument of MODULE_IMPORT_NS() a string literal
+ * (it was a bare identifier that the macro stringified).
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+#define MMDMA_IMPORT_NS_DMA_BUF()	MODULE_IMPORT_NS("DMA_BUF")
+#else
+#define MMDMA_IMPORT_NS_DMA_BUF()	MODULE_IMPORT_NS(DMA_BUF)
+#endif
+
 #endif /* MMDMA_COMPAT_H */

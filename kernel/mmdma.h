@@ -47,6 +47,7 @@ struct mmdma_map;
  * @faults:    pages supplied by the .fault handler
  * @inserted:  pages mapped at mmap() time
  * @node:      on mmdma_bufs, under mmdma_bufs_lock
+ * @kobj:      its sysfs directory, or NULL (mmdma_sysfs.c)
  *
  * Everything but the counters is set before the fd exists and never changes.
  */
@@ -65,6 +66,7 @@ struct mmdma_buf {
 	atomic64_t faults;
 	atomic64_t inserted;
 	struct list_head node;
+	struct kobject *kobj;
 };
 
 /* mmdma_ioctl.c: one dispatcher for every ioctl */
@@ -117,6 +119,13 @@ bool mmdma_method_valid(u32 kind, u32 method);
  *            the device writes it
  * @pinned:   @pages are the caller's user pages, pinned with FOLL_PIN: they
  *            are unpinned (and dirtied if the device wrote them) at release
+ * @mapped:   already mapped for the device (an attachment or an imported
+ *            dma-buf): the operations come from its DMA segments, from byte
+ *            @map_off on, and nothing is mapped, synced or bounced; @pages
+ *            may then be NULL
+ * @map_off:  offset of the first byte in @mapped
+ * @put_mapped: called at release to let go of what keeps @mapped alive
+ * @owner:    @put_mapped's object
  */
 struct mmdma_host {
 	struct mmdma_buf *buf;
@@ -127,6 +136,10 @@ struct mmdma_host {
 	void *kaddr;
 	enum dma_data_direction dir;
 	bool pinned;
+	struct sg_table *mapped;
+	size_t map_off;
+	void (*put_mapped)(struct mmdma_host *h);
+	void *owner;
 };
 
 /* How the CPU takes part in one operation (struct mmdma_op.copy). */
@@ -332,6 +345,35 @@ extern unsigned int mmdma_op_timeout_ms;
 int mmdma_fs_init(void);
 void mmdma_fs_exit(void);
 struct inode *mmdma_fs_inode(void);
+
+/* mmdma_dev.c, for attachments and imports */
+struct mmdma_dev *mmdma_dev_from_fd(int fd);
+size_t mmdma_max_mapping(struct device *dev);
+
+/* mmdma_attach.c: buffers mapped for a device persistently */
+long mmdma_buf_ioc_attach(void *ctx, void *karg, void __user *uarg);
+long mmdma_buf_ioc_detach(void *ctx, void *karg, void __user *uarg);
+long mmdma_buf_ioc_dma_addrs(void *ctx, void *karg, void __user *uarg);
+long mmdma_buf_ioc_sync(void *ctx, void *karg, void __user *uarg);
+void mmdma_attach_buf_closed(struct mmdma_buf *buf);
+void mmdma_attach_dev_gone(struct mmdma_dev *mdev);
+int mmdma_attach_host(struct mmdma_dev *mdev, struct mmdma_host *h,
+		      u64 offset);
+int mmdma_buf_sgt(struct mmdma_buf *buf, struct device *dev,
+		  struct sg_table *sgt);
+bool mmdma_buf_reachable(struct mmdma_buf *buf, struct device *dev);
+int mmdma_attach_show(struct mmdma_buf *buf, char *out, bool addrs);
+
+/* mmdma_dmabuf.c: dma-buf export of buffers, import into transfers */
+long mmdma_buf_ioc_export(void *ctx, void *karg, void __user *uarg);
+int mmdma_dmabuf_host(struct mmdma_dev *mdev, int fd, u64 offset, u64 len,
+		      enum dma_data_direction dir, struct mmdma_host *h);
+
+/* mmdma_sysfs.c: /sys/kernel/mmdma/buffers/<id>/ */
+int mmdma_sysfs_init(void);
+void mmdma_sysfs_exit(void);
+int mmdma_sysfs_buf_add(struct mmdma_buf *buf);
+void mmdma_sysfs_buf_del(struct mmdma_buf *buf);
 
 /* mmdma_edu.c: the edu PCI driver */
 int mmdma_edu_init(void);
