@@ -67,7 +67,6 @@ static void mmdma_att_unmap(struct mmdma_attach *att)
 
 /* Called with mmdma_att_lock held (kref_put_mutex()); drops it. */
 static void mmdma_att_release(struct kref *ref)
-	__releases(&mmdma_att_lock)
 {
 	struct mmdma_attach *att = container_of(ref, struct mmdma_attach, ref);
 
