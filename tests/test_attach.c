@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/dma-buf.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -554,6 +555,67 @@ static void close_tears_attachments_down(void)
 	close(e.fd);
 }
 
+struct bg_xfer {
+	struct engine *e;
+	int src, dst;
+	uint64_t len;
+	int ret;
+};
+
+static void *bg_attached_roundtrip(void *arg)
+{
+	struct bg_xfer *b = arg;
+
+	b->ret = xfer(b->e, MMDMA_XFER_ROUNDTRIP, MMDMA_XFER_ATTACHED, b->src, 0,
+		      b->dst, 0, 0, b->len, NULL);
+	return NULL;
+}
+
+/*
+ * Detach both attachments and close the source while an attached transfer
+ * runs on them: the transfer holds the mappings until it ends, then they
+ * go (the unmap hands the destination back to the CPU, so its data is
+ * exact).
+ */
+static void detach_during_attached_transfer(void)
+{
+	struct engine e = engine(SOFT);
+	uint64_t len = 16ULL << 20;
+	struct bg_xfer b = { .e = &e, .len = len };
+	struct mmdma_dev_info before = e.info, after;
+	uint64_t at_detach;
+	pthread_t t;
+
+	b.src = t_buf(len, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+	b.dst = t_buf(len, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+	ASSERT(mmdma_buf_attach(b.src, e.fd, MMDMA_DIR_TO_DEVICE) >= 1);
+	ASSERT(mmdma_buf_attach(b.dst, e.fd, MMDMA_DIR_FROM_DEVICE) >= 1);
+	ASSERT_OK(mmdma_buf_fill(b.src, 0, len, 61));
+	ASSERT_OK(mmdma_buf_sync(b.src, e.fd, 0, len, MMDMA_DIR_TO_DEVICE,
+				 MMDMA_SYNC_FOR_DEVICE));
+	ASSERT_OK(pthread_create(&t, NULL, bg_attached_roundtrip, &b));
+	/* Wait until the engine has started on it. */
+	for (int i = 0; i < 2000; i++) {
+		ASSERT_OK(mmdma_dev_info(e.fd, &after));
+		if (after.ops > before.ops)
+			break;
+		usleep(1000);
+	}
+	EXPECT_OK(mmdma_buf_detach(b.src, e.fd));
+	EXPECT_OK(mmdma_buf_detach(b.dst, e.fd));
+	close(b.src);
+	at_detach = after.ops - before.ops;
+	ASSERT_OK(pthread_join(t, NULL));
+	ASSERT_OK(mmdma_dev_info(e.fd, &after));
+	ktap_diag("transfer ended with %d: %llu operations, %llu started before the detach",
+		  b.ret, (unsigned long long)(after.ops - before.ops),
+		  (unsigned long long)at_detach);
+	EXPECT_OK(b.ret);
+	expect_pattern_at(b.dst, 0, len, 61);
+	close(b.dst);
+	close(e.fd);
+}
+
 static const char *edu_bdf(void)
 {
 	static char bdf[256];
@@ -862,6 +924,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(dma_addrs_describe_attachment_edu),
 	KTAP_CASE(dma_addrs_describe_attachment_soft),
 	KTAP_CASE(close_tears_attachments_down),
+	KTAP_CASE_T(detach_during_attached_transfer, 200),
 	KTAP_CASE(dmabuf_mmap_is_the_buffer),
 	KTAP_CASE_T(dmabuf_import_exact_edu, 300),
 	KTAP_CASE_T(dmabuf_import_exact_soft, 300),
