@@ -30,7 +30,7 @@ LIB_SRC := lib/libmmdma.c
 LIB_HDR := lib/libmmdma.h include/uapi/linux/mmdma.h
 TEST_COMMON := tests/ktap.c tests/util.c
 TEST_HDR := tests/ktap.h tests/util.h $(LIB_HDR)
-TESTS := test_badinput test_mmap test_unload test_edu test_dio test_attach
+TESTS := test_badinput test_mmap test_unload test_edu test_dio test_maps test_attach
 HOST_TESTS := test_lib
 
 GUEST_BINS := $(addprefix $(O)/bin/,$(TESTS) mmdma mmdma-bench) $(O)/bin/demo.sh
@@ -66,14 +66,18 @@ $(O)/bin/test_%: tests/test_%.c $(TEST_COMMON) $(TEST_HDR) $(LIB_SRC)
 
 # Asynchronous I/O through both kernel interfaces.
 LDLIBS_dio := -laio -luring
+# io_uring reads into mapped buffers.
+LDLIBS_maps := -luring
 
-$(O)/bin/mmdma: tools/mmdma.c $(LIB_SRC) $(LIB_HDR)
-	@mkdir -p $(O)/bin
-	$(CC) $(USER_CFLAGS) $(CFLAGS) -o $@ tools/mmdma.c $(LIB_SRC) $(GUEST_LDFLAGS)
+CLI_SRC := tools/mmdma.c tools/mmdma_dev.c
 
-$(O)/bin/mmdma-bench: tools/bench.c $(LIB_SRC) $(LIB_HDR)
+$(O)/bin/mmdma: $(CLI_SRC) tools/mmdma_cli.h $(LIB_SRC) $(LIB_HDR)
 	@mkdir -p $(O)/bin
-	$(CC) $(USER_CFLAGS) $(CFLAGS) -o $@ tools/bench.c $(LIB_SRC) $(GUEST_LDFLAGS) -laio -luring
+	$(CC) $(USER_CFLAGS) $(CFLAGS) -o $@ $(CLI_SRC) $(LIB_SRC) $(GUEST_LDFLAGS)
+
+$(O)/bin/mmdma-bench: tools/bench.c tools/bench_maps.c tools/bench.h $(LIB_SRC) $(LIB_HDR)
+	@mkdir -p $(O)/bin
+	$(CC) $(USER_CFLAGS) $(CFLAGS) -o $@ tools/bench.c tools/bench_maps.c $(LIB_SRC) $(GUEST_LDFLAGS) -laio -luring
 
 $(O)/bin/demo.sh: tools/demo.sh
 	@mkdir -p $(O)/bin

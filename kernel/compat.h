@@ -14,6 +14,8 @@
 #include <linux/uio.h>
 #include <linux/mm.h>
 #include <linux/mmzone.h>
+#include <linux/fs.h>
+#include <linux/pfn_t.h>
 
 /*
  * 6.3 made vma->vm_flags const and added vm_flags_set()/vm_flags_clear(),
@@ -119,6 +121,54 @@ static inline struct iovec mmdma_iter_head(const struct iov_iter *i)
 	v.iov_len = min(v.iov_len, iov_iter_count(i));
 	return v;
 }
+
+/*
+ * 6.6 changed .huge_fault's second argument from enum page_entry_size
+ * (PE_SIZE_PMD) to the order of the mapping (PMD_ORDER).
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+typedef unsigned int mmdma_fault_size_t;
+#define MMDMA_FAULT_IS_PMD(sz)	((sz) == PMD_ORDER)
+#else
+typedef enum page_entry_size mmdma_fault_size_t;
+#define MMDMA_FAULT_IS_PMD(sz)	((sz) == PE_SIZE_PMD)
+#endif
+
+/*
+ * Whether the core calls .huge_fault for a non-anonymous VMA.  6.0's "mm:
+ * thp: kill __transhuge_page_enabled()" left only DAX VMAs eligible, and
+ * VM_PFNMAP ones never (VM_NO_KHUGEPAGED); 6.6 (the fix for that commit)
+ * trusts any VMA with a .huge_fault handler.  Before 6.6 the buffer's own
+ * inode is therefore marked S_DAX, as device-dax does, which exists only
+ * with CONFIG_FS_DAX: without it MMDMA_MAP_HUGE maps 4 KiB at a time.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+#define MMDMA_HUGE_PMD	IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE)
+static inline void mmdma_huge_inode_init(struct inode *inode)
+{
+}
+#else
+#define MMDMA_HUGE_PMD	(IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE) && \
+			 IS_ENABLED(CONFIG_FS_DAX))
+static inline void mmdma_huge_inode_init(struct inode *inode)
+{
+	inode->i_flags |= S_DAX;
+}
+#endif
+
+/*
+ * The pfn_t flags of a huge PFN mapping.  6.12 marks a PMD without PFN_MAP
+ * "special" (pmd_special()), which GUP-fast skips.  Before that a plain huge
+ * PMD looks like a THP to GUP-fast, which would take references on our pages
+ * as if they were a compound page; a devmap PMD (PFN_DEV | PFN_MAP) makes
+ * GUP-fast look for a dev_pagemap, find none and leave it to the slow path,
+ * which refuses the VM_PFNMAP VMA with EFAULT.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+#define MMDMA_HUGE_PFN_FLAGS	PFN_DEV
+#else
+#define MMDMA_HUGE_PFN_FLAGS	(PFN_DEV | PFN_MAP)
+#endif
 
 /*
  * 6.13 made the namespace argument of MODULE_IMPORT_NS() a string literal

@@ -46,6 +46,7 @@ struct mmdma_map;
  * @mmaps:     successful mmap() calls
  * @faults:    pages supplied by the .fault handler
  * @inserted:  pages mapped at mmap() time
+ * @huge_faults: 2 MiB ranges mapped by the .huge_fault handler
  * @node:      on mmdma_bufs, under mmdma_bufs_lock
  * @kobj:      its sysfs directory, or NULL (mmdma_sysfs.c)
  *
@@ -65,6 +66,7 @@ struct mmdma_buf {
 	atomic64_t mmaps;
 	atomic64_t faults;
 	atomic64_t inserted;
+	atomic64_t huge_faults;
 	struct list_head node;
 	struct kobject *kobj;
 };
@@ -105,6 +107,20 @@ size_t mmdma_max_contig_size(void);
 /* mmdma_mmap.c: the mmap device operation */
 int mmdma_buf_mmap(struct mmdma_buf *buf, struct vm_area_struct *vma);
 bool mmdma_method_valid(u32 kind, u32 method);
+void mmdma_vm_open(struct vm_area_struct *vma);
+void mmdma_vm_close(struct vm_area_struct *vma);
+
+/* mmdma_huge.c: MMDMA_MAP_HUGE, PMD mappings from a .huge_fault handler */
+bool mmdma_huge_valid(u32 kind, u64 size);
+void mmdma_huge_mmap(struct mmdma_buf *buf, struct vm_area_struct *vma);
+struct file *mmdma_huge_file(const struct file_operations *fops,
+			     struct mmdma_buf *buf, int flags);
+
+/* mmdma_cache.c: MMDMA_CACHE_* modes and the kernel's own mapping */
+bool mmdma_cache_valid(u32 kind, u32 cache);
+int mmdma_cache_apply(struct mmdma_buf *buf);
+int mmdma_cache_restore(struct mmdma_buf *buf);
+pgprot_t mmdma_cache_pgprot(const struct mmdma_buf *buf, pgprot_t prot);
 
 /**
  * struct mmdma_host - a range of host memory a transfer reads or writes
@@ -345,6 +361,8 @@ extern unsigned int mmdma_op_timeout_ms;
 int mmdma_fs_init(void);
 void mmdma_fs_exit(void);
 struct inode *mmdma_fs_inode(void);
+struct file *mmdma_fs_file(struct inode *inode, const char *name, int flags,
+			   const struct file_operations *fops);
 
 /* mmdma_dev.c, for attachments and imports */
 struct mmdma_dev *mmdma_dev_from_fd(int fd);

@@ -11,6 +11,7 @@
 #include <linux/highmem.h>
 #include <linux/idr.h>
 #include <linux/mm.h>
+#include <linux/huge_mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -167,7 +168,12 @@ static void mmdma_buf_release(struct kref *ref)
 
 	mmdma_sysfs_buf_del(buf);
 	mmdma_buf_unaccount(buf);
-	mmdma_free_memory(buf);
+	if (mmdma_cache_restore(buf))
+		/* Leak rather than free pages the kernel maps uncached. */
+		dev_err(mmdma_dev(), "buf %u: cannot restore write-back caching; %zu bytes leaked\n",
+			buf->id, buf->size);
+	else
+		mmdma_free_memory(buf);
 	ida_free(&mmdma_buf_ida, buf->id);
 	kfree(buf);
 }
@@ -280,6 +286,7 @@ static long mmdma_buf_ioc_info(void *ctx, void *karg, void __user *uarg)
 	info->mmaps = atomic64_read(&buf->mmaps);
 	info->faults = atomic64_read(&buf->faults);
 	info->inserted = atomic64_read(&buf->inserted);
+	info->huge_faults = atomic64_read(&buf->huge_faults);
 	return 0;
 }
 
@@ -376,6 +383,8 @@ static const struct file_operations mmdma_buf_fops = {
 	.write		= mmdma_buf_write,
 	.llseek		= mmdma_buf_llseek,
 	.mmap		= mmdma_file_mmap,
+	/* 2 MiB-aligned addresses for 2 MiB-aligned offsets (MMDMA_MAP_HUGE). */
+	.get_unmapped_area = thp_get_unmapped_area,
 	.unlocked_ioctl	= mmdma_buf_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.release	= mmdma_buf_file_release,
@@ -463,8 +472,14 @@ static int mmdma_alloc_check(const struct mmdma_alloc *req)
 			req->method, req->kind);
 		return -EINVAL;
 	}
-	if (req->cache > MMDMA_CACHE_CACHED) {
-		dev_dbg(dev, "alloc: unknown cache mode %u\n", req->cache);
+	if (!mmdma_cache_valid(req->kind, req->cache)) {
+		dev_dbg(dev, "alloc: cache mode %u unknown or impossible for memory kind %u\n",
+			req->cache, req->kind);
+		return -EINVAL;
+	}
+	if (req->method == MMDMA_MAP_HUGE && !mmdma_huge_valid(req->kind, req->size)) {
+		dev_dbg(dev, "alloc: huge mapping needs contiguous memory, a multiple of 2 MiB: %llu bytes\n",
+			req->size);
 		return -EINVAL;
 	}
 	if (!req->size) {
@@ -504,7 +519,7 @@ static struct mmdma_buf *mmdma_buf_create(const struct mmdma_alloc *req)
 	kref_init(&buf->ref);
 	buf->kind = req->kind;
 	buf->method = req->method;
-	buf->cache = MMDMA_CACHE_CACHED;
+	buf->cache = req->cache ? req->cache : MMDMA_CACHE_CACHED;
 	buf->size = PAGE_ALIGN(req->size);
 	buf->nr_pages = buf->size >> PAGE_SHIFT;
 
@@ -523,6 +538,13 @@ static struct mmdma_buf *mmdma_buf_create(const struct mmdma_alloc *req)
 	ret = mmdma_alloc_memory(buf);
 	if (ret)
 		goto err_unaccount;
+
+	ret = mmdma_cache_apply(buf);
+	if (ret) {
+		dev_dbg(mmdma_dev(), "alloc: cannot set cache mode %u: %d\n",
+			buf->cache, ret);
+		goto err_free_memory;
+	}
 	/* From here on mmdma_buf_release() undoes everything. */
 	ret = mmdma_sysfs_buf_add(buf);
 	if (ret) {
@@ -531,6 +553,8 @@ static struct mmdma_buf *mmdma_buf_create(const struct mmdma_alloc *req)
 	}
 	return buf;
 
+err_free_memory:
+	mmdma_free_memory(buf);
 err_unaccount:
 	mmdma_buf_unaccount(buf);
 err_free_id:
@@ -573,8 +597,11 @@ long mmdma_buf_alloc_ioctl(void *ctx, void *karg, void __user *uarg)
 		goto err_put_buf;
 	}
 
-	file = anon_inode_getfile("mmdma-buf", &mmdma_buf_fops, buf,
-				  O_RDWR | fd_flags);
+	if (buf->method == MMDMA_MAP_HUGE)
+		file = mmdma_huge_file(&mmdma_buf_fops, buf, O_RDWR | fd_flags);
+	else
+		file = anon_inode_getfile("mmdma-buf", &mmdma_buf_fops, buf,
+					  O_RDWR | fd_flags);
 	if (IS_ERR(file)) {
 		ret = PTR_ERR(file);
 		goto err_put_fd;

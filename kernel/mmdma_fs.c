@@ -48,3 +48,10 @@ struct inode *mmdma_fs_inode(void)
 {
 	return alloc_anon_inode(mmdma_mnt->mnt_sb);
 }
+
+/* A file on @inode; on success the file owns the inode reference. */
+struct file *mmdma_fs_file(struct inode *inode, const char *name, int flags,
+			   const struct file_operations *fops)
+{
+	return alloc_file_pseudo(inode, mmdma_mnt, name, flags, fops);
+}

@@ -32,6 +32,8 @@ static long mmdma_ioc_info(void *ctx, void *karg, void __user *uarg)
 			 MMDMA_FEAT_MAP_FAULT | MMDMA_FEAT_MAP_INSERT |
 			 MMDMA_FEAT_ATTACH | MMDMA_FEAT_DMABUF |
 			 MMDMA_FEAT_BUF_SYSFS;
+	if (MMDMA_HUGE_PMD)
+		info->features |= MMDMA_FEAT_MAP_HUGE;
 	info->max_buf_size = mmdma_max_buf_size;
 	info->max_contig_size = min_t(u64, mmdma_max_contig_size(),
 				      mmdma_max_buf_size);

@@ -12,6 +12,7 @@
  *                    batched call: vm_insert_pages(), or for vmalloc memory
  *                    remap_vmalloc_range(), which does the same walk over the
  *                    area's pages and checks the area is meant for users.
+ *  MMDMA_MAP_HUGE    PMD entries from a .huge_fault handler (mmdma_huge.c).
  *
  * The buffer outlives every mapping of it without a reference per VMA:
  * vma->vm_file pins the buffer's file, and the file pins the buffer.
@@ -42,18 +43,20 @@ bool mmdma_method_valid(u32 kind, u32 method)
 	case MMDMA_MAP_FAULT:
 	case MMDMA_MAP_INSERT:
 		return true;
+	case MMDMA_MAP_HUGE:
+		return kind == MMDMA_MEM_CONTIG;
 	}
 	return false;
 }
 
-static void mmdma_vm_open(struct vm_area_struct *vma)
+void mmdma_vm_open(struct vm_area_struct *vma)
 {
 	struct mmdma_buf *buf = vma->vm_private_data;
 
 	atomic_inc(&buf->live_maps);
 }
 
-static void mmdma_vm_close(struct vm_area_struct *vma)
+void mmdma_vm_close(struct vm_area_struct *vma)
 {
 	struct mmdma_buf *buf = vma->vm_private_data;
 
@@ -109,7 +112,8 @@ static int mmdma_mmap_check(struct mmdma_buf *buf, struct vm_area_struct *vma)
 	 * PFN, which would break the buffer offset every other path relies
 	 * on, so remap_pfn_range() serves shared mappings only.
 	 */
-	if (buf->method == MMDMA_MAP_REMAP && is_cow_mapping(vma->vm_flags)) {
+	if ((buf->method == MMDMA_MAP_REMAP || buf->method == MMDMA_MAP_HUGE) &&
+	    is_cow_mapping(vma->vm_flags)) {
 		dev_dbg(mmdma_dev(), "buf %u: MAP_PRIVATE needs a page-backed method\n",
 			buf->id);
 		return -EINVAL;
@@ -190,6 +194,7 @@ int mmdma_buf_mmap(struct mmdma_buf *buf, struct vm_area_struct *vma)
 		return ret;
 
 	vma->vm_private_data = buf;
+	vma->vm_page_prot = mmdma_cache_pgprot(buf, vma->vm_page_prot);
 	switch (buf->method) {
 	case MMDMA_MAP_REMAP:
 		vma->vm_ops = &mmdma_vm_pfn_ops;
@@ -198,6 +203,9 @@ int mmdma_buf_mmap(struct mmdma_buf *buf, struct vm_area_struct *vma)
 	case MMDMA_MAP_INSERT:
 		vma->vm_ops = &mmdma_vm_ops;
 		ret = mmdma_mmap_insert(buf, vma);
+		break;
+	case MMDMA_MAP_HUGE:
+		mmdma_huge_mmap(buf, vma);
 		break;
 	default:
 		vma->vm_ops = &mmdma_vm_ops;

@@ -58,6 +58,8 @@ static const char *mmdma_method_str(u32 method)
 		return "fault";
 	case MMDMA_MAP_INSERT:
 		return "insert";
+	case MMDMA_MAP_HUGE:
+		return "huge";
 	}
 	return "unknown";
 }
@@ -75,10 +77,23 @@ static ssize_t method_show(struct kobject *kobj, struct kobj_attribute *a,
 			  mmdma_method_str(mmdma_kobj_buf(kobj)->method));
 }
 
+static const char *mmdma_cache_str(u32 cache)
+{
+	switch (cache) {
+	case MMDMA_CACHE_CACHED:
+		return "cached";
+	case MMDMA_CACHE_WC:
+		return "wc";
+	case MMDMA_CACHE_UC:
+		return "uc";
+	}
+	return "unknown";
+}
+
 static ssize_t cache_show(struct kobject *kobj, struct kobj_attribute *a,
 			  char *out)
 {
-	return sysfs_emit(out, "%u\n", mmdma_kobj_buf(kobj)->cache);
+	return sysfs_emit(out, "%s\n", mmdma_cache_str(mmdma_kobj_buf(kobj)->cache));
 }
 
 static ssize_t live_maps_show(struct kobject *kobj, struct kobj_attribute *a,

@@ -46,6 +46,21 @@ int mmdma_alloc(int ctl, uint64_t size, uint32_t kind, uint32_t method,
 	return ret < 0 ? ret : req.fd;
 }
 
+int mmdma_alloc_cache(int ctl, uint64_t size, uint32_t kind, uint32_t method,
+		      uint32_t cache, uint32_t flags)
+{
+	struct mmdma_alloc req = {
+		.size = size,
+		.kind = kind,
+		.method = method,
+		.cache = cache,
+		.flags = flags | MMDMA_ALLOC_CLOEXEC,
+	};
+	int ret = neg_errno(ioctl(ctl, MMDMA_IOC_ALLOC, &req));
+
+	return ret < 0 ? ret : req.fd;
+}
+
 int mmdma_buf_info(int buf, struct mmdma_buf_info *info)
 {
 	memset(info, 0, sizeof(*info));
@@ -166,6 +181,14 @@ static const struct name_map methods[] = {
 	{ MMDMA_MAP_REMAP, "remap" },
 	{ MMDMA_MAP_FAULT, "fault" },
 	{ MMDMA_MAP_INSERT, "insert" },
+	{ MMDMA_MAP_HUGE, "huge" },
+};
+
+static const struct name_map caches[] = {
+	{ MMDMA_CACHE_DEFAULT, "default" },
+	{ MMDMA_CACHE_CACHED, "cached" },
+	{ MMDMA_CACHE_WC, "wc" },
+	{ MMDMA_CACHE_UC, "uc" },
 };
 
 static const char *map_name(const struct name_map *m, size_t n, uint32_t v)
@@ -227,6 +250,11 @@ uint32_t mmdma_kind_parse(const char *name)
 uint32_t mmdma_method_parse(const char *name)
 {
 	return map_parse(methods, ARRAY_LEN(methods), name);
+}
+
+const char *mmdma_cache_name(uint32_t cache)
+{
+	return map_name(caches, ARRAY_LEN(caches), cache);
 }
 
 int mmdma_parse_size(const char *s, uint64_t *out)

@@ -34,6 +34,10 @@ int mmdma_info(int ctl, struct mmdma_info *info);
 int mmdma_alloc(int ctl, uint64_t size, uint32_t kind, uint32_t method,
 		uint32_t flags);
 
+/* The same with a cache mode (enum mmdma_cache_mode). */
+int mmdma_alloc_cache(int ctl, uint64_t size, uint32_t kind, uint32_t method,
+		      uint32_t cache, uint32_t flags);
+
 /* MMDMA_BUF_INFO and MMDMA_BUF_FILL on a buffer fd. */
 int mmdma_buf_info(int buf, struct mmdma_buf_info *info);
 int mmdma_buf_fill(int buf, uint64_t offset, uint64_t length, uint32_t seed);
@@ -74,6 +78,7 @@ const char *mmdma_method_name(uint32_t method);
 uint32_t mmdma_kind_parse(const char *name);
 uint32_t mmdma_method_parse(const char *name);
 const char *mmdma_dma_name(uint32_t dma);
+const char *mmdma_cache_name(uint32_t cache);
 /* enum mmdma_dma_method for a name, or -EINVAL (AUTO is a valid 0). */
 int mmdma_dma_parse(const char *name);
 

@@ -14,7 +14,6 @@
 
 #include "ktap.h"
 
-#define KTAP_SKIP_EXIT		77
 #define KTAP_DEFAULT_TIMEOUT	60
 
 /* Shared with the case's child so the parent can print the skip reason. */
@@ -61,7 +60,8 @@ void ktap_skip(const char *fmt, ...)
 		vsnprintf(shared->skip_reason, sizeof(shared->skip_reason), fmt, ap);
 	va_end(ap);
 	fflush(stdout);
-	_exit(KTAP_SKIP_EXIT);
+	/* A check that already failed is not excused by the skip. */
+	_exit(case_failed ? 1 : KTAP_SKIP_EXIT);
 }
 
 void ktap_fail(bool fatal, const char *file, int line, const char *fmt, ...)

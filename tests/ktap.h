@@ -30,6 +30,9 @@ int ktap_main(const struct ktap_case *cases, size_t n, int argc, char **argv);
 
 /* Diagnostic line ("# ..."); safe in a case and outside one. */
 void ktap_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A case (or a child of one) that exits with this status is skipped. */
+#define KTAP_SKIP_EXIT	77
+
 /* End the current case as skipped with @fmt as the reason. */
 void ktap_skip(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2), noreturn));

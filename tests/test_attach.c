@@ -778,6 +778,50 @@ static void dmabuf_mmap_is_the_buffer(void)
 }
 
 /*
+ * Buffers with a cache mode of their own and huge mappings export too: the
+ * dma-buf's mapping is the buffer's (same cache mode, same method), and
+ * the soft engine imports them.
+ */
+static void dmabuf_of_wc_and_huge_buffers(void)
+{
+	static const struct { uint32_t kind, method, cache; uint64_t size; } bufs[] = {
+		{ MMDMA_MEM_PAGES, MMDMA_MAP_FAULT, MMDMA_CACHE_WC, 3 * PAGE },
+		{ MMDMA_MEM_CONTIG, MMDMA_MAP_INSERT, MMDMA_CACHE_UC, 2 * PAGE },
+		{ MMDMA_MEM_CONTIG, MMDMA_MAP_HUGE, MMDMA_CACHE_DEFAULT, 2ULL << 20 },
+	};
+	struct engine e = engine(SOFT);
+	int ctl = t_ctl();
+
+	for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++) {
+		uint64_t size = bufs[i].size;
+		int buf = mmdma_alloc_cache(ctl, size, bufs[i].kind, bufs[i].method,
+					    bufs[i].cache, 0);
+		int chk = t_buf(size, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+		int d;
+		uint8_t *p;
+
+		if (buf == -EINVAL)
+			ktap_skip("%s/%s/%s not offered here", mmdma_kind_name(bufs[i].kind),
+				  mmdma_method_name(bufs[i].method),
+				  mmdma_cache_name(bufs[i].cache));
+		ASSERT_OK(buf);
+		ASSERT_OK(mmdma_buf_fill(buf, 0, size, 70 + i));
+		d = mmdma_buf_export(buf, O_RDWR | O_CLOEXEC);
+		ASSERT_OK(d);
+		p = t_map(d, size, PROT_READ, MAP_SHARED, 0);
+		t_expect_pattern(p, 0, size, 70 + i);
+		EXPECT_OK(xfer(&e, MMDMA_XFER_ROUNDTRIP, 0, d, 0, chk, 0, 0, size, NULL));
+		expect_copy(chk, size, 0, 0, size, 70 + i);
+		ASSERT_OK(munmap(p, size));
+		close(d);
+		close(buf);
+		close(chk);
+	}
+	close(ctl);
+	close(e.fd);
+}
+
+/*
  * A transfer takes a dma-buf fd where it takes a buffer fd: the device
  * imports it (attach, map for itself), moves the data, lets it go.
  */
@@ -905,7 +949,8 @@ static void sysfs_describes_buffer(void)
 	EXPECT_EQ(strcmp(line, "contig\n"), 0);
 	read_line(dir, "method", line, sizeof(line));
 	EXPECT_EQ(strcmp(line, "remap\n"), 0);
-	EXPECT_EQ(read_ull_at(dir, "cache"), MMDMA_CACHE_CACHED);
+	read_line(dir, "cache", line, sizeof(line));
+	EXPECT_EQ(strcmp(line, "cached\n"), 0);
 	EXPECT_EQ(read_ull_at(dir, "live_maps"), 0);
 	p = t_map(buf, PAGE, PROT_READ, MAP_SHARED, 0);
 	EXPECT_EQ(read_ull_at(dir, "live_maps"), 1);
@@ -952,6 +997,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE_T(dmabuf_import_exact_edu, 300),
 	KTAP_CASE_T(dmabuf_import_exact_soft, 300),
 	KTAP_CASE(dmabuf_outlives_buffer_fd),
+	KTAP_CASE(dmabuf_of_wc_and_huge_buffers),
 	KTAP_CASE(sysfs_describes_buffer),
 	KTAP_CASE(device_gone_attachments_enodev),
 };

@@ -38,7 +38,8 @@ unsigned int t_live_maps(int fd);
 
 /* Fork; the child runs @fn(@arg) and exits 0 unless it failed a check. */
 pid_t t_fork(void (*fn)(void *), void *arg);
-/* Wait for @pid; its exit status, or 128 + signal. */
+/* Wait for @pid; its exit status, or 128 + signal.  A child that skipped
+ * skips the calling case. */
 int t_wait(pid_t pid);
 
 /* Check that the memory holds the fill pattern; reports the first miss. */

@@ -6,15 +6,23 @@ echo
 echo "== buffers of every kind, mapped every way"
 mmdma tour
 echo
-# LDD3's mapper, aimed at a PCI device's registers through sysfs.
-for d in /sys/bus/pci/devices/*; do
-	if [ "$(cat $d/vendor)" = 0x1234 ] && [ "$(cat $d/device)" = 0x11e8 ]; then
-		echo "== LDD3's mapper: the first 16 bytes of the edu device's BAR0 ($d/resource0)"
-		echo "   (identity register 0x010000ed, then the liveness register)"
-		# No driver owns the device yet: turn on its memory decoding.
-		echo 1 > $d/enable
-		mmdma map --hex32 $d/resource0 0 16
-	fi
-done
+# LDD3's mapper, aimed at a PCI device's registers.  The driver's node maps
+# them: with the driver bound, the kernel refuses sysfs's resource0 (its
+# regions are claimed exclusively).
+echo "== LDD3's mapper: the first 16 bytes of the edu device's BAR0 (/dev/mmdma-edu0)"
+echo "   (identity register 0x010000ed, then the liveness register)"
+mmdma map --hex32 /dev/mmdma-edu0 0 16
 echo "== and the first 64 bytes of this VM's /init"
 mmdma map --hex /init 0 64
+echo
+echo "== the DMA devices"
+mmdma devices
+echo
+echo "== round trips through the edu device: scatter/gather, then one page at a time"
+mmdma xfer mmdma-edu0 10000 --dma sg
+mmdma xfer mmdma-edu0 10000 --dma page --kind contig
+echo
+echo "== and through the software engine"
+mmdma xfer mmdma-soft0 4M
+echo
+mmdma devices | grep -A5 '^mmdma-edu0'

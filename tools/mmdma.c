@@ -14,8 +14,10 @@
 #include <unistd.h>
 
 #include "../lib/libmmdma.h"
+#include "mmdma_cli.h"
 
 static const char *prog = "mmdma";
+const char *cli_prog = "mmdma";
 
 static void usage(FILE *f)
 {
@@ -35,6 +37,12 @@ static void usage(FILE *f)
 		"                            method that can map it, and show the data\n"
 		"                            moving between write(), the mapping and the\n"
 		"                            kernel, with the live-mapping counts\n"
+		"  devices                   the DMA device nodes, their limits and counters\n"
+		"  xfer DEVICE LENGTH [--dma METHOD] [--kind KIND]\n"
+		"                            a round trip through DEVICE (e.g. mmdma-edu0):\n"
+		"                            a filled buffer to device memory and back into a\n"
+		"                            second buffer, which is checked; METHOD is one of\n"
+		"                            auto sg page single coherent pool stream\n"
 		"  help                      this text\n"
 		"\n"
 		"Sizes and offsets take 0x-hex and k/M/G suffixes.  $MMDMA_DEV names the\n"
@@ -60,6 +68,16 @@ static int open_ctl(void)
 			ctl == -ENOENT ? " (is the mmdma module loaded?)" : "");
 	}
 	return ctl;
+}
+
+int cli_fail(const char *what, int err)
+{
+	return fail(what, err);
+}
+
+int cli_open_ctl(void)
+{
+	return open_ctl();
 }
 
 static int cmd_info(void)
@@ -89,6 +107,8 @@ static int cmd_info(void)
 		printf(" map:fault");
 	if (info.features & MMDMA_FEAT_MAP_INSERT)
 		printf(" map:insert");
+	if (info.features & MMDMA_FEAT_MAP_HUGE)
+		printf(" map:huge");
 	if (info.features & MMDMA_FEAT_ATTACH)
 		printf(" attach");
 	if (info.features & MMDMA_FEAT_DMABUF)
@@ -344,6 +364,10 @@ int main(int argc, char **argv)
 		return cmd_map(argc - 1, argv + 1);
 	if (!strcmp(cmd, "tour"))
 		return cmd_tour();
+	if (!strcmp(cmd, "devices"))
+		return cmd_devices();
+	if (!strcmp(cmd, "xfer"))
+		return cmd_xfer(argc - 1, argv + 1);
 	fprintf(stderr, "%s: unknown command '%s'\n", prog, cmd);
 	usage(stderr);
 	return 2;

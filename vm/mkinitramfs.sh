@@ -4,6 +4,7 @@
 # CONF becomes /etc/mmdma.conf, MODULE.ko /lib/mmdma/mmdma.ko, and every
 # FILE goes to /opt/mmdma/bin (the `mmdma` tool also to /usr/bin).  Shared
 # libraries a FILE needs are copied along, so dynamic binaries work too.
+# Kernel modules named in $MMDMA_KMODS go, uncompressed, to /lib/mmdma/kmod.
 set -euo pipefail
 
 out=$1 conf=$2 ko=$3
@@ -37,6 +38,16 @@ for f in "$@"; do
 	cp "$f" "$root/opt/mmdma/bin/"
 	copy_libs "$f"
 	[ "$(basename "$f")" = mmdma ] && ln -sf /opt/mmdma/bin/mmdma "$root/usr/bin/mmdma"
+done
+
+mkdir -p "$root/lib/mmdma/kmod"
+for m in ${MMDMA_KMODS:-}; do
+	name=$(basename "$m")
+	case "$m" in
+	*.xz) xz -dc "$m" > "$root/lib/mmdma/kmod/${name%.xz}" ;;
+	*.zst) zstd -qdc "$m" > "$root/lib/mmdma/kmod/${name%.zst}" ;;
+	*) cp "$m" "$root/lib/mmdma/kmod/" ;;
+	esac
 done
 
 (cd "$root" && find . | cpio -o -H newc --quiet) | gzip -1 > "$out"

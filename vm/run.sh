@@ -40,7 +40,7 @@ conf_file=$here/profiles/$profile.conf
 [ -r "$conf_file" ] || { echo "run.sh: no profile $conf_file" >&2; exit 2; }
 
 # Profile defaults, then the profile itself.
-MEM=1G SMP=2 ICOUNT=no QEMU_ARGS= APPEND= MODPARAMS= TESTS= TIMEOUT=900 BENCH= EXPECT=
+MEM=1G SMP=2 ICOUNT=no QEMU_ARGS= APPEND= MODPARAMS= TESTS= TIMEOUT=900 BENCH= EXPECT= KMODS=
 . "$conf_file"
 [ -n "$tests" ] && TESTS=$tests
 [ -n "$timeout" ] && TIMEOUT=$timeout
@@ -68,7 +68,19 @@ if [ -n "${DYNDBG:-}" ]; then
 	echo "MODPARAMS=\"\$MODPARAMS dyndbg=+p\"" >> "$out/mmdma.conf"
 	APPEND="$APPEND loglevel=8"
 fi
-"$here/mkinitramfs.sh" "$out/initrd.gz" "$out/mmdma.conf" "$module" "$@" || exit 1
+# KMODS: kernel modules the tests load themselves, taken from the modules
+# of the image's release (/boot/vmlinuz-RELEASE -> /lib/modules/RELEASE).  A
+# kernel without them (the debug kernel has no modules) ships none, and
+# the tests that need them skip.
+kmods=
+release=$(basename "$kernel")
+release=${release#vmlinuz-}
+for m in $KMODS; do
+	f=$(find "/lib/modules/$release/kernel" -name "$m.ko" -o -name "$m.ko.xz" \
+		-o -name "$m.ko.zst" 2>/dev/null | head -n 1)
+	[ -n "$f" ] && kmods="$kmods $f"
+done
+MMDMA_KMODS="$kmods" "$here/mkinitramfs.sh" "$out/initrd.gz" "$out/mmdma.conf" "$module" "$@" || exit 1
 
 # One host thread for all vCPUs: with multi-threaded TCG, 6.12 sometimes
 # dies at boot on an int3 left behind by cross-CPU code patching (a vCPU

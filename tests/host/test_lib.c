@@ -50,8 +50,11 @@ static void names_round_trip(void)
 {
 	for (uint32_t k = MMDMA_MEM_PAGES; k <= MMDMA_MEM_VMALLOC; k++)
 		CHECK(mmdma_kind_parse(mmdma_kind_name(k)) == k);
-	for (uint32_t m = MMDMA_MAP_REMAP; m <= MMDMA_MAP_INSERT; m++)
+	for (uint32_t m = MMDMA_MAP_REMAP; m <= MMDMA_MAP_HUGE; m++)
 		CHECK(mmdma_method_parse(mmdma_method_name(m)) == m);
+	CHECK(strcmp(mmdma_cache_name(MMDMA_CACHE_WC), "wc") == 0);
+	CHECK(strcmp(mmdma_cache_name(MMDMA_CACHE_UC), "uc") == 0);
+	CHECK(strcmp(mmdma_cache_name(4), "unknown") == 0);
 	CHECK(mmdma_kind_parse("nonsense") == 0);
 	CHECK(strcmp(mmdma_kind_name(0), "unknown") == 0);
 }

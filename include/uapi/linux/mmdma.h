@@ -49,6 +49,13 @@ enum mmdma_mem_kind {
  *                    batched call: vm_insert_pages(), or remap_vmalloc_range()
  *                    for vmalloc memory; faults after a zap are served by
  *                    the .fault handler (any kind)
+ * @MMDMA_MAP_HUGE:   contiguous memory mapped 2 MiB at a time with PMD entries
+ *                    from a .huge_fault handler (size a multiple of 2 MiB;
+ *                    shared mappings only).  A PFN map: no struct page as far
+ *                    as the rest of the kernel is concerned, so
+ *                    get_user_pages() and O_DIRECT into it fail with EFAULT.
+ *                    Where the kernel cannot build PMD mappings (see
+ *                    MMDMA_FEAT_MAP_HUGE) every fault maps 4 KiB.
  *
  * A kind/method pair that cannot work (remap_pfn_range() over vmalloc or
  * scattered pages) is refused by MMDMA_IOC_ALLOC with EINVAL.
@@ -57,16 +64,26 @@ enum mmdma_map_method {
 	MMDMA_MAP_REMAP = 1,
 	MMDMA_MAP_FAULT = 2,
 	MMDMA_MAP_INSERT = 3,
+	MMDMA_MAP_HUGE = 4,
 };
 
 /**
  * enum mmdma_cache_mode - CPU caching of user mappings
  * @MMDMA_CACHE_DEFAULT: cached (the only mode in ABI version 1)
  * @MMDMA_CACHE_CACHED:  cached, like any anonymous memory
+ * @MMDMA_CACHE_WC:      write-combining (pgprot_writecombine); the kernel's
+ *                       own mapping of the memory is made write-combining
+ *                       too for as long as the buffer lives, so no two
+ *                       mappings disagree (MMDMA_MEM_PAGES, MMDMA_MEM_CONTIG
+ *                       only; EINVAL for other kinds)
+ * @MMDMA_CACHE_UC:      uncached (pgprot_noncached), with the kernel's
+ *                       mapping changed the same way; same kinds as WC
  */
 enum mmdma_cache_mode {
 	MMDMA_CACHE_DEFAULT = 0,
 	MMDMA_CACHE_CACHED = 1,
+	MMDMA_CACHE_WC = 2,
+	MMDMA_CACHE_UC = 3,
 };
 
 /* Feature bits reported by MMDMA_IOC_INFO. */
@@ -76,6 +93,8 @@ enum mmdma_cache_mode {
 #define MMDMA_FEAT_MAP_REMAP	(1ULL << 8)
 #define MMDMA_FEAT_MAP_FAULT	(1ULL << 9)
 #define MMDMA_FEAT_MAP_INSERT	(1ULL << 10)
+/* MMDMA_MAP_HUGE maps with PMD entries here (else 4 KiB at a time). */
+#define MMDMA_FEAT_MAP_HUGE	(1ULL << 11)
 
 /**
  * struct mmdma_info - what this driver build and kernel offer
@@ -145,6 +164,8 @@ struct mmdma_alloc {
  * @mmaps:     (out) successful mmap() calls on the buffer so far
  * @faults:    (out) pages supplied by the .fault handler so far
  * @inserted:  (out) pages mapped at mmap() time (remap or insert) so far
+ * @huge_faults: (out) 2 MiB ranges mapped by the .huge_fault handler so far
+ *             (MMDMA_MAP_HUGE; its 4 KiB fallback faults count in @faults)
  * @reserved:  reserved, zero
  */
 struct mmdma_buf_info {
@@ -158,7 +179,8 @@ struct mmdma_buf_info {
 	__u64 mmaps;
 	__u64 faults;
 	__u64 inserted;
-	__u64 reserved[4];
+	__u64 huge_faults;
+	__u64 reserved[3];
 };
 
 /**
