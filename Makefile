@@ -28,9 +28,9 @@ KSRC := $(wildcard kernel/*.c kernel/*.h kernel/Kbuild kernel/Makefile) \
 	include/uapi/linux/mmdma.h
 LIB_SRC := lib/libmmdma.c
 LIB_HDR := lib/libmmdma.h include/uapi/linux/mmdma.h
-TEST_COMMON := tests/ktap.c tests/util.c
-TEST_HDR := tests/ktap.h tests/util.h $(LIB_HDR)
-TESTS := test_badinput test_mmap test_unload test_edu test_dio test_maps test_attach
+TEST_COMMON := tests/ktap.c tests/util.c tests/devutil.c
+TEST_HDR := tests/ktap.h tests/util.h tests/devutil.h $(LIB_HDR)
+TESTS := test_badinput test_mmap test_unload test_edu test_dio test_maps test_attach test_dmabuf
 HOST_TESTS := test_lib
 
 GUEST_BINS := $(addprefix $(O)/bin/,$(TESTS) mmdma mmdma-bench) $(O)/bin/demo.sh

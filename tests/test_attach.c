@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Buffers attached to a DMA device (streaming mappings user space owns),
- * their bus addresses, dma-buf export and import, and the per-buffer sysfs
- * directory, on the edu device and the software engine.
+ * Buffers attached to a DMA device (streaming mappings user space owns)
+ * and their bus addresses, on the edu device and the software engine.
+ * dma-buf and the per-buffer sysfs directory: test_dmabuf.c.
  *
  * $MMDMA_EXPECT names the VM profile (see test_edu.c): with "swiotlb" every
  * mapping bounces, which is where a skipped sync shows as stale data; with
@@ -11,7 +11,6 @@
  */
 #include <fcntl.h>
 #include <linux/capability.h>
-#include <linux/dma-buf.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
@@ -20,132 +19,15 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "devutil.h"
 
-#define EDU		"mmdma-edu0"
-#define SOFT		"mmdma-soft0"
-#define EDU_SYSFS	"/sys/class/misc/" EDU
+#define EDU_SYSFS	"/sys/class/misc/" T_EDU
 #define BUFS_SYSFS	"/sys/kernel/mmdma/buffers"
 
-struct engine {
-	const char *name;
-	int fd;
-	struct mmdma_dev_info info;
-};
-
-static struct engine engine(const char *name)
-{
-	struct engine e = { .name = name };
-
-	e.fd = mmdma_dev_open(name);
-	if (e.fd == -ENOENT)
-		ktap_skip("no device %s", name);
-	ASSERT_OK(e.fd);
-	ASSERT_OK(mmdma_dev_info(e.fd, &e.info));
-	return e;
-}
-
-static bool expect(const char *what)
-{
-	const char *e = getenv("MMDMA_EXPECT");
-
-	return e && !strcmp(e, what);
-}
-
 /* Every streaming mapping of @e bounces in swiotlb (swiotlb=force). */
-static bool bounces_always(const struct engine *e)
+static bool bounces_always(const struct t_dev *e)
 {
-	return expect("swiotlb") && (e->info.flags & MMDMA_DEVF_SWIOTLB);
-}
-
-/*
- * A buffer the device reaches in full.  In the "limited" profile part of RAM
- * is beyond the edu device's 28 bits and an attachment of it gets ERANGE:
- * allocate again, keeping the misses so the allocator moves on.
- */
-static int reachable_buf(const struct engine *e, uint64_t size, uint32_t kind,
-			 uint32_t method)
-{
-	int held[512], n = 0, buf = -1;
-
-	while (n < 512) {
-		int ret;
-
-		buf = t_buf(size, kind, method);
-		ret = mmdma_buf_attach(buf, e->fd, MMDMA_DIR_BIDIRECTIONAL);
-		if (ret >= 0) {
-			ASSERT_OK(mmdma_buf_detach(buf, e->fd));
-			break;
-		}
-		ASSERT_ERR(ret, ERANGE);
-		held[n++] = buf;
-		buf = -1;
-	}
-	while (n)
-		close(held[--n]);
-	if (buf < 0)
-		ktap_skip("no memory in reach of %s after 512 buffers", e->name);
-	return buf;
-}
-
-static int xfer(const struct engine *e, uint32_t op, uint32_t flags, int src,
-		uint64_t soff, int dst, uint64_t doff, uint64_t devoff,
-		uint64_t len, struct mmdma_xfer *out)
-{
-	struct mmdma_xfer x = {
-		.op = op, .flags = flags, .src_fd = src, .dst_fd = dst,
-		.src_offset = soff, .dst_offset = doff, .dev_offset = devoff,
-		.length = len,
-	};
-	int ret = mmdma_xfer(e->fd, &x);
-
-	if (out)
-		*out = x;
-	return ret;
-}
-
-/* dst[doff..] must hold the fill pattern of src[soff..]; the rest zero. */
-static void expect_copy(int dst, uint64_t dsize, uint64_t doff, uint64_t soff,
-			uint64_t len, uint32_t seed)
-{
-	uint8_t *d = malloc(dsize);
-
-	ASSERT(d != NULL);
-	ASSERT_EQ(pread(dst, d, dsize, 0), (ssize_t)dsize);
-	for (uint64_t i = 0; i < dsize; i++) {
-		uint8_t want = i >= doff && i < doff + len ?
-			       mmdma_pattern_byte(seed, soff + i - doff) : 0;
-
-		if (d[i] != want) {
-			ktap_fail(false, __FILE__, __LINE__,
-				  "dst byte %llu is %#x, expected %#x (copy of %llu bytes at %llu)",
-				  (unsigned long long)i, d[i], want,
-				  (unsigned long long)len, (unsigned long long)doff);
-			break;
-		}
-	}
-	free(d);
-}
-
-/* Zero a buffer through its fd (the CPU's write, like a fill). */
-static void zero(int fd, uint64_t size)
-{
-	void *z = calloc(1, size);
-
-	ASSERT(z != NULL);
-	ASSERT_EQ(pwrite(fd, z, size, 0), (ssize_t)size);
-	free(z);
-}
-
-/* Bytes [off, off+len) of @fd hold the fill pattern of @seed. */
-static void expect_pattern_at(int fd, uint64_t off, uint64_t len, uint32_t seed)
-{
-	uint8_t *d = malloc(len);
-
-	ASSERT(d != NULL);
-	ASSERT_EQ(pread(fd, d, len, off), (ssize_t)len);
-	t_expect_pattern(d, off, len, seed);
-	free(d);
+	return t_profile_is("swiotlb") && (e->info.flags & MMDMA_DEVF_SWIOTLB);
 }
 
 static void drop_cap(int cap)
@@ -157,16 +39,6 @@ static void drop_cap(int cap)
 	data[cap / 32].effective &= ~(1U << (cap % 32));
 	data[cap / 32].permitted &= ~(1U << (cap % 32));
 	ASSERT_OK(syscall(SYS_capset, &hdr, data));
-}
-
-static uint32_t nr_buffers(void)
-{
-	struct mmdma_info info;
-	int ctl = t_ctl();
-
-	ASSERT_OK(mmdma_info(ctl, &info));
-	close(ctl);
-	return info.nr_buffers;
 }
 
 /* The driver says it has what this program tests. */
@@ -185,7 +57,7 @@ static void info_reports_attach_dmabuf_sysfs(void)
 /* Malformed attach, detach, sync and address requests: EINVAL and friends. */
 static void attach_bad_input_rejected(void)
 {
-	struct engine e = engine(SOFT);
+	struct t_dev e = t_dev_open(T_SOFT);
 	int buf = t_buf(3 * PAGE, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
 	int other = t_buf(PAGE, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
 	struct mmdma_buf_attach a = { .dev_fd = e.fd, .dir = MMDMA_DIR_TO_DEVICE };
@@ -250,7 +122,7 @@ static void attach_bad_input_rejected(void)
 /* One attachment per buffer and device; detach makes room for another. */
 static void attach_twice_ebusy_detach_frees(void)
 {
-	struct engine e = engine(SOFT);
+	struct t_dev e = t_dev_open(T_SOFT);
 	int buf = t_buf(5 * PAGE + 1, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
 
 	ASSERT(mmdma_buf_attach(buf, e.fd, MMDMA_DIR_TO_DEVICE) >= 1);
@@ -278,14 +150,14 @@ static void attached_roundtrip_exact(const char *name)
 {
 	static const uint32_t kinds[] = { MMDMA_MEM_PAGES, MMDMA_MEM_CONTIG,
 					  MMDMA_MEM_VMALLOC };
-	struct engine e = engine(name);
+	struct t_dev e = t_dev_open(name);
 	uint64_t size = 5 * PAGE, soff = 777, doff = 1234, devoff = 3;
 	uint64_t len = e.info.mem_size - devoff < 3 * PAGE + 1001 ?
 		       e.info.mem_size - devoff : 3 * PAGE + 1001;
 
 	for (size_t k = 0; k < 3; k++) {
-		int src = reachable_buf(&e, size, kinds[k], MMDMA_MAP_FAULT);
-		int dst = reachable_buf(&e, size, kinds[k], MMDMA_MAP_FAULT);
+		int src = t_reachable_buf(&e, size, kinds[k], MMDMA_MAP_FAULT);
+		int dst = t_reachable_buf(&e, size, kinds[k], MMDMA_MAP_FAULT);
 		uint32_t seed = 40 + k;
 		struct mmdma_xfer x;
 
@@ -296,54 +168,54 @@ static void attached_roundtrip_exact(const char *name)
 		ASSERT_OK(mmdma_buf_fill(src, 0, size, seed));
 		ASSERT_OK(mmdma_buf_sync(src, e.fd, soff, len, MMDMA_DIR_TO_DEVICE,
 					 MMDMA_SYNC_FOR_DEVICE));
-		EXPECT_OK(xfer(&e, MMDMA_XFER_TO_DEV, MMDMA_XFER_ATTACHED, src, soff,
-			       -1, 0, devoff, len, &x));
+		EXPECT_OK(t_xfer(&e, MMDMA_XFER_TO_DEV, MMDMA_XFER_ATTACHED, src, soff,
+				 -1, 0, devoff, len, &x));
 		EXPECT_EQ(x.bounced, 0);
-		EXPECT_OK(xfer(&e, MMDMA_XFER_FROM_DEV, MMDMA_XFER_ATTACHED, -1, 0,
-			       dst, doff, devoff, len, &x));
+		EXPECT_OK(t_xfer(&e, MMDMA_XFER_FROM_DEV, MMDMA_XFER_ATTACHED, -1, 0,
+				 dst, doff, devoff, len, &x));
 		ASSERT_OK(mmdma_buf_sync(dst, e.fd, doff, len, MMDMA_DIR_FROM_DEVICE,
 					 MMDMA_SYNC_FOR_CPU));
-		expect_copy(dst, size, doff, soff, len, seed);
+		t_expect_copy(dst, size, doff, soff, len, seed);
 
 		/* A round trip between the two attachments, in one call. */
 		ASSERT_OK(mmdma_buf_detach(dst, e.fd));
 		ASSERT(mmdma_buf_attach(dst, e.fd, MMDMA_DIR_BIDIRECTIONAL) >= 1);
-		zero(dst, size);
+		t_zero(dst, size);
 		ASSERT_OK(mmdma_buf_sync(dst, e.fd, 0, size, MMDMA_DIR_BIDIRECTIONAL,
 					 MMDMA_SYNC_FOR_DEVICE));
 		/* Only [soff, soff + len) of the source went over so far. */
 		ASSERT_OK(mmdma_buf_sync(src, e.fd, 0, size, MMDMA_DIR_TO_DEVICE,
 					 MMDMA_SYNC_FOR_DEVICE));
-		EXPECT_OK(xfer(&e, MMDMA_XFER_ROUNDTRIP, MMDMA_XFER_ATTACHED, src, 1,
-			       dst, 2, 0, size - 2, NULL));
+		EXPECT_OK(t_xfer(&e, MMDMA_XFER_ROUNDTRIP, MMDMA_XFER_ATTACHED, src, 1,
+				 dst, 2, 0, size - 2, NULL));
 		ASSERT_OK(mmdma_buf_sync(dst, e.fd, 0, size, MMDMA_DIR_BIDIRECTIONAL,
 					 MMDMA_SYNC_FOR_CPU));
-		expect_copy(dst, size, 2, 1, size - 2, seed);
+		t_expect_copy(dst, size, 2, 1, size - 2, seed);
 		close(src);
 		close(dst);
 	}
 	close(e.fd);
 }
 
-static void attached_roundtrip_exact_edu(void) { attached_roundtrip_exact(EDU); }
-static void attached_roundtrip_exact_soft(void) { attached_roundtrip_exact(SOFT); }
+static void attached_roundtrip_exact_edu(void) { attached_roundtrip_exact(T_EDU); }
+static void attached_roundtrip_exact_soft(void) { attached_roundtrip_exact(T_SOFT); }
 
 /* What an attached transfer refuses: no attachment, wrong way, a method. */
 static void attached_xfer_bad_input_rejected(void)
 {
-	struct engine e = engine(SOFT);
+	struct t_dev e = t_dev_open(T_SOFT);
 	int buf = t_buf(2 * PAGE, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
 	struct mmdma_xfer x = {
 		.op = MMDMA_XFER_TO_DEV, .flags = MMDMA_XFER_ATTACHED,
 		.src_fd = buf, .dst_fd = -1, .length = 100,
 	};
 
-	EXPECT_ERR(xfer(&e, MMDMA_XFER_TO_DEV, MMDMA_XFER_ATTACHED, buf, 0, -1, 0,
-			0, 100, NULL), ENOENT);
+	EXPECT_ERR(t_xfer(&e, MMDMA_XFER_TO_DEV, MMDMA_XFER_ATTACHED, buf, 0, -1, 0,
+			  0, 100, NULL), ENOENT);
 	ASSERT(mmdma_buf_attach(buf, e.fd, MMDMA_DIR_FROM_DEVICE) >= 1);
 	/* Mapped for the device to write: it may not read through it. */
-	EXPECT_ERR(xfer(&e, MMDMA_XFER_TO_DEV, MMDMA_XFER_ATTACHED, buf, 0, -1, 0,
-			0, 100, NULL), EINVAL);
+	EXPECT_ERR(t_xfer(&e, MMDMA_XFER_TO_DEV, MMDMA_XFER_ATTACHED, buf, 0, -1, 0,
+			  0, 100, NULL), EINVAL);
 	x.op = MMDMA_XFER_FROM_DEV;
 	x.src_fd = -1;
 	x.dst_fd = buf;
@@ -371,7 +243,7 @@ static void attached_xfer_bad_input_rejected(void)
  */
 static void skipped_sync_gives_stale_data(const char *name)
 {
-	struct engine e = engine(name);
+	struct t_dev e = t_dev_open(name);
 	uint64_t len = e.info.mem_size < 2 * PAGE ? e.info.mem_size : 2 * PAGE;
 	int src, dst, chk;
 
@@ -386,45 +258,45 @@ static void skipped_sync_gives_stale_data(const char *name)
 	ASSERT(mmdma_buf_attach(dst, e.fd, MMDMA_DIR_FROM_DEVICE) >= 1);
 	ASSERT_OK(mmdma_buf_fill(dst, 0, len, 1));
 	ASSERT_OK(mmdma_buf_fill(src, 0, len, 2));
-	ASSERT_OK(xfer(&e, MMDMA_XFER_TO_DEV, 0, src, 0, -1, 0, 0, len, NULL));
-	ASSERT_OK(xfer(&e, MMDMA_XFER_FROM_DEV, MMDMA_XFER_ATTACHED, -1, 0, dst, 0,
-		       0, len, NULL));
+	ASSERT_OK(t_xfer(&e, MMDMA_XFER_TO_DEV, 0, src, 0, -1, 0, 0, len, NULL));
+	ASSERT_OK(t_xfer(&e, MMDMA_XFER_FROM_DEV, MMDMA_XFER_ATTACHED, -1, 0, dst, 0,
+			 0, len, NULL));
 	ktap_diag("without a sync for the CPU the buffer keeps its old bytes");
-	expect_pattern_at(dst, 0, len, 1);
+	t_expect_pattern_at(dst, 0, len, 1);
 	ASSERT_OK(mmdma_buf_sync(dst, e.fd, 0, len, MMDMA_DIR_FROM_DEVICE,
 				 MMDMA_SYNC_FOR_CPU));
-	expect_copy(dst, len, 0, 0, len, 2);
+	t_expect_copy(dst, len, 0, 0, len, 2);
 
 	/* CPU -> device: the bounce copy is what src held when mapped (seed 2). */
 	ASSERT(mmdma_buf_attach(src, e.fd, MMDMA_DIR_TO_DEVICE) >= 1);
 	ASSERT_OK(mmdma_buf_fill(src, 0, len, 3));
-	ASSERT_OK(xfer(&e, MMDMA_XFER_TO_DEV, MMDMA_XFER_ATTACHED, src, 0, -1, 0,
-		       0, len, NULL));
-	ASSERT_OK(xfer(&e, MMDMA_XFER_FROM_DEV, 0, -1, 0, chk, 0, 0, len, NULL));
+	ASSERT_OK(t_xfer(&e, MMDMA_XFER_TO_DEV, MMDMA_XFER_ATTACHED, src, 0, -1, 0,
+			 0, len, NULL));
+	ASSERT_OK(t_xfer(&e, MMDMA_XFER_FROM_DEV, 0, -1, 0, chk, 0, 0, len, NULL));
 	ktap_diag("without a sync for the device it reads the stale bounce copy");
-	expect_copy(chk, 2 * PAGE, 0, 0, len, 2);
+	t_expect_copy(chk, 2 * PAGE, 0, 0, len, 2);
 	ASSERT_OK(mmdma_buf_sync(src, e.fd, 0, len, MMDMA_DIR_TO_DEVICE,
 				 MMDMA_SYNC_FOR_DEVICE));
-	ASSERT_OK(xfer(&e, MMDMA_XFER_TO_DEV, MMDMA_XFER_ATTACHED, src, 0, -1, 0,
-		       0, len, NULL));
-	ASSERT_OK(xfer(&e, MMDMA_XFER_FROM_DEV, 0, -1, 0, chk, 0, 0, len, NULL));
-	expect_copy(chk, 2 * PAGE, 0, 0, len, 3);
+	ASSERT_OK(t_xfer(&e, MMDMA_XFER_TO_DEV, MMDMA_XFER_ATTACHED, src, 0, -1, 0,
+			 0, len, NULL));
+	ASSERT_OK(t_xfer(&e, MMDMA_XFER_FROM_DEV, 0, -1, 0, chk, 0, 0, len, NULL));
+	t_expect_copy(chk, 2 * PAGE, 0, 0, len, 3);
 	close(src);
 	close(dst);
 	close(chk);
 	close(e.fd);
 }
 
-static void skipped_sync_gives_stale_data_edu(void) { skipped_sync_gives_stale_data(EDU); }
-static void skipped_sync_gives_stale_data_soft(void) { skipped_sync_gives_stale_data(SOFT); }
+static void skipped_sync_gives_stale_data_edu(void) { skipped_sync_gives_stale_data(T_EDU); }
+static void skipped_sync_gives_stale_data_soft(void) { skipped_sync_gives_stale_data(T_SOFT); }
 
 /* The bus address list covers the buffer, in order, and transfers use it. */
 static void dma_addrs_describe_attachment(const char *name)
 {
-	struct engine e = engine(name);
+	struct t_dev e = t_dev_open(name);
 	uint64_t size = 7 * PAGE, phys, total = 0, at = 0, soff = 5 * PAGE + 3;
-	int buf = reachable_buf(&e, size, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
-	int contig = reachable_buf(&e, 3 * PAGE, MMDMA_MEM_CONTIG, MMDMA_MAP_FAULT);
+	int buf = t_reachable_buf(&e, size, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+	int contig = t_reachable_buf(&e, 3 * PAGE, MMDMA_MEM_CONTIG, MMDMA_MAP_FAULT);
 	struct mmdma_dma_seg segs[8], one;
 	struct mmdma_buf_dma_addrs bad = { .dev_fd = e.fd, .flags = 1 };
 	struct mmdma_xfer x;
@@ -451,14 +323,14 @@ static void dma_addrs_describe_attachment(const char *name)
 	}
 	/* Without an IOMMU or bouncing, a bus address is the physical one. */
 	ASSERT_OK(mmdma_buf_phys(buf, 0, 1, &phys));
-	if (!expect("swiotlb") && !(e.info.flags & MMDMA_DEVF_IOMMU))
+	if (!t_profile_is("swiotlb") && !(e.info.flags & MMDMA_DEVF_IOMMU))
 		EXPECT_EQ(segs[0].dma_addr, phys);
 
 	/* An attached transfer starts where the list says. */
 	for (int i = 0; i < n; i++) {
 		if (soff < at + segs[i].len) {
-			EXPECT_OK(xfer(&e, MMDMA_XFER_TO_DEV, MMDMA_XFER_ATTACHED,
-				       buf, soff, -1, 0, 0, 100, &x));
+			EXPECT_OK(t_xfer(&e, MMDMA_XFER_TO_DEV, MMDMA_XFER_ATTACHED,
+					 buf, soff, -1, 0, 0, 100, &x));
 			EXPECT_EQ(x.bus_addr, segs[i].dma_addr + soff - at);
 			break;
 		}
@@ -474,12 +346,12 @@ static void dma_addrs_describe_attachment(const char *name)
 	close(e.fd);
 }
 
-static void dma_addrs_describe_attachment_edu(void) { dma_addrs_describe_attachment(EDU); }
-static void dma_addrs_describe_attachment_soft(void) { dma_addrs_describe_attachment(SOFT); }
+static void dma_addrs_describe_attachment_edu(void) { dma_addrs_describe_attachment(T_EDU); }
+static void dma_addrs_describe_attachment_soft(void) { dma_addrs_describe_attachment(T_SOFT); }
 
 static void unprivileged(void *arg)
 {
-	struct engine e = engine(SOFT);
+	struct t_dev e = t_dev_open(T_SOFT);
 	int buf = t_buf(PAGE, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
 	struct mmdma_dma_seg seg;
 
@@ -489,8 +361,8 @@ static void unprivileged(void *arg)
 	ASSERT(mmdma_buf_attach(buf, e.fd, MMDMA_DIR_BIDIRECTIONAL) >= 1);
 	EXPECT_OK(mmdma_buf_sync(buf, e.fd, 0, PAGE, MMDMA_DIR_BIDIRECTIONAL,
 				 MMDMA_SYNC_FOR_DEVICE));
-	EXPECT_OK(xfer(&e, MMDMA_XFER_TO_DEV, MMDMA_XFER_ATTACHED, buf, 0, -1, 0,
-		       0, 100, NULL));
+	EXPECT_OK(t_xfer(&e, MMDMA_XFER_TO_DEV, MMDMA_XFER_ATTACHED, buf, 0, -1, 0,
+			 0, 100, NULL));
 	/* ... bus addresses let a process aim DMA. */
 	EXPECT_ERR(mmdma_buf_dma_addrs(buf, e.fd, 0, 1, &seg, NULL), EPERM);
 }
@@ -508,11 +380,11 @@ static void dma_addrs_need_cap_sys_rawio(void)
  */
 static void unreachable_memory_erange(void)
 {
-	struct engine e = engine(EDU);
+	struct t_dev e = t_dev_open(T_EDU);
 	uint64_t size = 320ULL << 20;
 	int buf, dmabuf;
 
-	if (!expect("limited"))
+	if (!t_profile_is("limited"))
 		ktap_skip("all memory is in the device's reach (profile %s)",
 			  getenv("MMDMA_EXPECT") ?: "none");
 	/* Big enough that a 512 MiB VM must place some of it above 256 MiB. */
@@ -520,8 +392,8 @@ static void unreachable_memory_erange(void)
 	EXPECT_ERR(mmdma_buf_attach(buf, e.fd, MMDMA_DIR_TO_DEVICE), ERANGE);
 	dmabuf = mmdma_buf_export(buf, O_RDWR | O_CLOEXEC);
 	ASSERT_OK(dmabuf);
-	EXPECT_ERR(xfer(&e, MMDMA_XFER_TO_DEV, 0, dmabuf, 0, -1, 0, 0, 100, NULL),
-		   ERANGE);
+	EXPECT_ERR(t_xfer(&e, MMDMA_XFER_TO_DEV, 0, dmabuf, 0, -1, 0, 0, 100, NULL),
+		     ERANGE);
 	close(dmabuf);
 	close(buf);
 	close(e.fd);
@@ -530,9 +402,9 @@ static void unreachable_memory_erange(void)
 /* Closing the buffer's last fd and mapping tears its attachments down. */
 static void close_tears_attachments_down(void)
 {
-	struct engine e = engine(SOFT);
+	struct t_dev e = t_dev_open(T_SOFT);
 	int buf = t_buf(3 * PAGE, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
-	uint32_t before = nr_buffers();
+	uint32_t before = t_nr_buffers();
 	char path[128], line[256] = "";
 	void *p;
 	FILE *f;
@@ -544,19 +416,19 @@ static void close_tears_attachments_down(void)
 	ASSERT(f != NULL);
 	EXPECT(fgets(line, sizeof(line), f) != NULL);
 	fclose(f);
-	EXPECT_EQ(strcmp(line, SOFT " to-device mapped\n"), 0);
+	EXPECT_EQ(strcmp(line, T_SOFT " to-device mapped\n"), 0);
 	/* The mapping keeps the file, and so the attachment. */
 	close(buf);
-	EXPECT_EQ(nr_buffers(), before);
+	EXPECT_EQ(t_nr_buffers(), before);
 	EXPECT_OK(access(path, R_OK));
 	ASSERT_OK(munmap(p, 3 * PAGE));
-	EXPECT_EQ(nr_buffers(), before - 1);
+	EXPECT_EQ(t_nr_buffers(), before - 1);
 	EXPECT_SYSERR(access(path, F_OK), ENOENT);
 	close(e.fd);
 }
 
 struct bg_xfer {
-	struct engine *e;
+	struct t_dev *e;
 	int src, dst;
 	uint64_t len;
 	int ret;
@@ -566,8 +438,8 @@ static void *bg_attached_to_dev(void *arg)
 {
 	struct bg_xfer *b = arg;
 
-	b->ret = xfer(b->e, MMDMA_XFER_TO_DEV, MMDMA_XFER_ATTACHED, b->src, 0,
-		      -1, 0, 0, b->len, NULL);
+	b->ret = t_xfer(b->e, MMDMA_XFER_TO_DEV, MMDMA_XFER_ATTACHED, b->src, 0,
+			-1, 0, 0, b->len, NULL);
 	return NULL;
 }
 
@@ -575,14 +447,14 @@ static void *bg_attached_roundtrip(void *arg)
 {
 	struct bg_xfer *b = arg;
 
-	b->ret = xfer(b->e, MMDMA_XFER_ROUNDTRIP, MMDMA_XFER_ATTACHED, b->src, 0,
-		      b->dst, 0, 0, b->len, NULL);
+	b->ret = t_xfer(b->e, MMDMA_XFER_ROUNDTRIP, MMDMA_XFER_ATTACHED, b->src, 0,
+			b->dst, 0, 0, b->len, NULL);
 	return NULL;
 }
 
 static bool soft_busy(void)
 {
-	return t_read_ull("/sys/class/misc/" SOFT "/busy") != 0;
+	return t_read_ull("/sys/class/misc/" T_SOFT "/busy") != 0;
 }
 
 /*
@@ -594,7 +466,7 @@ static bool soft_busy(void)
  */
 static void detach_during_attached_transfer(void)
 {
-	struct engine e = engine(SOFT);
+	struct t_dev e = t_dev_open(T_SOFT);
 	uint64_t len = 16ULL << 20;
 	unsigned long long saved = t_param_get("op_timeout_ms");
 	struct bg_xfer b = { .e = &e, .len = len };
@@ -634,7 +506,7 @@ static void detach_during_attached_transfer(void)
 	ktap_diag("data transfer ended with %d, %s at the detach", b.ret,
 		  busy ? "still running" : "already over");
 	EXPECT_OK(b.ret);
-	expect_pattern_at(b.dst, 0, len, 61);
+	t_expect_pattern_at(b.dst, 0, len, 61);
 	close(b.dst);
 	close(e.fd);
 }
@@ -658,7 +530,7 @@ static void rebind(const char *bdf)
 	int fd = -1;
 
 	t_write_str("/sys/bus/pci/drivers/mmdma-edu/bind", bdf);
-	for (int i = 0; i < 200 && (fd = mmdma_dev_open(EDU)) < 0; i++)
+	for (int i = 0; i < 200 && (fd = mmdma_dev_open(T_EDU)) < 0; i++)
 		usleep(10000);
 	ASSERT_OK(fd);
 	close(fd);
@@ -671,10 +543,10 @@ static void rebind(const char *bdf)
  */
 static void device_gone_attachments_enodev(void)
 {
-	struct engine e = engine(EDU);
+	struct t_dev e = t_dev_open(T_EDU);
 	const char *bdf = edu_bdf();
-	int a = reachable_buf(&e, 2 * PAGE, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
-	int b = reachable_buf(&e, 2 * PAGE, MMDMA_MEM_CONTIG, MMDMA_MAP_FAULT);
+	int a = t_reachable_buf(&e, 2 * PAGE, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+	int b = t_reachable_buf(&e, 2 * PAGE, MMDMA_MEM_CONTIG, MMDMA_MAP_FAULT);
 	struct mmdma_dma_seg seg;
 	char path[128], line[256] = "";
 	FILE *f;
@@ -686,15 +558,15 @@ static void device_gone_attachments_enodev(void)
 	EXPECT_ERR(mmdma_buf_sync(a, e.fd, 0, PAGE, MMDMA_DIR_TO_DEVICE,
 				  MMDMA_SYNC_FOR_DEVICE), ENODEV);
 	EXPECT_ERR(mmdma_buf_dma_addrs(a, e.fd, 0, 1, &seg, NULL), ENODEV);
-	EXPECT_ERR(xfer(&e, MMDMA_XFER_TO_DEV, MMDMA_XFER_ATTACHED, a, 0, -1, 0,
-			0, 100, NULL), ENODEV);
+	EXPECT_ERR(t_xfer(&e, MMDMA_XFER_TO_DEV, MMDMA_XFER_ATTACHED, a, 0, -1, 0,
+			  0, 100, NULL), ENODEV);
 	EXPECT_ERR(mmdma_buf_attach(b, e.fd, MMDMA_DIR_TO_DEVICE), ENODEV);
 	snprintf(path, sizeof(path), BUFS_SYSFS "/%u/attachments", t_info(b).id);
 	f = fopen(path, "r");
 	ASSERT(f != NULL);
 	EXPECT(fgets(line, sizeof(line), f) != NULL);
 	fclose(f);
-	EXPECT_EQ(strcmp(line, EDU " from-device gone\n"), 0);
+	EXPECT_EQ(strcmp(line, T_EDU " from-device gone\n"), 0);
 	EXPECT_OK(mmdma_buf_detach(a, e.fd));
 	EXPECT_ERR(mmdma_buf_detach(a, e.fd), ENOENT);
 	EXPECT_ERR(mmdma_buf_attach(a, e.fd, MMDMA_DIR_TO_DEVICE), ENODEV);
@@ -703,277 +575,11 @@ static void device_gone_attachments_enodev(void)
 	close(e.fd);
 
 	rebind(bdf);
-	e = engine(EDU);
+	e = t_dev_open(T_EDU);
 	EXPECT(mmdma_buf_attach(a, e.fd, MMDMA_DIR_TO_DEVICE) >= 1);
-	EXPECT_OK(xfer(&e, MMDMA_XFER_TO_DEV, MMDMA_XFER_ATTACHED, a, 0, -1, 0,
-		       0, 100, NULL));
+	EXPECT_OK(t_xfer(&e, MMDMA_XFER_TO_DEV, MMDMA_XFER_ATTACHED, a, 0, -1, 0,
+			 0, 100, NULL));
 	close(a);
-	close(e.fd);
-}
-
-/* Export requests: only O_CLOEXEC and O_RDWR/O_RDONLY, output zeroed. */
-static void export_bad_input_rejected(void)
-{
-	int buf = t_buf(PAGE, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
-	struct mmdma_buf_export req = { .fd_flags = O_RDWR, .fd = 5 };
-
-	EXPECT_ERR(mmdma_buf_export(buf, O_WRONLY), EINVAL);
-	EXPECT_ERR(mmdma_buf_export(buf, O_RDWR | O_NONBLOCK), EINVAL);
-	EXPECT_ERR(mmdma_buf_export(buf, O_RDWR | O_APPEND), EINVAL);
-	EXPECT_SYSERR(ioctl(buf, MMDMA_BUF_EXPORT, &req), EINVAL);
-	req.fd = 0;
-	req.reserved[1] = 1;
-	EXPECT_SYSERR(ioctl(buf, MMDMA_BUF_EXPORT, &req), EINVAL);
-	close(buf);
-}
-
-static int dmabuf_sync(int fd, uint64_t flags)
-{
-	struct dma_buf_sync s = { .flags = flags };
-
-	return ioctl(fd, DMA_BUF_IOCTL_SYNC, &s) ? -errno : 0;
-}
-
-/*
- * mmap of the dma-buf is the buffer: the same bytes both ways, every kind
- * and method; DMA_BUF_IOCTL_SYNC brackets CPU access; O_RDONLY holds.
- */
-static void dmabuf_mmap_is_the_buffer(void)
-{
-	for (size_t c = 0; c < nr_combos; c++) {
-		uint64_t size = 3 * PAGE;
-		int buf = t_buf(size, combos[c].kind, combos[c].method);
-		int d = mmdma_buf_export(buf, O_RDWR | O_CLOEXEC);
-		int ro = mmdma_buf_export(buf, O_RDONLY);
-		uint8_t *p;
-
-		ASSERT_OK(d);
-		ASSERT_OK(ro);
-		EXPECT(fcntl(d, F_GETFD) & FD_CLOEXEC);
-		EXPECT(!(fcntl(ro, F_GETFD) & FD_CLOEXEC));
-		EXPECT_EQ(lseek(d, 0, SEEK_END), (off_t)size);
-		ASSERT_OK(mmdma_buf_fill(buf, 0, size, 7 + c));
-		p = t_map(d, size, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
-		EXPECT_OK(dmabuf_sync(d, DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW));
-		t_expect_pattern(p, 0, size, 7 + c);
-		p[PAGE + 5] = 0xa5;
-		EXPECT_OK(dmabuf_sync(d, DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW));
-		EXPECT_ERR(dmabuf_sync(d, 0xf0), EINVAL);
-		{
-			uint8_t b = 0;
-
-			ASSERT_EQ(pread(buf, &b, 1, PAGE + 5), 1);
-			EXPECT_EQ(b, 0xa5);
-		}
-		EXPECT_EQ(t_live_maps(buf), 1);
-		ASSERT_OK(munmap(p, size));
-		/* Past the end, and writable through a read-only dma-buf: no. */
-		EXPECT_SYSERR(mmap(NULL, PAGE, PROT_READ, MAP_SHARED, d, 3 * PAGE), EINVAL);
-		EXPECT_SYSERR(mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, ro, 0),
-			      EACCES);
-		close(ro);
-		close(d);
-		close(buf);
-	}
-}
-
-/*
- * Buffers with a cache mode of their own and huge mappings export too: the
- * dma-buf's mapping is the buffer's (same cache mode, same method), and
- * the soft engine imports them.
- */
-static void dmabuf_of_wc_and_huge_buffers(void)
-{
-	static const struct { uint32_t kind, method, cache; uint64_t size; } bufs[] = {
-		{ MMDMA_MEM_PAGES, MMDMA_MAP_FAULT, MMDMA_CACHE_WC, 3 * PAGE },
-		{ MMDMA_MEM_CONTIG, MMDMA_MAP_INSERT, MMDMA_CACHE_UC, 2 * PAGE },
-		{ MMDMA_MEM_CONTIG, MMDMA_MAP_HUGE, MMDMA_CACHE_DEFAULT, 2ULL << 20 },
-	};
-	struct engine e = engine(SOFT);
-	int ctl = t_ctl();
-
-	for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++) {
-		uint64_t size = bufs[i].size;
-		int buf = mmdma_alloc_cache(ctl, size, bufs[i].kind, bufs[i].method,
-					    bufs[i].cache, 0);
-		int chk = t_buf(size, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
-		int d;
-		uint8_t *p;
-
-		if (buf == -EINVAL)
-			ktap_skip("%s/%s/%s not offered here", mmdma_kind_name(bufs[i].kind),
-				  mmdma_method_name(bufs[i].method),
-				  mmdma_cache_name(bufs[i].cache));
-		ASSERT_OK(buf);
-		ASSERT_OK(mmdma_buf_fill(buf, 0, size, 70 + i));
-		d = mmdma_buf_export(buf, O_RDWR | O_CLOEXEC);
-		ASSERT_OK(d);
-		p = t_map(d, size, PROT_READ, MAP_SHARED, 0);
-		t_expect_pattern(p, 0, size, 70 + i);
-		EXPECT_OK(xfer(&e, MMDMA_XFER_ROUNDTRIP, 0, d, 0, chk, 0, 0, size, NULL));
-		expect_copy(chk, size, 0, 0, size, 70 + i);
-		ASSERT_OK(munmap(p, size));
-		close(d);
-		close(buf);
-		close(chk);
-	}
-	close(ctl);
-	close(e.fd);
-}
-
-/*
- * A transfer takes a dma-buf fd where it takes a buffer fd: the device
- * imports it (attach, map for itself), moves the data, lets it go.
- */
-static void dmabuf_import_exact(const char *name)
-{
-	struct engine e = engine(name);
-	uint64_t size = 5 * PAGE, soff = 999, doff = 3;
-	uint64_t len = e.info.mem_size - 1 < 4 * PAGE ? e.info.mem_size - 1 : 4 * PAGE;
-	int src = reachable_buf(&e, size, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
-	int dst = reachable_buf(&e, size, MMDMA_MEM_VMALLOC, MMDMA_MAP_FAULT);
-	int sd, dd, pipefd[2];
-	struct mmdma_xfer x;
-
-	sd = mmdma_buf_export(src, O_RDWR | O_CLOEXEC);
-	dd = mmdma_buf_export(dst, O_RDWR | O_CLOEXEC);
-	ASSERT_OK(sd);
-	ASSERT_OK(dd);
-	ASSERT_OK(mmdma_buf_fill(src, 0, size, 21));
-
-	/* Not a dma-buf, range outside, a method that needs pages, attached. */
-	ASSERT_OK(pipe(pipefd));
-	EXPECT_ERR(xfer(&e, MMDMA_XFER_TO_DEV, 0, pipefd[0], 0, -1, 0, 0, 100, NULL),
-		   EINVAL);
-	EXPECT_ERR(xfer(&e, MMDMA_XFER_TO_DEV, 0, sd, size - 99, -1, 0, 0, 100, NULL),
-		   EINVAL);
-	EXPECT_ERR(xfer(&e, MMDMA_XFER_TO_DEV, MMDMA_XFER_ATTACHED, sd, 0, -1, 0, 0,
-			100, NULL), EINVAL);
-	x = (struct mmdma_xfer){ .op = MMDMA_XFER_TO_DEV, .dma = MMDMA_DMA_POOL,
-				 .src_fd = sd, .length = 100 };
-	EXPECT_SYSERR(ioctl(e.fd, MMDMA_DEV_XFER, &x), EINVAL);
-	close(pipefd[0]);
-	close(pipefd[1]);
-
-	EXPECT_OK(xfer(&e, MMDMA_XFER_TO_DEV, 0, sd, soff, -1, 0, 0, len, &x));
-	EXPECT(x.bus_addr != 0);
-	EXPECT_EQ(x.bounced, 0);
-	EXPECT_OK(xfer(&e, MMDMA_XFER_FROM_DEV, 0, -1, 0, dd, doff, 0, len, NULL));
-	expect_copy(dst, size, doff, soff, len, 21);
-
-	/* dma-buf to dma-buf in one round trip, odd and small. */
-	zero(dst, size);
-	EXPECT_OK(xfer(&e, MMDMA_XFER_ROUNDTRIP, 0, sd, 5, dd, 7, 0, 201, NULL));
-	expect_copy(dst, size, 7, 5, 201, 21);
-	close(sd);
-	close(dd);
-	close(src);
-	close(dst);
-	close(e.fd);
-}
-
-static void dmabuf_import_exact_edu(void) { dmabuf_import_exact(EDU); }
-static void dmabuf_import_exact_soft(void) { dmabuf_import_exact(SOFT); }
-
-/*
- * The dma-buf holds the memory: close the buffer fd and it still maps,
- * imports and reads back; close the dma-buf and the buffer is gone.
- */
-static void dmabuf_outlives_buffer_fd(void)
-{
-	struct engine e = engine(SOFT);
-	uint64_t size = 2 * PAGE;
-	uint32_t before = nr_buffers();
-	int buf = t_buf(size, MMDMA_MEM_CONTIG, MMDMA_MAP_INSERT);
-	int d = mmdma_buf_export(buf, O_RDWR | O_CLOEXEC);
-	int chk = t_buf(size, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
-	char path[128];
-	uint8_t *p;
-
-	ASSERT_OK(d);
-	snprintf(path, sizeof(path), BUFS_SYSFS "/%u", t_info(buf).id);
-	ASSERT_OK(mmdma_buf_fill(buf, 0, size, 33));
-	close(buf);
-	EXPECT_EQ(nr_buffers(), before + 2);
-	EXPECT_OK(access(path, F_OK));
-	p = t_map(d, size, PROT_READ, MAP_SHARED, 0);
-	t_expect_pattern(p, 0, size, 33);
-	EXPECT_OK(xfer(&e, MMDMA_XFER_ROUNDTRIP, 0, d, 1, chk, 1, 0, size - 1, NULL));
-	expect_copy(chk, size, 1, 1, size - 1, 33);
-	close(d);
-	/* The mapping still holds the dma-buf's file. */
-	EXPECT_EQ(nr_buffers(), before + 2);
-	t_expect_pattern(p, 0, size, 33);
-	ASSERT_OK(munmap(p, size));
-	EXPECT_EQ(nr_buffers(), before + 1);
-	EXPECT_SYSERR(access(path, F_OK), ENOENT);
-	close(chk);
-	close(e.fd);
-}
-
-static unsigned long long read_ull_at(const char *dir, const char *name)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	return t_read_ull(path);
-}
-
-static void read_line(const char *dir, const char *name, char *out, size_t n)
-{
-	char path[256];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "r");
-	if (!f)
-		ktap_fail(true, __FILE__, __LINE__, "%s: %s", path, strerror(errno));
-	if (!fgets(out, n, f))
-		out[0] = '\0';
-	fclose(f);
-}
-
-/* /sys/kernel/mmdma/buffers/<id>/ describes the buffer while it lives. */
-static void sysfs_describes_buffer(void)
-{
-	struct engine e = engine(SOFT);
-	int buf = t_buf(3 * PAGE - 5, MMDMA_MEM_CONTIG, MMDMA_MAP_REMAP);
-	char dir[128], line[256], want[256];
-	struct mmdma_dma_seg seg;
-	struct stat st;
-	void *p;
-
-	snprintf(dir, sizeof(dir), BUFS_SYSFS "/%u", t_info(buf).id);
-	EXPECT_EQ(read_ull_at(dir, "size"), 3 * PAGE);
-	read_line(dir, "kind", line, sizeof(line));
-	EXPECT_EQ(strcmp(line, "contig\n"), 0);
-	read_line(dir, "method", line, sizeof(line));
-	EXPECT_EQ(strcmp(line, "remap\n"), 0);
-	read_line(dir, "cache", line, sizeof(line));
-	EXPECT_EQ(strcmp(line, "cached\n"), 0);
-	EXPECT_EQ(read_ull_at(dir, "live_maps"), 0);
-	p = t_map(buf, PAGE, PROT_READ, MAP_SHARED, 0);
-	EXPECT_EQ(read_ull_at(dir, "live_maps"), 1);
-	ASSERT_OK(munmap(p, PAGE));
-	read_line(dir, "attachments", line, sizeof(line));
-	EXPECT_EQ(strcmp(line, ""), 0);
-
-	ASSERT_EQ(mmdma_buf_attach(buf, e.fd, MMDMA_DIR_BIDIRECTIONAL), 1);
-	ASSERT_EQ(mmdma_buf_dma_addrs(buf, e.fd, 0, 1, &seg, NULL), 1);
-	read_line(dir, "attachments", line, sizeof(line));
-	EXPECT_EQ(strcmp(line, SOFT " bidirectional mapped\n"), 0);
-	/* Bus addresses are for root's eyes only. */
-	snprintf(want, sizeof(want), "%s/dma_addrs", dir);
-	ASSERT_OK(stat(want, &st));
-	EXPECT_EQ(st.st_mode & 0777, 0400);
-	read_line(dir, "dma_addrs", line, sizeof(line));
-	snprintf(want, sizeof(want), SOFT " bidirectional mapped %#llx\n",
-		 (unsigned long long)seg.dma_addr);
-	EXPECT_EQ(strcmp(line, want), 0);
-	if (strcmp(line, want))
-		ktap_diag("dma_addrs says '%s', expected '%s'", line, want);
-	close(buf);
-	EXPECT_SYSERR(access(dir, F_OK), ENOENT);
 	close(e.fd);
 }
 
@@ -981,7 +587,6 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(info_reports_attach_dmabuf_sysfs),
 	KTAP_CASE(attach_bad_input_rejected),
 	KTAP_CASE(attached_xfer_bad_input_rejected),
-	KTAP_CASE(export_bad_input_rejected),
 	KTAP_CASE(dma_addrs_need_cap_sys_rawio),
 	KTAP_CASE(unreachable_memory_erange),
 	KTAP_CASE(attach_twice_ebusy_detach_frees),
@@ -993,12 +598,6 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(dma_addrs_describe_attachment_soft),
 	KTAP_CASE(close_tears_attachments_down),
 	KTAP_CASE_T(detach_during_attached_transfer, 200),
-	KTAP_CASE(dmabuf_mmap_is_the_buffer),
-	KTAP_CASE_T(dmabuf_import_exact_edu, 300),
-	KTAP_CASE_T(dmabuf_import_exact_soft, 300),
-	KTAP_CASE(dmabuf_outlives_buffer_fd),
-	KTAP_CASE(dmabuf_of_wc_and_huge_buffers),
-	KTAP_CASE(sysfs_describes_buffer),
 	KTAP_CASE(device_gone_attachments_enodev),
 };
 
