@@ -30,10 +30,10 @@ KSRC := $(wildcard kernel/*.c kernel/*.h kernel/kunit/*.c kernel/Kbuild kernel/M
 	include/uapi/linux/mmdma.h
 LIB_SRC := lib/libmmdma.c
 LIB_HDR := lib/libmmdma.h include/uapi/linux/mmdma.h
-TEST_COMMON := tests/ktap.c tests/util.c
-TEST_HDR := tests/ktap.h tests/util.h $(LIB_HDR)
+TEST_COMMON := tests/ktap.c tests/util.c tests/devutil.c
+TEST_HDR := tests/ktap.h tests/util.h tests/devutil.h $(LIB_HDR)
 TESTS := test_badinput test_mmap test_unload test_edu test_dio test_maps test_kinds \
-	test_limits test_faults test_kunit test_stress test_fuzz
+	test_limits test_attach test_dmabuf test_faults test_kunit test_stress test_fuzz
 HOST_TESTS := test_lib
 
 # trinity (Debian package) goes into the guest when the host has it.

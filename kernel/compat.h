@@ -170,4 +170,14 @@ static inline void mmdma_huge_inode_init(struct inode *inode)
 #define MMDMA_HUGE_PFN_FLAGS	(PFN_DEV | PFN_MAP)
 #endif
 
+/*
+ * 6.13 made the namespace argument of MODULE_IMPORT_NS() a string literal
+ * (it was a bare identifier that the macro stringified).
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+#define MMDMA_IMPORT_NS_DMA_BUF()	MODULE_IMPORT_NS("DMA_BUF")
+#else
+#define MMDMA_IMPORT_NS_DMA_BUF()	MODULE_IMPORT_NS(DMA_BUF)
+#endif
+
 #endif /* MMDMA_COMPAT_H */

@@ -67,6 +67,7 @@ struct mmdma_map;
  *             inside @access: a second lock keeps the order one-way)
  * @dead:      MMDMA_MEM_COHERENT: the device went away and the memory with
  *             it; set under @access and @map_lock (both for writing)
+ * @kobj:      its sysfs directory, or NULL (mmdma_sysfs.c)
  *
  * Everything but the counters is set before the fd exists and never changes,
  * except what revocation of a coherent buffer clears (@vaddr, @dead).
@@ -95,6 +96,7 @@ struct mmdma_buf {
 	struct rw_semaphore access;
 	struct mutex map_lock;
 	bool dead;
+	struct kobject *kobj;
 };
 
 /* mmdma_ioctl.c: one dispatcher for every ioctl */
@@ -122,6 +124,7 @@ long mmdma_ioctl_dispatch(const struct mmdma_ioctl_desc *table, size_t n,
 /* mmdma_buf.c: buffer objects and their fds */
 long mmdma_buf_alloc_ioctl(void *ctx, void *karg, void __user *uarg);
 struct page *mmdma_buf_page(struct mmdma_buf *buf, unsigned long pgoff);
+bool mmdma_buf_has_pages(const struct mmdma_buf *buf);
 void mmdma_buf_get(struct mmdma_buf *buf);
 void mmdma_buf_put(struct mmdma_buf *buf);
 void mmdma_bufs_stats(u64 *total, u32 *nr);
@@ -166,6 +169,13 @@ pgprot_t mmdma_cache_pgprot(const struct mmdma_buf *buf, pgprot_t prot);
  *            dma_map_resource() from @phys (reserved memory)
  * @phys:     physical address of the first byte (reserved memory)
  * @dma:      bus address of the first byte, when @direct
+ * @mapped:   already mapped for the device (an attachment or an imported
+ *            dma-buf): the operations come from its DMA segments, from byte
+ *            @map_off on, and nothing is mapped, synced or bounced; @pages
+ *            may then be NULL
+ * @map_off:  offset of the first byte in @mapped
+ * @put_mapped: called at release to let go of what keeps @mapped alive
+ * @owner:    @put_mapped's object
  */
 struct mmdma_host {
 	struct mmdma_buf *buf;
@@ -179,6 +189,10 @@ struct mmdma_host {
 	bool direct;
 	phys_addr_t phys;
 	dma_addr_t dma;
+	struct sg_table *mapped;
+	size_t map_off;
+	void (*put_mapped)(struct mmdma_host *h);
+	void *owner;
 };
 
 /* How the CPU takes part in one operation (struct mmdma_op.copy). */
@@ -409,6 +423,34 @@ void mmdma_fs_exit(void);
 struct inode *mmdma_fs_inode(void);
 struct file *mmdma_fs_file(struct inode *inode, const char *name, int flags,
 			   const struct file_operations *fops);
+
+/* mmdma_xfer.c, for attachments and imports */
+size_t mmdma_max_mapping(struct device *dev);
+
+/* mmdma_attach.c: buffers mapped for a device persistently */
+long mmdma_buf_ioc_attach(void *ctx, void *karg, void __user *uarg);
+long mmdma_buf_ioc_detach(void *ctx, void *karg, void __user *uarg);
+long mmdma_buf_ioc_dma_addrs(void *ctx, void *karg, void __user *uarg);
+long mmdma_buf_ioc_sync(void *ctx, void *karg, void __user *uarg);
+void mmdma_attach_buf_closed(struct mmdma_buf *buf);
+void mmdma_attach_dev_gone(struct mmdma_dev *mdev);
+int mmdma_attach_host(struct mmdma_dev *mdev, struct mmdma_host *h,
+		      u64 offset);
+int mmdma_buf_sgt(struct mmdma_buf *buf, struct device *dev,
+		  struct sg_table *sgt);
+bool mmdma_buf_reachable(struct mmdma_buf *buf, struct device *dev);
+int mmdma_attach_show(struct mmdma_buf *buf, char *out, bool addrs);
+
+/* mmdma_dmabuf.c: dma-buf export of buffers, import into transfers */
+long mmdma_buf_ioc_export(void *ctx, void *karg, void __user *uarg);
+int mmdma_dmabuf_host(struct mmdma_dev *mdev, int fd, u64 offset, u64 len,
+		      enum dma_data_direction dir, struct mmdma_host *h);
+
+/* mmdma_sysfs.c: /sys/kernel/mmdma/buffers/<id>/ */
+int mmdma_sysfs_init(void);
+void mmdma_sysfs_exit(void);
+int mmdma_sysfs_buf_add(struct mmdma_buf *buf);
+void mmdma_sysfs_buf_del(struct mmdma_buf *buf);
 
 /* mmdma_edu.c: the edu PCI driver */
 int mmdma_edu_init(void);

@@ -185,7 +185,7 @@ struct page *mmdma_buf_page(struct mmdma_buf *buf, unsigned long pgoff)
 }
 
 /* Coherent and reserved memory: a kernel address, no usable struct page. */
-static bool mmdma_buf_has_pages(const struct mmdma_buf *buf)
+bool mmdma_buf_has_pages(const struct mmdma_buf *buf)
 {
 	return buf->kind != MMDMA_MEM_COHERENT &&
 	       buf->kind != MMDMA_MEM_RESERVED;
@@ -209,6 +209,7 @@ static void mmdma_buf_release(struct kref *ref)
 {
 	struct mmdma_buf *buf = container_of(ref, struct mmdma_buf, ref);
 
+	mmdma_sysfs_buf_del(buf);
 	mmdma_buf_unaccount(buf);
 	if (mmdma_cache_restore(buf))
 		/* Leak rather than free pages the kernel maps uncached. */
@@ -422,6 +423,11 @@ static const struct mmdma_ioctl_desc mmdma_buf_ioctls[] = {
 	MMDMA_IOCTL(MMDMA_BUF_INFO, mmdma_buf_ioc_info),
 	MMDMA_IOCTL(MMDMA_BUF_FILL, mmdma_buf_ioc_fill),
 	MMDMA_IOCTL(MMDMA_BUF_PHYS, mmdma_buf_ioc_phys),
+	MMDMA_IOCTL(MMDMA_BUF_ATTACH, mmdma_buf_ioc_attach),
+	MMDMA_IOCTL(MMDMA_BUF_DETACH, mmdma_buf_ioc_detach),
+	MMDMA_IOCTL(MMDMA_BUF_DMA_ADDRS, mmdma_buf_ioc_dma_addrs),
+	MMDMA_IOCTL(MMDMA_BUF_SYNC, mmdma_buf_ioc_sync),
+	MMDMA_IOCTL(MMDMA_BUF_EXPORT, mmdma_buf_ioc_export),
 };
 
 static long mmdma_buf_ioctl(struct file *file, unsigned int cmd,
@@ -440,6 +446,8 @@ static long mmdma_buf_ioctl(struct file *file, unsigned int cmd,
 
 static int mmdma_buf_file_release(struct inode *inode, struct file *file)
 {
+	/* Attachments belong to the fd; an exported dma-buf does not. */
+	mmdma_attach_buf_closed(file->private_data);
 	mmdma_buf_put(file->private_data);
 	return 0;
 }
@@ -633,6 +641,12 @@ static struct mmdma_buf *mmdma_buf_create(const struct mmdma_alloc *req)
 		dev_dbg(mmdma_dev(), "alloc: cannot set cache mode %u: %d\n",
 			buf->cache, ret);
 		goto err_free_memory;
+	}
+	/* From here on mmdma_buf_release() undoes everything. */
+	ret = mmdma_sysfs_buf_add(buf);
+	if (ret) {
+		mmdma_buf_put(buf);
+		return ERR_PTR(ret);
 	}
 	return buf;
 

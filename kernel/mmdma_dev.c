@@ -159,13 +159,19 @@ static int mmdma_xfer_check(struct mmdma_dev *mdev, const struct mmdma_xfer *x)
 			x->op, x->dma);
 		return -EINVAL;
 	}
-	if (x->flags || x->__pad ||
+	if ((x->flags & ~MMDMA_XFER_VALID_FLAGS) || x->__pad ||
 	    memchr_inv(x->reserved, 0, sizeof(x->reserved))) {
 		dev_dbg(mdev->dma, "xfer: unknown flags or reserved bits\n");
 		return -EINVAL;
 	}
 	if (!x->length) {
 		dev_dbg(mdev->dma, "xfer: zero length\n");
+		return -EINVAL;
+	}
+	if ((x->flags & MMDMA_XFER_ATTACHED) &&
+	    x->dma != MMDMA_DMA_AUTO && x->dma != MMDMA_DMA_SG) {
+		dev_dbg(mdev->dma, "xfer: attached buffers take no dma method %u\n",
+			x->dma);
 		return -EINVAL;
 	}
 	return 0;
@@ -192,19 +198,29 @@ static int mmdma_xfer_kind_ok(struct mmdma_dev *mdev, struct mmdma_buf *buf)
 	return 0;
 }
 
-/* Describe buffer @fd's range @offset+@len as host range @h of @req. */
+/*
+ * Describe buffer @fd's range @offset+@len as host range @h of @req: an
+ * mmdma buffer (through its attachment to this device with
+ * MMDMA_XFER_ATTACHED), or else a dma-buf the device imports.
+ */
 static int mmdma_xfer_host(struct mmdma_req *req, int h, int fd, u64 offset,
-			   u64 len, enum dma_data_direction dir)
+			   u64 len, enum dma_data_direction dir, u32 flags)
 {
 	struct mmdma_buf *buf = mmdma_buf_from_fd(fd);
 	int ret;
 
-	if (IS_ERR(buf))
-		return PTR_ERR(buf);
+	if (IS_ERR(buf)) {
+		if (PTR_ERR(buf) != -EINVAL || (flags & MMDMA_XFER_ATTACHED))
+			return PTR_ERR(buf);
+		return mmdma_dmabuf_host(req->mdev, fd, offset, len, dir,
+					 &req->host[h]);
+	}
 	ret = mmdma_xfer_kind_ok(req->mdev, buf);
 	if (!ret)
 		ret = mmdma_buf_host(buf, offset, len, dir, &req->host[h]);
 	mmdma_buf_put(buf);
+	if (!ret && (flags & MMDMA_XFER_ATTACHED))
+		ret = mmdma_attach_host(req->mdev, &req->host[h], offset);
 	return ret;
 }
 
@@ -212,7 +228,7 @@ static int mmdma_xfer_host(struct mmdma_req *req, int h, int fd, u64 offset,
 static bool mmdma_xfer_overlaps(const struct mmdma_req *req,
 				const struct mmdma_xfer *x)
 {
-	return req->host[0].buf == req->host[1].buf &&
+	return req->host[0].buf && req->host[0].buf == req->host[1].buf &&
 	       x->src_offset < x->dst_offset + x->length &&
 	       x->dst_offset < x->src_offset + x->length;
 }
@@ -243,13 +259,13 @@ static long mmdma_dev_ioc_xfer(void *ctx, void *karg, void __user *uarg)
 
 	if (x->op != MMDMA_XFER_FROM_DEV) {
 		ret = mmdma_xfer_host(req, 0, x->src_fd, x->src_offset,
-				      x->length, DMA_TO_DEVICE);
+				      x->length, DMA_TO_DEVICE, x->flags);
 		if (ret)
 			goto out;
 	}
 	if (x->op != MMDMA_XFER_TO_DEV) {
 		ret = mmdma_xfer_host(req, 1, x->dst_fd, x->dst_offset,
-				      x->length, DMA_FROM_DEVICE);
+				      x->length, DMA_FROM_DEVICE, x->flags);
 		if (ret)
 			goto out;
 	}
@@ -536,6 +552,8 @@ void mmdma_dev_unregister(struct mmdma_dev *mdev)
 	 */
 	down_write(&mdev->users);
 	up_write(&mdev->users);
+	/* Buffers attached to the device lose their mappings now. */
+	mmdma_attach_dev_gone(mdev);
 	unmap_mapping_range(mdev->inode->i_mapping, 0, 0, 1);
 	/* The DMA API wants every coherent allocation back before unbind. */
 	mmdma_coherent_revoke_all(mdev);

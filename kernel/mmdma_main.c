@@ -35,7 +35,9 @@ static long mmdma_ioc_info(void *ctx, void *karg, void __user *uarg)
 	info->page_size = PAGE_SIZE;
 	info->features = MMDMA_FEAT_MEM_PAGES | MMDMA_FEAT_MEM_CONTIG |
 			 MMDMA_FEAT_MEM_VMALLOC | MMDMA_FEAT_MAP_REMAP |
-			 MMDMA_FEAT_MAP_FAULT | MMDMA_FEAT_MAP_INSERT;
+			 MMDMA_FEAT_MAP_FAULT | MMDMA_FEAT_MAP_INSERT |
+			 MMDMA_FEAT_ATTACH | MMDMA_FEAT_DMABUF |
+			 MMDMA_FEAT_BUF_SYSFS;
 	if (mmdma_devs_present())
 		info->features |= MMDMA_FEAT_MEM_COHERENT;
 	if (mmdma_reserved_usable())
@@ -123,9 +125,12 @@ static int __init mmdma_init(void)
 	ret = misc_register(&mmdma_misc);
 	if (ret)
 		goto err_reserved_exit;
-	ret = mmdma_edu_init();
+	ret = mmdma_sysfs_init();
 	if (ret)
 		goto err_misc_deregister;
+	ret = mmdma_edu_init();
+	if (ret)
+		goto err_sysfs_exit;
 	ret = mmdma_soft_init();
 	if (ret)
 		goto err_edu_exit;
@@ -133,6 +138,8 @@ static int __init mmdma_init(void)
 
 err_edu_exit:
 	mmdma_edu_exit();
+err_sysfs_exit:
+	mmdma_sysfs_exit();
 err_misc_deregister:
 	misc_deregister(&mmdma_misc);
 err_reserved_exit:
@@ -146,6 +153,7 @@ static void __exit mmdma_exit(void)
 {
 	mmdma_soft_exit();
 	mmdma_edu_exit();
+	mmdma_sysfs_exit();
 	misc_deregister(&mmdma_misc);
 	mmdma_reserved_exit();
 	mmdma_fs_exit();

@@ -136,7 +136,7 @@ static struct mmdma_map *mmdma_new_map(struct mmdma_req *req)
  * The largest piece one mapping may cover: swiotlb, for one, bounces at most
  * 256 KiB per segment, and a bigger segment would fail to map.
  */
-static size_t mmdma_max_mapping(struct device *dev)
+size_t mmdma_max_mapping(struct device *dev)
 {
 	size_t max = min_t(size_t, dma_max_mapping_size(dev),
 			   dma_get_max_seg_size(dev));
@@ -265,6 +265,35 @@ static int mmdma_map_direct(struct mmdma_opgen *g, struct mmdma_host *h)
 	return mmdma_emit(g, m->addr, h->len, MMDMA_COPY_NONE, false);
 }
 
+/* The DMA segments of an existing mapping that cover the host range. */
+static int mmdma_emit_mapped(struct mmdma_opgen *g, struct mmdma_host *h)
+{
+	size_t skip = h->map_off, left = h->len;
+	struct scatterlist *sg;
+	unsigned int i;
+	int ret;
+
+	for_each_sgtable_dma_sg(h->mapped, sg, i) {
+		size_t seg = sg_dma_len(sg), n;
+
+		if (skip >= seg) {
+			skip -= seg;
+			continue;
+		}
+		n = min(seg - skip, left);
+		ret = mmdma_emit(g, sg_dma_address(sg) + skip, n,
+				 MMDMA_COPY_NONE, false);
+		if (ret)
+			return ret;
+		skip = 0;
+		left -= n;
+		if (!left)
+			return 0;
+	}
+	/* The mapping is shorter than its owner claimed. */
+	return -EINVAL;
+}
+
 /*
  * Give host range @g->host to the device with @method.  Runs of pages the
  * device cannot reach go through the bounce buffer, so dma_map_*() only
@@ -277,6 +306,8 @@ static int mmdma_map_host(struct mmdma_opgen *g, u32 method)
 	struct mmdma_host *h = &req->host[g->host];
 	unsigned long i = 0;
 
+	if (h->mapped)
+		return mmdma_emit_mapped(g, h);
 	if (h->direct)
 		return mmdma_map_direct(g, h);
 	switch (method) {
@@ -365,6 +396,11 @@ static int mmdma_req_check(struct mmdma_req *req, u32 op, u32 method,
 		return -EINVAL;
 	}
 	for (i = 0; i < 2; i++) {
+		if (req->host[i].mapped && method != MMDMA_DMA_SG) {
+			dev_dbg(mdev->dma, "memory mapped already takes no dma method %u\n",
+				method);
+			return -EINVAL;
+		}
 		if (method == MMDMA_DMA_SINGLE && req->host[i].len &&
 		    !req->host[i].kaddr && !req->host[i].direct) {
 			dev_dbg(mdev->dma, "dma_map_single() needs memory with a linear kernel address\n");
@@ -392,8 +428,10 @@ int mmdma_req_prepare(struct mmdma_req *req, u32 op, u32 method,
 	};
 	int i, ret;
 
+	/* Memory mapped already (attached, imported) is used as it is. */
 	if (method == MMDMA_DMA_AUTO)
-		method = req->host[op == MMDMA_XFER_FROM_DEV].len <= MMDMA_POOL_MAX ?
+		method = req->host[op == MMDMA_XFER_FROM_DEV].len <= MMDMA_POOL_MAX &&
+			 !req->host[0].mapped && !req->host[1].mapped ?
 			 MMDMA_DMA_POOL : MMDMA_DMA_SG;
 	ret = mmdma_req_check(req, op, method, dev_offset);
 	if (ret)
@@ -484,6 +522,8 @@ void mmdma_req_release(struct mmdma_req *req)
 		if (h->pinned)
 			unpin_user_pages_dirty_lock(h->pages, h->nr_pages,
 						    h->dir == DMA_FROM_DEVICE);
+		if (h->put_mapped)
+			h->put_mapped(h);
 		kvfree(h->pages);
 		if (h->buf)
 			mmdma_buf_put(h->buf);

@@ -104,6 +104,61 @@ int mmdma_buf_phys(int buf, uint64_t offset, uint64_t count, uint64_t *addrs)
 	return neg_errno(ioctl(buf, MMDMA_BUF_PHYS, &req));
 }
 
+int mmdma_buf_attach(int buf, int dev, uint32_t dir)
+{
+	struct mmdma_buf_attach req = { .dev_fd = dev, .dir = dir };
+	int ret = neg_errno(ioctl(buf, MMDMA_BUF_ATTACH, &req));
+
+	return ret < 0 ? ret : (int)req.nr_segs;
+}
+
+int mmdma_buf_detach(int buf, int dev)
+{
+	struct mmdma_buf_detach req = { .dev_fd = dev };
+
+	return neg_errno(ioctl(buf, MMDMA_BUF_DETACH, &req));
+}
+
+int mmdma_buf_sync(int buf, int dev, uint64_t offset, uint64_t length,
+		   uint32_t dir, uint32_t flags)
+{
+	struct mmdma_buf_sync req = {
+		.dev_fd = dev,
+		.flags = flags,
+		.offset = offset,
+		.length = length,
+		.dir = dir,
+	};
+
+	return neg_errno(ioctl(buf, MMDMA_BUF_SYNC, &req));
+}
+
+int mmdma_buf_dma_addrs(int buf, int dev, uint32_t first, uint32_t count,
+			struct mmdma_dma_seg *segs, uint32_t *nr_segs)
+{
+	struct mmdma_buf_dma_addrs req = {
+		.dev_fd = dev,
+		.first = first,
+		.count = count,
+		.segs = (uintptr_t)segs,
+	};
+	int ret = neg_errno(ioctl(buf, MMDMA_BUF_DMA_ADDRS, &req));
+
+	if (ret < 0)
+		return ret;
+	if (nr_segs)
+		*nr_segs = req.nr_segs;
+	return (int)req.copied;
+}
+
+int mmdma_buf_export(int buf, uint32_t fd_flags)
+{
+	struct mmdma_buf_export req = { .fd_flags = fd_flags };
+	int ret = neg_errno(ioctl(buf, MMDMA_BUF_EXPORT, &req));
+
+	return ret < 0 ? ret : req.fd;
+}
+
 int mmdma_dev_open(const char *name)
 {
 	char path[256];

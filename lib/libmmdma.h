@@ -53,6 +53,24 @@ int mmdma_buf_fill(int buf, uint64_t offset, uint64_t length, uint32_t seed);
 int mmdma_buf_phys(int buf, uint64_t offset, uint64_t count, uint64_t *addrs);
 
 /*
+ * Attachments (MMDMA_BUF_ATTACH ...): map buffer @buf for the device of
+ * node fd @dev in direction @dir (enum mmdma_dma_dir); returns the number of
+ * bus segments.  Sync hands [@offset, @offset + @length) to the CPU or the
+ * device (@flags: MMDMA_SYNC_FOR_CPU or MMDMA_SYNC_FOR_DEVICE).  DMA_ADDRS
+ * stores up to @count segments from @first in @segs and the total in
+ * *@nr_segs (may be NULL); returns the number stored (CAP_SYS_RAWIO).
+ */
+int mmdma_buf_attach(int buf, int dev, uint32_t dir);
+int mmdma_buf_detach(int buf, int dev);
+int mmdma_buf_sync(int buf, int dev, uint64_t offset, uint64_t length,
+		   uint32_t dir, uint32_t flags);
+int mmdma_buf_dma_addrs(int buf, int dev, uint32_t first, uint32_t count,
+			struct mmdma_dma_seg *segs, uint32_t *nr_segs);
+
+/* MMDMA_BUF_EXPORT: a dma-buf fd; @fd_flags O_CLOEXEC and O_RDWR/O_RDONLY. */
+int mmdma_buf_export(int buf, uint32_t fd_flags);
+
+/*
  * Open a DMA device node: a name such as "mmdma-edu0" (looked up in /dev)
  * or a path.  Returns the fd.
  */

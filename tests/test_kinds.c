@@ -234,6 +234,26 @@ static void coherent_of_other_device_einval(void)
 	close(soft);
 }
 
+/*
+ * Memory without struct pages cannot be attached (coherent memory already
+ * is its device's) or exported as a dma-buf (importers map pages).
+ */
+static void pageless_kinds_not_attached_or_exported(void)
+{
+	int soft = dev_or_skip(SOFT), ctl = t_ctl();
+	int fds[2] = { coherent(soft, PAGE), -1 };
+
+	if (t_param_get("reserved_size"))
+		fds[1] = mmdma_alloc(ctl, PAGE, MMDMA_MEM_RESERVED, MMDMA_MAP_REMAP, 0);
+	for (int i = 0; i < 2 && fds[i] >= 0; i++) {
+		EXPECT_ERR(mmdma_buf_attach(fds[i], soft, MMDMA_DIR_BIDIRECTIONAL), EINVAL);
+		EXPECT_ERR(mmdma_buf_export(fds[i], O_RDWR | O_CLOEXEC), EINVAL);
+		close(fds[i]);
+	}
+	close(ctl);
+	close(soft);
+}
+
 static sigjmp_buf bus_jmp;
 
 static void on_sigbus(int sig)
@@ -593,6 +613,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(coherent_soft_xfer_by_dma_handle),
 	KTAP_CASE(coherent_edu_xfer_by_dma_handle),
 	KTAP_CASE(coherent_of_other_device_einval),
+	KTAP_CASE(pageless_kinds_not_attached_or_exported),
 	KTAP_CASE(reserved_follows_parameters),
 	KTAP_CASE(reserved_region_claimed_in_iomem),
 	KTAP_CASE(reserved_fills_then_enomem),

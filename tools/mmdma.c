@@ -113,6 +113,12 @@ static int cmd_info(void)
 		printf(" map:insert");
 	if (info.features & MMDMA_FEAT_MAP_HUGE)
 		printf(" map:huge");
+	if (info.features & MMDMA_FEAT_ATTACH)
+		printf(" attach");
+	if (info.features & MMDMA_FEAT_DMABUF)
+		printf(" dma-buf");
+	if (info.features & MMDMA_FEAT_BUF_SYSFS)
+		printf(" buf-sysfs");
 	printf("\n");
 	printf("max buffer       %llu bytes\n", (unsigned long long)info.max_buf_size);
 	printf("max contiguous   %llu bytes\n", (unsigned long long)info.max_contig_size);

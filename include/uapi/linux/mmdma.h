@@ -363,13 +363,26 @@ enum mmdma_dma_method {
 
 #define MMDMA_POOL_MAX		256
 
+/*
+ * struct mmdma_xfer.flags.  MMDMA_XFER_ATTACHED: the buffers are attached to
+ * this device (MMDMA_BUF_ATTACH, in a direction that allows the transfer)
+ * and the transfer uses those mappings as they are: nothing is mapped,
+ * unmapped or synced, ownership is the caller's business (MMDMA_BUF_SYNC).
+ * The dma method must be MMDMA_DMA_AUTO or MMDMA_DMA_SG.
+ */
+#define MMDMA_XFER_ATTACHED	(1U << 8)
+#define MMDMA_XFER_VALID_FLAGS	(MMDMA_XFER_ATTACHED)
+
 /**
  * struct mmdma_xfer - a synchronous DMA transfer
  * @op:         (in) enum mmdma_xfer_op
  * @dma:        (in) enum mmdma_dma_method
- * @flags:      (in) none defined; must be zero
- * @src_fd:     (in) buffer fd read by TO_DEV and ROUNDTRIP; ignored by FROM_DEV
- * @dst_fd:     (in) buffer fd written by FROM_DEV and ROUNDTRIP; ignored by TO_DEV
+ * @flags:      (in) MMDMA_XFER_* bits
+ * @src_fd:     (in) buffer fd read by TO_DEV and ROUNDTRIP; ignored by
+ *              FROM_DEV.  A dma-buf fd (of any exporter) is accepted too:
+ *              the device imports it for the transfer
+ * @dst_fd:     (in) buffer fd written by FROM_DEV and ROUNDTRIP; ignored by
+ *              TO_DEV; a dma-buf fd too
  * @__pad:      reserved, zero
  * @src_offset: (in) first byte read in the source buffer
  * @dst_offset: (in) first byte written in the destination buffer
@@ -404,6 +417,154 @@ struct mmdma_xfer {
 	__u64 reserved[4];
 };
 
+/*
+ * Streaming ownership, bus addresses and dma-buf (ABI version 1 additions).
+ *
+ * A buffer can be attached to a DMA device node: its pages are mapped for
+ * that device once, with one direction, and stay mapped until it is
+ * detached, the buffer's last fd and mapping go, or the device goes away.
+ * While attached, the CPU and the device hand the memory back and forth
+ * with MMDMA_BUF_SYNC, exactly as a driver does with dma_sync_*(), and
+ * transfers with MMDMA_XFER_ATTACHED use the mapping as it is.
+ */
+
+/**
+ * enum mmdma_dma_dir - which way the data of an attachment or a sync goes
+ * @MMDMA_DIR_TO_DEVICE:     the device reads the memory
+ * @MMDMA_DIR_FROM_DEVICE:   the device writes the memory
+ * @MMDMA_DIR_BIDIRECTIONAL: both
+ */
+enum mmdma_dma_dir {
+	MMDMA_DIR_TO_DEVICE = 1,
+	MMDMA_DIR_FROM_DEVICE = 2,
+	MMDMA_DIR_BIDIRECTIONAL = 3,
+};
+
+/* Feature bits 16 and up of MMDMA_IOC_INFO: attachments, dma-buf, sysfs. */
+#define MMDMA_FEAT_ATTACH	(1ULL << 16)	/* BUF_ATTACH, DETACH, SYNC, DMA_ADDRS, XFER_ATTACHED */
+#define MMDMA_FEAT_DMABUF	(1ULL << 17)	/* BUF_EXPORT; XFER takes dma-buf fds */
+#define MMDMA_FEAT_BUF_SYSFS	(1ULL << 18)	/* /sys/kernel/mmdma/buffers/<id>/ */
+
+/**
+ * struct mmdma_buf_attach - map a buffer for a DMA device, persistently
+ * @dev_fd:   (in) fd of a DMA device node (/dev/mmdma-edu0, ...)
+ * @flags:    (in) none defined; must be zero
+ * @dir:      (in) enum mmdma_dma_dir the mapping is made for
+ * @nr_segs:  (out) bus-contiguous segments of the mapping; must be zero
+ *            on entry
+ * @reserved: reserved, zero
+ *
+ * One attachment per buffer and device: EBUSY for a second.  ERANGE when
+ * the device cannot reach all of the buffer's memory and neither an IOMMU
+ * nor swiotlb can stand between (the driver does not bounce attachments);
+ * ENODEV when the device has gone away.
+ */
+struct mmdma_buf_attach {
+	__s32 dev_fd;
+	__u32 flags;
+	__u32 dir;
+	__u32 nr_segs;
+	__u64 reserved[4];
+};
+
+/**
+ * struct mmdma_buf_detach - undo MMDMA_BUF_ATTACH
+ * @dev_fd:   (in) the device node the buffer is attached to
+ * @flags:    (in) none defined; must be zero
+ * @reserved: reserved, zero
+ *
+ * ENOENT when the buffer is not attached to that device.  An attachment
+ * whose device has gone away can (and should) still be detached.
+ */
+struct mmdma_buf_detach {
+	__s32 dev_fd;
+	__u32 flags;
+	__u64 reserved[2];
+};
+
+/**
+ * struct mmdma_dma_seg - one bus-contiguous piece of an attachment
+ * @dma_addr: bus address the device uses
+ * @len:      bytes
+ */
+struct mmdma_dma_seg {
+	__u64 dma_addr;
+	__u64 len;
+};
+
+/**
+ * struct mmdma_buf_dma_addrs - the bus addresses of an attachment
+ * @dev_fd:   (in) the device node the buffer is attached to
+ * @flags:    (in) none defined; must be zero
+ * @first:    (in) first segment wanted; at most @nr_segs
+ * @count:    (in) entries at @segs (0: only ask for @nr_segs)
+ * @segs:     (in) user pointer to @count struct mmdma_dma_seg, in buffer
+ *            order: the first starts at buffer offset 0
+ * @nr_segs:  (out) segments of the attachment in all
+ * @copied:   (out) entries written: min(@count, @nr_segs - @first)
+ * @reserved: reserved, zero
+ *
+ * A process that knows bus addresses and can program a device can aim DMA
+ * at any memory: CAP_SYS_RAWIO only (EPERM otherwise), like mapping the
+ * registers.  ENOENT when not attached, ENODEV when the device has gone.
+ */
+struct mmdma_buf_dma_addrs {
+	__s32 dev_fd;
+	__u32 flags;
+	__u32 first;
+	__u32 count;
+	__u64 segs;
+	__u32 nr_segs;
+	__u32 copied;
+	__u64 reserved[2];
+};
+
+/* struct mmdma_buf_sync.flags: exactly one of the two. */
+#define MMDMA_SYNC_FOR_CPU	(1U << 0)	/* the CPU takes the memory back */
+#define MMDMA_SYNC_FOR_DEVICE	(1U << 1)	/* the device gets it */
+#define MMDMA_SYNC_VALID_FLAGS	(MMDMA_SYNC_FOR_CPU | MMDMA_SYNC_FOR_DEVICE)
+
+/**
+ * struct mmdma_buf_sync - hand part of an attachment to the CPU or device
+ * @dev_fd:   (in) the device node the buffer is attached to
+ * @flags:    (in) MMDMA_SYNC_FOR_CPU or MMDMA_SYNC_FOR_DEVICE
+ * @offset:   (in) first byte
+ * @length:   (in) bytes, > 0; the range must lie inside the buffer
+ * @dir:      (in) enum mmdma_dma_dir: the attachment's own direction, or
+ *            any direction for a bidirectional attachment (EINVAL
+ *            otherwise)
+ * @__pad:    reserved, zero
+ * @reserved: reserved, zero
+ *
+ * Only the bus segments covering [@offset, @offset + @length) are synced.
+ * ENOENT when not attached, ENODEV when the device has gone.
+ */
+struct mmdma_buf_sync {
+	__s32 dev_fd;
+	__u32 flags;
+	__u64 offset;
+	__u64 length;
+	__u32 dir;
+	__u32 __pad;
+	__u64 reserved[2];
+};
+
+/**
+ * struct mmdma_buf_export - export a buffer as a dma-buf
+ * @fd_flags: (in) O_CLOEXEC, and O_RDWR or O_RDONLY (0) for the dma-buf's
+ *            file; other bits: EINVAL
+ * @fd:       (out) the dma-buf fd; must be zero on entry
+ * @reserved: reserved, zero
+ *
+ * The dma-buf holds the buffer's memory until its last fd, mapping and
+ * importer attachment are gone, whatever happens to the buffer fd.
+ */
+struct mmdma_buf_export {
+	__u32 fd_flags;
+	__s32 fd;
+	__u64 reserved[2];
+};
+
 #define MMDMA_IOC_MAGIC		0xD3
 
 /* On /dev/mmdma. */
@@ -414,6 +575,12 @@ struct mmdma_xfer {
 #define MMDMA_BUF_INFO		_IOR(MMDMA_IOC_MAGIC, 0x40, struct mmdma_buf_info)
 #define MMDMA_BUF_FILL		_IOW(MMDMA_IOC_MAGIC, 0x41, struct mmdma_buf_fill)
 #define MMDMA_BUF_PHYS		_IOW(MMDMA_IOC_MAGIC, 0x42, struct mmdma_buf_phys)
+/* Attachments and dma-buf: numbers from 0x50, clear of other additions. */
+#define MMDMA_BUF_ATTACH	_IOWR(MMDMA_IOC_MAGIC, 0x50, struct mmdma_buf_attach)
+#define MMDMA_BUF_DETACH	_IOW(MMDMA_IOC_MAGIC, 0x51, struct mmdma_buf_detach)
+#define MMDMA_BUF_DMA_ADDRS	_IOWR(MMDMA_IOC_MAGIC, 0x52, struct mmdma_buf_dma_addrs)
+#define MMDMA_BUF_SYNC		_IOW(MMDMA_IOC_MAGIC, 0x53, struct mmdma_buf_sync)
+#define MMDMA_BUF_EXPORT	_IOWR(MMDMA_IOC_MAGIC, 0x54, struct mmdma_buf_export)
 
 /* On a DMA device node (/dev/mmdma-edu0, ...). */
 #define MMDMA_DEV_INFO		_IOR(MMDMA_IOC_MAGIC, 0x80, struct mmdma_dev_info)

@@ -1,0 +1,572 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mmdma: buffers attached to a DMA device.  An attachment is the book's
+ * streaming mapping kept alive: the buffer's pages are mapped for one device
+ * once (dma_map_sgtable() with one direction), user space moves ownership
+ * between CPU and device with MMDMA_BUF_SYNC, learns the bus addresses with
+ * MMDMA_BUF_DMA_ADDRS, and transfers with MMDMA_XFER_ATTACHED use the
+ * mapping as it is.
+ *
+ * Lifetime: the buffer's file holds one reference on each of its
+ * attachments (dropped by MMDMA_BUF_DETACH or when the file goes), each
+ * transfer using one holds another.  The mapping goes with the last
+ * reference, or earlier when the device goes away: mmdma_dev_unregister()
+ * unmaps every attachment of the device once no call is inside its node;
+ * the attachment then stays, unmapped, and every use but DETACH gets
+ * ENODEV.  The attachment holds the device struct (not the hardware) and
+ * the buffer.
+ */
+#include <linux/capability.h>
+#include <linux/dma-mapping.h>
+#include <linux/iommu.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "mmdma.h"
+
+/**
+ * struct mmdma_attach - a buffer mapped for a device
+ * @ref:      held by the buffer's file until detach or close (unless
+ *            @detached), and by each transfer using the mapping
+ * @node:     on mmdma_atts
+ * @buf:      the buffer (a reference is held)
+ * @mdev:     the device (a reference is held)
+ * @dir:      the direction of the mapping
+ * @sgt:      the pages, and once mapped their DMA segments
+ * @mapped:   @sgt is mapped for the device (false once it has gone away)
+ * @detached: the file's reference is gone; lookups no longer find it
+ */
+struct mmdma_attach {
+	struct kref ref;
+	struct list_head node;
+	struct mmdma_buf *buf;
+	struct mmdma_dev *mdev;
+	enum dma_data_direction dir;
+	struct sg_table sgt;
+	bool mapped;
+	bool detached;
+};
+
+/*
+ * Protects mmdma_atts and each attachment's @mapped and @detached, so that
+ * a device going away and a sync or a last reference never unmap the same
+ * mapping twice or sync one that is gone.  Syncs are short: one mutex for
+ * all keeps the rules simple.
+ */
+static DEFINE_MUTEX(mmdma_att_lock);
+static LIST_HEAD(mmdma_atts);
+
+static void mmdma_att_unmap(struct mmdma_attach *att)
+{
+	lockdep_assert_held(&mmdma_att_lock);
+	if (att->mapped)
+		dma_unmap_sgtable(att->mdev->dma, &att->sgt, att->dir, 0);
+	att->mapped = false;
+}
+
+/* Called with mmdma_att_lock held (kref_put_mutex()); drops it. */
+static void mmdma_att_release(struct kref *ref)
+{
+	struct mmdma_attach *att = container_of(ref, struct mmdma_attach, ref);
+
+	list_del(&att->node);
+	mmdma_att_unmap(att);
+	mutex_unlock(&mmdma_att_lock);
+	sg_free_table(&att->sgt);
+	mmdma_dev_put(att->mdev);
+	mmdma_buf_put(att->buf);
+	kfree(att);
+}
+
+static void mmdma_att_put(struct mmdma_attach *att)
+{
+	kref_put_mutex(&att->ref, mmdma_att_release, &mmdma_att_lock);
+}
+
+/* The live attachment of @buf to @mdev.  mmdma_att_lock held. */
+static struct mmdma_attach *mmdma_att_find(struct mmdma_buf *buf,
+					   struct mmdma_dev *mdev)
+{
+	struct mmdma_attach *att;
+
+	lockdep_assert_held(&mmdma_att_lock);
+	list_for_each_entry(att, &mmdma_atts, node) {
+		if (att->buf == buf && att->mdev == mdev && !att->detached)
+			return att;
+	}
+	return NULL;
+}
+
+static int mmdma_dir_from_user(u32 dir, enum dma_data_direction *out)
+{
+	switch (dir) {
+	case MMDMA_DIR_TO_DEVICE:
+		*out = DMA_TO_DEVICE;
+		return 0;
+	case MMDMA_DIR_FROM_DEVICE:
+		*out = DMA_FROM_DEVICE;
+		return 0;
+	case MMDMA_DIR_BIDIRECTIONAL:
+		*out = DMA_BIDIRECTIONAL;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/**
+ * mmdma_buf_reachable() - may @buf's pages be handed to dma_map_*() for @dev?
+ * @buf: the buffer
+ * @dev: the device the DMA API maps for
+ *
+ * Yes behind a paging IOMMU or with swiotlb in the device's reach (the DMA
+ * layer then gives the device addresses it can use), or when every page
+ * lies in the device's reach.  Otherwise dma-direct would hand swiotlb a
+ * page it cannot bounce for this device, and fail or warn.
+ */
+bool mmdma_buf_reachable(struct mmdma_buf *buf, struct device *dev)
+{
+	struct iommu_domain *dom = iommu_get_domain_for_dev(dev);
+	unsigned long i;
+
+	if ((dom && (dom->type & __IOMMU_DOMAIN_PAGING)) ||
+	    mmdma_swiotlb_in_reach(dev))
+		return true;
+	for (i = 0; i < buf->nr_pages; i++) {
+		phys_addr_t phys = page_to_phys(mmdma_buf_page(buf, i));
+
+		if (!dma_capable(dev, phys_to_dma(dev, phys), PAGE_SIZE, true))
+			return false;
+	}
+	return true;
+}
+
+/**
+ * mmdma_buf_sgt() - an sg table over all of @buf, not yet mapped
+ * @buf: the buffer
+ * @dev: the device it will be mapped for: no entry exceeds what one of its
+ *       mappings may cover
+ * @sgt: filled in; free with sg_free_table()
+ */
+int mmdma_buf_sgt(struct mmdma_buf *buf, struct device *dev,
+		  struct sg_table *sgt)
+{
+	struct page **pages;
+	unsigned long i;
+	int ret;
+
+	pages = kvmalloc_array(buf->nr_pages, sizeof(*pages), GFP_KERNEL);
+	if (!pages)
+		return -ENOMEM;
+	for (i = 0; i < buf->nr_pages; i++)
+		pages[i] = mmdma_buf_page(buf, i);
+	ret = sg_alloc_table_from_pages_segment(sgt, pages, buf->nr_pages, 0,
+						buf->size,
+						mmdma_max_mapping(dev),
+						GFP_KERNEL);
+	kvfree(pages);
+	return ret;
+}
+
+static struct mmdma_attach *mmdma_att_create(struct mmdma_buf *buf,
+					     struct mmdma_dev *mdev,
+					     enum dma_data_direction dir)
+{
+	struct mmdma_attach *att;
+	int ret;
+
+	/*
+	 * Coherent memory is already its device's, at a fixed handle; the
+	 * reserved region has no pages the DMA API may map.
+	 */
+	if (!mmdma_buf_has_pages(buf)) {
+		dev_dbg(mdev->dma, "buf %u: %s memory cannot be attached\n",
+			buf->id, buf->kind == MMDMA_MEM_COHERENT ? "coherent" : "reserved");
+		return ERR_PTR(-EINVAL);
+	}
+	if (!mmdma_buf_reachable(buf, mdev->dma)) {
+		dev_dbg(mdev->dma, "buf %u: memory out of the device's reach\n",
+			buf->id);
+		return ERR_PTR(-ERANGE);
+	}
+	att = kzalloc(sizeof(*att), GFP_KERNEL);
+	if (!att)
+		return ERR_PTR(-ENOMEM);
+	ret = mmdma_buf_sgt(buf, mdev->dma, &att->sgt);
+	if (ret)
+		goto err_free_att;
+	ret = dma_map_sgtable(mdev->dma, &att->sgt, dir, 0);
+	if (ret) {
+		dev_dbg(mdev->dma, "buf %u: dma_map_sgtable: %d\n", buf->id, ret);
+		goto err_free_sgt;
+	}
+	kref_init(&att->ref);
+	att->dir = dir;
+	att->mapped = true;
+	mmdma_buf_get(buf);
+	att->buf = buf;
+	kref_get(&mdev->ref);
+	att->mdev = mdev;
+	return att;
+
+err_free_sgt:
+	sg_free_table(&att->sgt);
+err_free_att:
+	kfree(att);
+	return ERR_PTR(ret);
+}
+
+/* Undo mmdma_att_create() for an attachment never published. */
+static void mmdma_att_destroy(struct mmdma_attach *att)
+{
+	dma_unmap_sgtable(att->mdev->dma, &att->sgt, att->dir, 0);
+	sg_free_table(&att->sgt);
+	mmdma_dev_put(att->mdev);
+	mmdma_buf_put(att->buf);
+	kfree(att);
+}
+
+/* Map and publish; called with the device's users lock held. */
+static int mmdma_attach_locked(struct mmdma_buf *buf, struct mmdma_dev *mdev,
+			       enum dma_data_direction dir, u32 *nr_segs)
+{
+	struct mmdma_attach *att;
+
+	if (READ_ONCE(mdev->dead))
+		return -ENODEV;
+	att = mmdma_att_create(buf, mdev, dir);
+	if (IS_ERR(att))
+		return PTR_ERR(att);
+
+	mutex_lock(&mmdma_att_lock);
+	if (mmdma_att_find(buf, mdev)) {
+		mutex_unlock(&mmdma_att_lock);
+		dev_dbg(mdev->dma, "buf %u: attached already\n", buf->id);
+		mmdma_att_destroy(att);
+		return -EBUSY;
+	}
+	list_add_tail(&att->node, &mmdma_atts);
+	*nr_segs = att->sgt.nents;
+	mutex_unlock(&mmdma_att_lock);
+	return 0;
+}
+
+long mmdma_buf_ioc_attach(void *ctx, void *karg, void __user *uarg)
+{
+	struct mmdma_buf *buf = ctx;
+	struct mmdma_buf_attach *req = karg;
+	enum dma_data_direction dir;
+	struct mmdma_dev *mdev;
+	int ret;
+
+	if (req->flags || req->nr_segs ||
+	    memchr_inv(req->reserved, 0, sizeof(req->reserved)) ||
+	    mmdma_dir_from_user(req->dir, &dir)) {
+		dev_dbg(mmdma_dev(), "attach: bad flags, direction or reserved field\n");
+		return -EINVAL;
+	}
+	mdev = mmdma_dev_from_fd(req->dev_fd);
+	if (IS_ERR(mdev))
+		return PTR_ERR(mdev);
+	/* Unregistering waits for us, then finds the attachment to unmap. */
+	if (down_read_killable(&mdev->users)) {
+		ret = -EINTR;
+	} else {
+		ret = mmdma_attach_locked(buf, mdev, dir, &req->nr_segs);
+		up_read(&mdev->users);
+	}
+	mmdma_dev_put(mdev);
+	return ret;
+}
+
+long mmdma_buf_ioc_detach(void *ctx, void *karg, void __user *uarg)
+{
+	struct mmdma_buf_detach *req = karg;
+	struct mmdma_attach *att;
+	struct mmdma_dev *mdev;
+
+	if (req->flags || memchr_inv(req->reserved, 0, sizeof(req->reserved)))
+		return -EINVAL;
+	mdev = mmdma_dev_from_fd(req->dev_fd);
+	if (IS_ERR(mdev))
+		return PTR_ERR(mdev);
+	mutex_lock(&mmdma_att_lock);
+	att = mmdma_att_find(ctx, mdev);
+	if (att)
+		att->detached = true;
+	mutex_unlock(&mmdma_att_lock);
+	mmdma_dev_put(mdev);
+	if (!att)
+		return -ENOENT;
+	mmdma_att_put(att);
+	return 0;
+}
+
+/*
+ * Look up the attachment named by @dev_fd, still mapped; on success
+ * mmdma_att_lock is held.
+ */
+static struct mmdma_attach *mmdma_att_lookup(struct mmdma_buf *buf,
+					     int dev_fd)
+{
+	struct mmdma_dev *mdev = mmdma_dev_from_fd(dev_fd);
+	struct mmdma_attach *att;
+
+	if (IS_ERR(mdev))
+		return ERR_CAST(mdev);
+	mutex_lock(&mmdma_att_lock);
+	att = mmdma_att_find(buf, mdev);
+	mmdma_dev_put(mdev);
+	if (att && att->mapped)
+		return att;
+	mutex_unlock(&mmdma_att_lock);
+	return ERR_PTR(att ? -ENODEV : -ENOENT);
+}
+
+static void mmdma_dma_addrs_copy(struct mmdma_attach *att, u32 first, u32 n,
+				struct mmdma_dma_seg *out)
+{
+	struct scatterlist *sg;
+	unsigned int i;
+
+	for_each_sgtable_dma_sg(&att->sgt, sg, i) {
+		if (i < first)
+			continue;
+		if (i - first >= n)
+			break;
+		out[i - first].dma_addr = sg_dma_address(sg);
+		out[i - first].len = sg_dma_len(sg);
+	}
+}
+
+long mmdma_buf_ioc_dma_addrs(void *ctx, void *karg, void __user *uarg)
+{
+	struct mmdma_buf_dma_addrs *req = karg;
+	struct mmdma_dma_seg *segs = NULL;
+	struct mmdma_attach *att;
+	u32 n = 0;
+
+	if (req->flags || req->nr_segs || req->copied ||
+	    memchr_inv(req->reserved, 0, sizeof(req->reserved)))
+		return -EINVAL;
+	/* Bus addresses let a process that can program a device aim DMA. */
+	if (!capable(CAP_SYS_RAWIO))
+		return -EPERM;
+	att = mmdma_att_lookup(ctx, req->dev_fd);
+	if (IS_ERR(att))
+		return PTR_ERR(att);
+	req->nr_segs = att->sgt.nents;
+	if (req->first > req->nr_segs) {
+		mutex_unlock(&mmdma_att_lock);
+		return -EINVAL;
+	}
+	n = min(req->count, req->nr_segs - req->first);
+	if (n) {
+		/* Copied out without the lock: user memory may fault slowly. */
+		segs = kvmalloc_array(n, sizeof(*segs), GFP_KERNEL);
+		if (segs)
+			mmdma_dma_addrs_copy(att, req->first, n, segs);
+	}
+	mutex_unlock(&mmdma_att_lock);
+	if (n && !segs)
+		return -ENOMEM;
+	if (n && copy_to_user(u64_to_user_ptr(req->segs), segs,
+			      array_size(n, sizeof(*segs)))) {
+		kvfree(segs);
+		return -EFAULT;
+	}
+	kvfree(segs);
+	req->copied = n;
+	return 0;
+}
+
+/* May @want be used on a mapping made for @mapped? (DMA-API rule) */
+static bool mmdma_dir_compatible(enum dma_data_direction mapped,
+				 enum dma_data_direction want)
+{
+	return mapped == DMA_BIDIRECTIONAL || mapped == want;
+}
+
+/*
+ * Sync the DMA segments covering [@off, @off + @len): each piece as a range
+ * of its segment, so that the rest of the attachment stays where it is.
+ */
+static void mmdma_att_sync(struct mmdma_attach *att, u64 off, u64 len,
+			   enum dma_data_direction dir, bool for_cpu)
+{
+	struct device *dev = att->mdev->dma;
+	struct scatterlist *sg;
+	unsigned int i;
+
+	for_each_sgtable_dma_sg(&att->sgt, sg, i) {
+		u64 seg = sg_dma_len(sg), n;
+
+		if (off >= seg) {
+			off -= seg;
+			continue;
+		}
+		n = min(seg - off, len);
+		if (for_cpu)
+			dma_sync_single_range_for_cpu(dev, sg_dma_address(sg),
+						      off, n, dir);
+		else
+			dma_sync_single_range_for_device(dev, sg_dma_address(sg),
+							 off, n, dir);
+		off = 0;
+		len -= n;
+		if (!len)
+			break;
+	}
+}
+
+long mmdma_buf_ioc_sync(void *ctx, void *karg, void __user *uarg)
+{
+	struct mmdma_buf *buf = ctx;
+	struct mmdma_buf_sync *req = karg;
+	enum dma_data_direction dir;
+	struct mmdma_attach *att;
+	u64 end;
+
+	if ((req->flags != MMDMA_SYNC_FOR_CPU &&
+	     req->flags != MMDMA_SYNC_FOR_DEVICE) || req->__pad ||
+	    memchr_inv(req->reserved, 0, sizeof(req->reserved)) ||
+	    mmdma_dir_from_user(req->dir, &dir)) {
+		dev_dbg(mmdma_dev(), "sync: bad flags, direction or reserved field\n");
+		return -EINVAL;
+	}
+	if (!req->length || check_add_overflow(req->offset, req->length, &end) ||
+	    end > buf->size) {
+		dev_dbg(mmdma_dev(), "sync: range %llu+%llu outside %zu bytes\n",
+			req->offset, req->length, buf->size);
+		return -EINVAL;
+	}
+	att = mmdma_att_lookup(buf, req->dev_fd);
+	if (IS_ERR(att))
+		return PTR_ERR(att);
+	if (!mmdma_dir_compatible(att->dir, dir)) {
+		mutex_unlock(&mmdma_att_lock);
+		dev_dbg(mmdma_dev(), "sync: direction %u, mapped for %d\n",
+			req->dir, att->dir);
+		return -EINVAL;
+	}
+	mmdma_att_sync(att, req->offset, req->length, dir,
+		       req->flags == MMDMA_SYNC_FOR_CPU);
+	mutex_unlock(&mmdma_att_lock);
+	return 0;
+}
+
+static void mmdma_attach_put_host(struct mmdma_host *h)
+{
+	mmdma_att_put(h->owner);
+}
+
+/**
+ * mmdma_attach_host() - let a transfer use the buffer's attachment
+ * @mdev: the device of the transfer (the caller holds mdev->users)
+ * @h:    host range from mmdma_buf_host(); gets the attachment's mapping
+ * @offset: the range's first byte in the buffer
+ *
+ * Return: 0, -ENOENT (not attached), -ENODEV (device gone), -EINVAL (the
+ * attachment's direction does not allow the transfer's).
+ */
+int mmdma_attach_host(struct mmdma_dev *mdev, struct mmdma_host *h,
+		      u64 offset)
+{
+	struct mmdma_attach *att;
+
+	mutex_lock(&mmdma_att_lock);
+	att = mmdma_att_find(h->buf, mdev);
+	if (!att || !att->mapped) {
+		mutex_unlock(&mmdma_att_lock);
+		return att ? -ENODEV : -ENOENT;
+	}
+	if (!mmdma_dir_compatible(att->dir, h->dir)) {
+		mutex_unlock(&mmdma_att_lock);
+		dev_dbg(mdev->dma, "buf %u: attached for direction %d, not %d\n",
+			h->buf->id, att->dir, h->dir);
+		return -EINVAL;
+	}
+	kref_get(&att->ref);
+	mutex_unlock(&mmdma_att_lock);
+	h->mapped = &att->sgt;
+	h->map_off = offset;
+	h->owner = att;
+	h->put_mapped = mmdma_attach_put_host;
+	return 0;
+}
+
+/**
+ * mmdma_attach_buf_closed() - the buffer's last fd and mapping are gone
+ * @buf: the buffer
+ *
+ * Its attachments go too (those in use by a transfer when it ends).
+ */
+void mmdma_attach_buf_closed(struct mmdma_buf *buf)
+{
+	struct mmdma_attach *att;
+
+	for (;;) {
+		mutex_lock(&mmdma_att_lock);
+		list_for_each_entry(att, &mmdma_atts, node) {
+			if (att->buf == buf && !att->detached)
+				goto found;
+		}
+		mutex_unlock(&mmdma_att_lock);
+		return;
+found:
+		att->detached = true;
+		mutex_unlock(&mmdma_att_lock);
+		mmdma_att_put(att);
+	}
+}
+
+/**
+ * mmdma_attach_dev_gone() - unmap every attachment to a departing device
+ * @mdev: the device; no call is inside its node any more, and none can
+ *        attach (mdev->dead)
+ */
+void mmdma_attach_dev_gone(struct mmdma_dev *mdev)
+{
+	struct mmdma_attach *att;
+
+	mutex_lock(&mmdma_att_lock);
+	list_for_each_entry(att, &mmdma_atts, node) {
+		if (att->mdev == mdev)
+			mmdma_att_unmap(att);
+	}
+	mutex_unlock(&mmdma_att_lock);
+}
+
+/**
+ * mmdma_attach_show() - a buffer's attachments, one line each, for sysfs
+ * @buf:   the buffer
+ * @out:   a sysfs page
+ * @addrs: with the first DMA address of each (the caller checked the
+ *         capability)
+ */
+int mmdma_attach_show(struct mmdma_buf *buf, char *out, bool addrs)
+{
+	static const char * const dirs[] = {
+		[DMA_BIDIRECTIONAL] = "bidirectional",
+		[DMA_TO_DEVICE] = "to-device",
+		[DMA_FROM_DEVICE] = "from-device",
+		[DMA_NONE] = "none",
+	};
+	struct mmdma_attach *att;
+	int len = 0;
+
+	mutex_lock(&mmdma_att_lock);
+	list_for_each_entry(att, &mmdma_atts, node) {
+		if (att->buf != buf || att->detached)
+			continue;
+		len += sysfs_emit_at(out, len, "%s %s %s", att->mdev->name,
+				     dirs[att->dir],
+				     att->mapped ? "mapped" : "gone");
+		if (addrs && att->mapped)
+			len += sysfs_emit_at(out, len, " %#llx",
+					     (u64)sg_dma_address(att->sgt.sgl));
+		len += sysfs_emit_at(out, len, "\n");
+	}
+	mutex_unlock(&mmdma_att_lock);
+	return len;
+}

@@ -1,0 +1,346 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mmdma: buffers as dma-bufs.  Any buffer can be exported (MMDMA_BUF_EXPORT)
+ * so that another driver, or one of our own DMA devices, maps it for its
+ * device; and a transfer accepts a dma-buf fd of any exporter in place of a
+ * buffer fd, importing it for the duration of the transfer.
+ *
+ * Exporter lifetime: the dma-buf holds a reference on the buffer, dropped at
+ * its release (last fd, mapping and importer attachment gone), so closing
+ * the buffer fd leaves the memory to the dma-buf.  Each importer attachment
+ * gets its own sg table, because DMA addresses are per device.
+ */
+#include <linux/dma-buf.h>
+#include <linux/dma-mapping.h>
+#include <linux/file.h>
+#include <linux/module.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "mmdma.h"
+
+MMDMA_IMPORT_NS_DMA_BUF();
+
+/**
+ * struct mmdma_export - an exported buffer (dma_buf->priv)
+ * @buf:  the buffer (a reference is held)
+ * @lock: protects @atts and each attachment's mapping state
+ * @atts: the importers' attachments, struct mmdma_export_att
+ */
+struct mmdma_export {
+	struct mmdma_buf *buf;
+	struct mutex lock;
+	struct list_head atts;
+};
+
+/**
+ * struct mmdma_export_att - one importer (dma_buf_attachment->priv)
+ * @node:   on mmdma_export.atts
+ * @dev:    the importing device
+ * @sgt:    the buffer's pages, mapped for @dev while @mapped
+ * @dir:    the direction of the mapping
+ * @mapped: map_dma_buf done and not yet undone
+ */
+struct mmdma_export_att {
+	struct list_head node;
+	struct device *dev;
+	struct sg_table sgt;
+	enum dma_data_direction dir;
+	bool mapped;
+};
+
+static int mmdma_exp_attach(struct dma_buf *dmabuf,
+			    struct dma_buf_attachment *attach)
+{
+	struct mmdma_export *exp = dmabuf->priv;
+	struct mmdma_export_att *a;
+	int ret;
+
+	/* The driver does not bounce for importers: refuse what cannot map. */
+	if (!mmdma_buf_reachable(exp->buf, attach->dev)) {
+		dev_dbg(attach->dev, "buf %u: memory out of the importer's reach\n",
+			exp->buf->id);
+		return -ERANGE;
+	}
+	a = kzalloc(sizeof(*a), GFP_KERNEL);
+	if (!a)
+		return -ENOMEM;
+	ret = mmdma_buf_sgt(exp->buf, attach->dev, &a->sgt);
+	if (ret) {
+		kfree(a);
+		return ret;
+	}
+	a->dev = attach->dev;
+	attach->priv = a;
+	mutex_lock(&exp->lock);
+	list_add_tail(&a->node, &exp->atts);
+	mutex_unlock(&exp->lock);
+	return 0;
+}
+
+static void mmdma_exp_detach(struct dma_buf *dmabuf,
+			     struct dma_buf_attachment *attach)
+{
+	struct mmdma_export *exp = dmabuf->priv;
+	struct mmdma_export_att *a = attach->priv;
+
+	mutex_lock(&exp->lock);
+	list_del(&a->node);
+	mutex_unlock(&exp->lock);
+	sg_free_table(&a->sgt);
+	kfree(a);
+}
+
+static struct sg_table *mmdma_exp_map(struct dma_buf_attachment *attach,
+				      enum dma_data_direction dir)
+{
+	struct mmdma_export *exp = attach->dmabuf->priv;
+	struct mmdma_export_att *a = attach->priv;
+	int ret;
+
+	mutex_lock(&exp->lock);
+	if (a->mapped) {
+		/* One mapping per attachment: its sg table is the mapping. */
+		mutex_unlock(&exp->lock);
+		return ERR_PTR(-EBUSY);
+	}
+	ret = dma_map_sgtable(a->dev, &a->sgt, dir, 0);
+	if (!ret) {
+		a->dir = dir;
+		a->mapped = true;
+	}
+	mutex_unlock(&exp->lock);
+	return ret ? ERR_PTR(ret) : &a->sgt;
+}
+
+static void mmdma_exp_unmap(struct dma_buf_attachment *attach,
+			    struct sg_table *sgt, enum dma_data_direction dir)
+{
+	struct mmdma_export *exp = attach->dmabuf->priv;
+	struct mmdma_export_att *a = attach->priv;
+
+	mutex_lock(&exp->lock);
+	dma_unmap_sgtable(a->dev, sgt, a->dir, 0);
+	a->mapped = false;
+	mutex_unlock(&exp->lock);
+}
+
+/*
+ * DMA_BUF_IOCTL_SYNC: hand every importer's mapping to the CPU and back,
+ * each with the direction it was mapped for (the DMA API wants that one).
+ */
+static void mmdma_exp_sync(struct mmdma_export *exp, bool for_cpu)
+{
+	struct mmdma_export_att *a;
+
+	mutex_lock(&exp->lock);
+	list_for_each_entry(a, &exp->atts, node) {
+		if (!a->mapped)
+			continue;
+		if (for_cpu)
+			dma_sync_sgtable_for_cpu(a->dev, &a->sgt, a->dir);
+		else
+			dma_sync_sgtable_for_device(a->dev, &a->sgt, a->dir);
+	}
+	mutex_unlock(&exp->lock);
+}
+
+static int mmdma_exp_begin_cpu(struct dma_buf *dmabuf,
+			       enum dma_data_direction dir)
+{
+	mmdma_exp_sync(dmabuf->priv, true);
+	return 0;
+}
+
+static int mmdma_exp_end_cpu(struct dma_buf *dmabuf,
+			     enum dma_data_direction dir)
+{
+	mmdma_exp_sync(dmabuf->priv, false);
+	return 0;
+}
+
+/* The buffer's own mmap: the same method, checks and accounting. */
+static int mmdma_exp_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
+{
+	struct mmdma_export *exp = dmabuf->priv;
+
+	return mmdma_buf_mmap(exp->buf, vma);
+}
+
+static void mmdma_exp_release(struct dma_buf *dmabuf)
+{
+	struct mmdma_export *exp = dmabuf->priv;
+
+	mmdma_buf_put(exp->buf);
+	mutex_destroy(&exp->lock);
+	kfree(exp);
+}
+
+static const struct dma_buf_ops mmdma_exp_ops = {
+	.attach			= mmdma_exp_attach,
+	.detach			= mmdma_exp_detach,
+	.map_dma_buf		= mmdma_exp_map,
+	.unmap_dma_buf		= mmdma_exp_unmap,
+	.begin_cpu_access	= mmdma_exp_begin_cpu,
+	.end_cpu_access		= mmdma_exp_end_cpu,
+	.mmap			= mmdma_exp_mmap,
+	.release		= mmdma_exp_release,
+};
+
+static struct dma_buf *mmdma_export(struct mmdma_buf *buf, u32 fd_flags)
+{
+	DEFINE_DMA_BUF_EXPORT_INFO(info);
+	struct mmdma_export *exp;
+	struct dma_buf *dmabuf;
+
+	exp = kzalloc(sizeof(*exp), GFP_KERNEL);
+	if (!exp)
+		return ERR_PTR(-ENOMEM);
+	mutex_init(&exp->lock);
+	INIT_LIST_HEAD(&exp->atts);
+	mmdma_buf_get(buf);
+	exp->buf = buf;
+
+	info.ops = &mmdma_exp_ops;
+	info.size = buf->size;
+	info.flags = fd_flags & O_ACCMODE;
+	info.priv = exp;
+	dmabuf = dma_buf_export(&info);
+	if (IS_ERR(dmabuf)) {
+		mmdma_buf_put(buf);
+		kfree(exp);
+	}
+	return dmabuf;
+}
+
+/*
+ * MMDMA_BUF_EXPORT.  The fd number reaches user space before fd_install(),
+ * so a failing copy can still undo everything without leaking an fd.
+ */
+long mmdma_buf_ioc_export(void *ctx, void *karg, void __user *uarg)
+{
+	struct mmdma_buf_export *req = karg;
+	struct mmdma_buf_export __user *ureq = uarg;
+	u32 acc = req->fd_flags & O_ACCMODE;
+	struct dma_buf *dmabuf;
+	int fd;
+
+	if ((req->fd_flags & ~(O_CLOEXEC | O_ACCMODE)) ||
+	    (acc != O_RDWR && acc != O_RDONLY) || req->fd ||
+	    memchr_inv(req->reserved, 0, sizeof(req->reserved))) {
+		dev_dbg(mmdma_dev(), "export: bad fd_flags %#x or fields not zero\n",
+			req->fd_flags);
+		return -EINVAL;
+	}
+	/* Importers map struct pages: memory without them cannot be shared. */
+	if (!mmdma_buf_has_pages(ctx)) {
+		dev_dbg(mmdma_dev(), "export: buffer memory has no pages to share\n");
+		return -EINVAL;
+	}
+	dmabuf = mmdma_export(ctx, req->fd_flags);
+	if (IS_ERR(dmabuf))
+		return PTR_ERR(dmabuf);
+	fd = get_unused_fd_flags(req->fd_flags & O_CLOEXEC);
+	if (fd < 0) {
+		dma_buf_put(dmabuf);
+		return fd;
+	}
+	if (put_user(fd, &ureq->fd)) {
+		put_unused_fd(fd);
+		dma_buf_put(dmabuf);
+		return -EFAULT;
+	}
+	fd_install(fd, dmabuf->file);
+	req->fd = fd;
+	return 0;
+}
+
+/**
+ * struct mmdma_import - a dma-buf a transfer uses
+ * @dmabuf: the dma-buf (a reference is held)
+ * @attach: our device's attachment
+ * @sgt:    its mapping for our device
+ * @dir:    the direction of the mapping
+ */
+struct mmdma_import {
+	struct dma_buf *dmabuf;
+	struct dma_buf_attachment *attach;
+	struct sg_table *sgt;
+	enum dma_data_direction dir;
+};
+
+static void mmdma_import_put(struct mmdma_host *h)
+{
+	struct mmdma_import *imp = h->owner;
+
+	dma_buf_unmap_attachment_unlocked(imp->attach, imp->sgt, imp->dir);
+	dma_buf_detach(imp->dmabuf, imp->attach);
+	dma_buf_put(imp->dmabuf);
+	kfree(imp);
+}
+
+/**
+ * mmdma_dmabuf_host() - import a dma-buf as a transfer's host range
+ * @mdev:   the device of the transfer
+ * @fd:     the dma-buf fd
+ * @offset: first byte in the dma-buf
+ * @len:    bytes, > 0
+ * @dir:    DMA_TO_DEVICE or DMA_FROM_DEVICE
+ * @h:      filled in; mmdma_req_release() unmaps and detaches
+ *
+ * The _unlocked calls take the reservation lock the 6.2 locking rules ask
+ * for; Debian backported them to its 6.1, so both kernels have them.
+ *
+ * Return: 0, -EBADF, -EINVAL (not a dma-buf, range outside it), or the
+ * exporter's error (ERANGE from mmdma when the device cannot reach it).
+ */
+int mmdma_dmabuf_host(struct mmdma_dev *mdev, int fd, u64 offset, u64 len,
+		      enum dma_data_direction dir, struct mmdma_host *h)
+{
+	struct mmdma_import *imp;
+	u64 end;
+	int ret;
+
+	imp = kzalloc(sizeof(*imp), GFP_KERNEL);
+	if (!imp)
+		return -ENOMEM;
+	imp->dmabuf = dma_buf_get(fd);
+	if (IS_ERR(imp->dmabuf)) {
+		ret = PTR_ERR(imp->dmabuf);
+		goto err_free;
+	}
+	if (!len || check_add_overflow(offset, len, &end) ||
+	    end > imp->dmabuf->size) {
+		dev_dbg(mdev->dma, "dma-buf range %llu+%llu outside %zu bytes\n",
+			offset, len, imp->dmabuf->size);
+		ret = -EINVAL;
+		goto err_put;
+	}
+	imp->attach = dma_buf_attach(imp->dmabuf, mdev->dma);
+	if (IS_ERR(imp->attach)) {
+		ret = PTR_ERR(imp->attach);
+		goto err_put;
+	}
+	imp->sgt = dma_buf_map_attachment_unlocked(imp->attach, dir);
+	if (IS_ERR(imp->sgt)) {
+		ret = PTR_ERR(imp->sgt);
+		goto err_detach;
+	}
+	imp->dir = dir;
+	h->mapped = imp->sgt;
+	h->map_off = offset;
+	h->len = len;
+	h->dir = dir;
+	h->owner = imp;
+	h->put_mapped = mmdma_import_put;
+	return 0;
+
+err_detach:
+	dma_buf_detach(imp->dmabuf, imp->attach);
+err_put:
+	dma_buf_put(imp->dmabuf);
+err_free:
+	kfree(imp);
+	return ret;
+}

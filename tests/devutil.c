@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Helpers for the test programs that drive DMA device nodes with buffers,
+ * attachments and dma-bufs (test_attach, test_dmabuf).
+ */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "devutil.h"
+
+struct t_dev t_dev_open(const char *name)
+{
+	struct t_dev e = { .name = name };
+
+	e.fd = mmdma_dev_open(name);
+	if (e.fd == -ENOENT)
+		ktap_skip("no device %s", name);
+	ASSERT_OK(e.fd);
+	ASSERT_OK(mmdma_dev_info(e.fd, &e.info));
+	return e;
+}
+
+bool t_profile_is(const char *what)
+{
+	const char *e = getenv("MMDMA_EXPECT");
+
+	return e && !strcmp(e, what);
+}
+
+/*
+ * A buffer the device reaches in full.  In the "limited" profile part of RAM
+ * is beyond the edu device's 28 bits and an attachment of it gets ERANGE:
+ * allocate again, keeping the misses so the allocator moves on.
+ */
+int t_reachable_buf(const struct t_dev *e, uint64_t size, uint32_t kind,
+		    uint32_t method)
+{
+	int held[512], n = 0, buf = -1;
+
+	while (n < 512) {
+		int ret;
+
+		buf = t_buf(size, kind, method);
+		ret = mmdma_buf_attach(buf, e->fd, MMDMA_DIR_BIDIRECTIONAL);
+		if (ret >= 0) {
+			ASSERT_OK(mmdma_buf_detach(buf, e->fd));
+			break;
+		}
+		ASSERT_ERR(ret, ERANGE);
+		held[n++] = buf;
+		buf = -1;
+	}
+	while (n)
+		close(held[--n]);
+	if (buf < 0)
+		ktap_skip("no memory in reach of %s after 512 buffers", e->name);
+	return buf;
+}
+
+int t_xfer(const struct t_dev *e, uint32_t op, uint32_t flags, int src,
+	   uint64_t soff, int dst, uint64_t doff, uint64_t devoff, uint64_t len,
+	   struct mmdma_xfer *out)
+{
+	struct mmdma_xfer x = {
+		.op = op, .flags = flags, .src_fd = src, .dst_fd = dst,
+		.src_offset = soff, .dst_offset = doff, .dev_offset = devoff,
+		.length = len,
+	};
+	int ret = mmdma_xfer(e->fd, &x);
+
+	if (out)
+		*out = x;
+	return ret;
+}
+
+/* dst[doff..] must hold the fill pattern of src[soff..]; the rest zero. */
+void t_expect_copy(int dst, uint64_t dsize, uint64_t doff, uint64_t soff,
+		   uint64_t len, uint32_t seed)
+{
+	uint8_t *d = malloc(dsize);
+
+	ASSERT(d != NULL);
+	ASSERT_EQ(pread(dst, d, dsize, 0), (ssize_t)dsize);
+	for (uint64_t i = 0; i < dsize; i++) {
+		uint8_t want = i >= doff && i < doff + len ?
+			       mmdma_pattern_byte(seed, soff + i - doff) : 0;
+
+		if (d[i] != want) {
+			ktap_fail(false, __FILE__, __LINE__,
+				  "dst byte %llu is %#x, expected %#x (copy of %llu bytes at %llu)",
+				  (unsigned long long)i, d[i], want,
+				  (unsigned long long)len, (unsigned long long)doff);
+			break;
+		}
+	}
+	free(d);
+}
+
+/* Zero a buffer through its fd (the CPU's write, like a fill). */
+void t_zero(int fd, uint64_t size)
+{
+	void *z = calloc(1, size);
+
+	ASSERT(z != NULL);
+	ASSERT_EQ(pwrite(fd, z, size, 0), (ssize_t)size);
+	free(z);
+}
+
+/* Bytes [off, off+len) of @fd hold the fill pattern of @seed. */
+void t_expect_pattern_at(int fd, uint64_t off, uint64_t len, uint32_t seed)
+{
+	uint8_t *d = malloc(len);
+
+	ASSERT(d != NULL);
+	ASSERT_EQ(pread(fd, d, len, off), (ssize_t)len);
+	t_expect_pattern(d, off, len, seed);
+	free(d);
+}
+
+uint32_t t_nr_buffers(void)
+{
+	struct mmdma_info info;
+	int ctl = t_ctl();
+
+	ASSERT_OK(mmdma_info(ctl, &info));
+	close(ctl);
+	return info.nr_buffers;
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers for the test programs that drive DMA device nodes with buffers,
+ * attachments and dma-bufs.  Like util.h's t_* helpers, they end the case
+ * with a failure (or a skip) when they cannot do their job.
+ */
+#ifndef MMDMA_TEST_DEVUTIL_H
+#define MMDMA_TEST_DEVUTIL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util.h"
+
+#define T_EDU		"mmdma-edu0"
+#define T_SOFT		"mmdma-soft0"
+
+/* An open DMA device node and what it says about itself. */
+struct t_dev {
+	const char *name;
+	int fd;
+	struct mmdma_dev_info info;
+};
+
+/* Open node @name (in /dev); skips the case when it does not exist. */
+struct t_dev t_dev_open(const char *name);
+/* $MMDMA_EXPECT, what the VM profile is built to produce, is @what. */
+bool t_profile_is(const char *what);
+/*
+ * A new buffer the device reaches in full; in the "limited" profile it may
+ * take several allocations (skips the case when none is in reach).
+ */
+int t_reachable_buf(const struct t_dev *e, uint64_t size, uint32_t kind,
+		    uint32_t method);
+/* MMDMA_DEV_XFER with these fields; 0 or -errno, *@out (if set) updated. */
+int t_xfer(const struct t_dev *e, uint32_t op, uint32_t flags, int src,
+	   uint64_t soff, int dst, uint64_t doff, uint64_t devoff, uint64_t len,
+	   struct mmdma_xfer *out);
+/* Buffer @dst (@dsize bytes) holds src[soff..] at doff for @len, else 0. */
+void t_expect_copy(int dst, uint64_t dsize, uint64_t doff, uint64_t soff,
+		   uint64_t len, uint32_t seed);
+/* Bytes [off, off+len) of buffer @fd hold the fill pattern of @seed. */
+void t_expect_pattern_at(int fd, uint64_t off, uint64_t len, uint32_t seed);
+/* Zero @size bytes of buffer @fd through write() (a CPU write). */
+void t_zero(int fd, uint64_t size);
+/* MMDMA_IOC_INFO.nr_buffers. */
+uint32_t t_nr_buffers(void);
+
+#endif /* MMDMA_TEST_DEVUTIL_H */

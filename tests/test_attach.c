@@ -1,0 +1,607 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Buffers attached to a DMA device (streaming mappings user space owns)
+ * and their bus addresses, on the edu device and the software engine.
+ * dma-buf and the per-buffer sysfs directory: test_dmabuf.c.
+ *
+ * $MMDMA_EXPECT names the VM profile (see test_edu.c): with "swiotlb" every
+ * mapping bounces, which is where a skipped sync shows as stale data; with
+ * "limited" part of RAM is out of the edu device's reach, and attachments
+ * (which the driver never bounces) of such memory are refused.
+ */
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "devutil.h"
+
+#define EDU_SYSFS	"/sys/class/misc/" T_EDU
+#define BUFS_SYSFS	"/sys/kernel/mmdma/buffers"
+
+/* Every streaming mapping of @e bounces in swiotlb (swiotlb=force). */
+static bool bounces_always(const struct t_dev *e)
+{
+	return t_profile_is("swiotlb") && (e->info.flags & MMDMA_DEVF_SWIOTLB);
+}
+
+static void drop_cap(int cap)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2];
+
+	ASSERT_OK(syscall(SYS_capget, &hdr, data));
+	data[cap / 32].effective &= ~(1U << (cap % 32));
+	data[cap / 32].permitted &= ~(1U << (cap % 32));
+	ASSERT_OK(syscall(SYS_capset, &hdr, data));
+}
+
+/* The driver says it has what this program tests. */
+static void info_reports_attach_dmabuf_sysfs(void)
+{
+	struct mmdma_info info;
+	int ctl = t_ctl();
+
+	ASSERT_OK(mmdma_info(ctl, &info));
+	EXPECT(info.features & MMDMA_FEAT_ATTACH);
+	EXPECT(info.features & MMDMA_FEAT_DMABUF);
+	EXPECT(info.features & MMDMA_FEAT_BUF_SYSFS);
+	close(ctl);
+}
+
+/* Malformed attach, detach, sync and address requests: EINVAL and friends. */
+static void attach_bad_input_rejected(void)
+{
+	struct t_dev e = t_dev_open(T_SOFT);
+	int buf = t_buf(3 * PAGE, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+	int other = t_buf(PAGE, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+	struct mmdma_buf_attach a = { .dev_fd = e.fd, .dir = MMDMA_DIR_TO_DEVICE };
+	struct mmdma_buf_sync s = { .dev_fd = e.fd, .flags = MMDMA_SYNC_FOR_CPU,
+				    .length = 1, .dir = MMDMA_DIR_TO_DEVICE };
+	struct mmdma_dma_seg seg;
+
+	EXPECT_ERR(mmdma_buf_attach(buf, e.fd, 0), EINVAL);
+	EXPECT_ERR(mmdma_buf_attach(buf, e.fd, 4), EINVAL);
+	EXPECT_ERR(mmdma_buf_attach(buf, other, MMDMA_DIR_TO_DEVICE), EINVAL);
+	EXPECT_ERR(mmdma_buf_attach(buf, -1, MMDMA_DIR_TO_DEVICE), EBADF);
+	a.flags = 1;
+	EXPECT_SYSERR(ioctl(buf, MMDMA_BUF_ATTACH, &a), EINVAL);
+	a.flags = 0;
+	a.nr_segs = 1;
+	EXPECT_SYSERR(ioctl(buf, MMDMA_BUF_ATTACH, &a), EINVAL);
+	a.nr_segs = 0;
+	a.reserved[3] = 1;
+	EXPECT_SYSERR(ioctl(buf, MMDMA_BUF_ATTACH, &a), EINVAL);
+
+	/* Nothing attached yet. */
+	EXPECT_ERR(mmdma_buf_detach(buf, e.fd), ENOENT);
+	EXPECT_ERR(mmdma_buf_sync(buf, e.fd, 0, 1, MMDMA_DIR_TO_DEVICE,
+				  MMDMA_SYNC_FOR_CPU), ENOENT);
+	EXPECT_ERR(mmdma_buf_dma_addrs(buf, e.fd, 0, 1, &seg, NULL), ENOENT);
+
+	ASSERT_OK(mmdma_buf_attach(buf, e.fd, MMDMA_DIR_TO_DEVICE));
+	/* Syncs: exactly one of the two flags, a range inside, the direction. */
+	EXPECT_ERR(mmdma_buf_sync(buf, e.fd, 0, 1, MMDMA_DIR_TO_DEVICE, 0), EINVAL);
+	EXPECT_ERR(mmdma_buf_sync(buf, e.fd, 0, 1, MMDMA_DIR_TO_DEVICE,
+				  MMDMA_SYNC_VALID_FLAGS), EINVAL);
+	EXPECT_ERR(mmdma_buf_sync(buf, e.fd, 0, 1, MMDMA_DIR_TO_DEVICE, 4), EINVAL);
+	EXPECT_ERR(mmdma_buf_sync(buf, e.fd, 0, 0, MMDMA_DIR_TO_DEVICE,
+				  MMDMA_SYNC_FOR_CPU), EINVAL);
+	EXPECT_ERR(mmdma_buf_sync(buf, e.fd, 3 * PAGE - 1, 2, MMDMA_DIR_TO_DEVICE,
+				  MMDMA_SYNC_FOR_CPU), EINVAL);
+	EXPECT_ERR(mmdma_buf_sync(buf, e.fd, UINT64_MAX, 2, MMDMA_DIR_TO_DEVICE,
+				  MMDMA_SYNC_FOR_CPU), EINVAL);
+	EXPECT_ERR(mmdma_buf_sync(buf, e.fd, 0, 1, MMDMA_DIR_FROM_DEVICE,
+				  MMDMA_SYNC_FOR_CPU), EINVAL);
+	EXPECT_ERR(mmdma_buf_sync(buf, e.fd, 0, 1, MMDMA_DIR_BIDIRECTIONAL,
+				  MMDMA_SYNC_FOR_DEVICE), EINVAL);
+	EXPECT_ERR(mmdma_buf_sync(buf, e.fd, 0, 1, 0, MMDMA_SYNC_FOR_CPU), EINVAL);
+	s.__pad = 1;
+	EXPECT_SYSERR(ioctl(buf, MMDMA_BUF_SYNC, &s), EINVAL);
+	s.__pad = 0;
+	s.reserved[1] = 1;
+	EXPECT_SYSERR(ioctl(buf, MMDMA_BUF_SYNC, &s), EINVAL);
+	/* The other buffer is not attached, whatever this one is. */
+	EXPECT_ERR(mmdma_buf_sync(other, e.fd, 0, 1, MMDMA_DIR_TO_DEVICE,
+				  MMDMA_SYNC_FOR_CPU), ENOENT);
+	/* The direction it was mapped for is fine, both ways. */
+	EXPECT_OK(mmdma_buf_sync(buf, e.fd, 3 * PAGE - 1, 1, MMDMA_DIR_TO_DEVICE,
+				 MMDMA_SYNC_FOR_CPU));
+	EXPECT_OK(mmdma_buf_sync(buf, e.fd, 1, 3 * PAGE - 1, MMDMA_DIR_TO_DEVICE,
+				 MMDMA_SYNC_FOR_DEVICE));
+	close(other);
+	close(buf);
+	close(e.fd);
+}
+
+/* One attachment per buffer and device; detach makes room for another. */
+static void attach_twice_ebusy_detach_frees(void)
+{
+	struct t_dev e = t_dev_open(T_SOFT);
+	int buf = t_buf(5 * PAGE + 1, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+
+	ASSERT(mmdma_buf_attach(buf, e.fd, MMDMA_DIR_TO_DEVICE) >= 1);
+	EXPECT_ERR(mmdma_buf_attach(buf, e.fd, MMDMA_DIR_FROM_DEVICE), EBUSY);
+	EXPECT_ERR(mmdma_buf_attach(buf, e.fd, MMDMA_DIR_TO_DEVICE), EBUSY);
+	EXPECT_OK(mmdma_buf_detach(buf, e.fd));
+	EXPECT_ERR(mmdma_buf_detach(buf, e.fd), ENOENT);
+	EXPECT(mmdma_buf_attach(buf, e.fd, MMDMA_DIR_BIDIRECTIONAL) >= 1);
+	/* A bidirectional mapping takes every direction. */
+	for (uint32_t d = MMDMA_DIR_TO_DEVICE; d <= MMDMA_DIR_BIDIRECTIONAL; d++) {
+		EXPECT_OK(mmdma_buf_sync(buf, e.fd, 100, 5000, d, MMDMA_SYNC_FOR_CPU));
+		EXPECT_OK(mmdma_buf_sync(buf, e.fd, 100, 5000, d, MMDMA_SYNC_FOR_DEVICE));
+	}
+	close(buf);
+	close(e.fd);
+}
+
+/*
+ * The whole ownership cycle, as a driver does it: the CPU fills, hands the
+ * source to the device, the device reads it into its memory and writes it
+ * into another attached buffer, the CPU takes that back and reads exact
+ * data.  Odd offsets and lengths; every memory kind.
+ */
+static void attached_roundtrip_exact(const char *name)
+{
+	static const uint32_t kinds[] = { MMDMA_MEM_PAGES, MMDMA_MEM_CONTIG,
+					  MMDMA_MEM_VMALLOC };
+	struct t_dev e = t_dev_open(name);
+	uint64_t size = 5 * PAGE, soff = 777, doff = 1234, devoff = 3;
+	uint64_t len = e.info.mem_size - devoff < 3 * PAGE + 1001 ?
+		       e.info.mem_size - devoff : 3 * PAGE + 1001;
+
+	for (size_t k = 0; k < 3; k++) {
+		int src = t_reachable_buf(&e, size, kinds[k], MMDMA_MAP_FAULT);
+		int dst = t_reachable_buf(&e, size, kinds[k], MMDMA_MAP_FAULT);
+		uint32_t seed = 40 + k;
+		struct mmdma_xfer x;
+
+		ktap_diag("%s: %s, %llu bytes", name, mmdma_kind_name(kinds[k]),
+			  (unsigned long long)len);
+		ASSERT(mmdma_buf_attach(src, e.fd, MMDMA_DIR_TO_DEVICE) >= 1);
+		ASSERT(mmdma_buf_attach(dst, e.fd, MMDMA_DIR_FROM_DEVICE) >= 1);
+		ASSERT_OK(mmdma_buf_fill(src, 0, size, seed));
+		ASSERT_OK(mmdma_buf_sync(src, e.fd, soff, len, MMDMA_DIR_TO_DEVICE,
+					 MMDMA_SYNC_FOR_DEVICE));
+		EXPECT_OK(t_xfer(&e, MMDMA_XFER_TO_DEV, MMDMA_XFER_ATTACHED, src, soff,
+				 -1, 0, devoff, len, &x));
+		EXPECT_EQ(x.bounced, 0);
+		EXPECT_OK(t_xfer(&e, MMDMA_XFER_FROM_DEV, MMDMA_XFER_ATTACHED, -1, 0,
+				 dst, doff, devoff, len, &x));
+		ASSERT_OK(mmdma_buf_sync(dst, e.fd, doff, len, MMDMA_DIR_FROM_DEVICE,
+					 MMDMA_SYNC_FOR_CPU));
+		t_expect_copy(dst, size, doff, soff, len, seed);
+
+		/* A round trip between the two attachments, in one call. */
+		ASSERT_OK(mmdma_buf_detach(dst, e.fd));
+		ASSERT(mmdma_buf_attach(dst, e.fd, MMDMA_DIR_BIDIRECTIONAL) >= 1);
+		t_zero(dst, size);
+		ASSERT_OK(mmdma_buf_sync(dst, e.fd, 0, size, MMDMA_DIR_BIDIRECTIONAL,
+					 MMDMA_SYNC_FOR_DEVICE));
+		/* Only [soff, soff + len) of the source went over so far. */
+		ASSERT_OK(mmdma_buf_sync(src, e.fd, 0, size, MMDMA_DIR_TO_DEVICE,
+					 MMDMA_SYNC_FOR_DEVICE));
+		EXPECT_OK(t_xfer(&e, MMDMA_XFER_ROUNDTRIP, MMDMA_XFER_ATTACHED, src, 1,
+				 dst, 2, 0, size - 2, NULL));
+		ASSERT_OK(mmdma_buf_sync(dst, e.fd, 0, size, MMDMA_DIR_BIDIRECTIONAL,
+					 MMDMA_SYNC_FOR_CPU));
+		t_expect_copy(dst, size, 2, 1, size - 2, seed);
+		close(src);
+		close(dst);
+	}
+	close(e.fd);
+}
+
+static void attached_roundtrip_exact_edu(void) { attached_roundtrip_exact(T_EDU); }
+static void attached_roundtrip_exact_soft(void) { attached_roundtrip_exact(T_SOFT); }
+
+/* What an attached transfer refuses: no attachment, wrong way, a method. */
+static void attached_xfer_bad_input_rejected(void)
+{
+	struct t_dev e = t_dev_open(T_SOFT);
+	int buf = t_buf(2 * PAGE, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+	struct mmdma_xfer x = {
+		.op = MMDMA_XFER_TO_DEV, .flags = MMDMA_XFER_ATTACHED,
+		.src_fd = buf, .dst_fd = -1, .length = 100,
+	};
+
+	EXPECT_ERR(t_xfer(&e, MMDMA_XFER_TO_DEV, MMDMA_XFER_ATTACHED, buf, 0, -1, 0,
+			  0, 100, NULL), ENOENT);
+	ASSERT(mmdma_buf_attach(buf, e.fd, MMDMA_DIR_FROM_DEVICE) >= 1);
+	/* Mapped for the device to write: it may not read through it. */
+	EXPECT_ERR(t_xfer(&e, MMDMA_XFER_TO_DEV, MMDMA_XFER_ATTACHED, buf, 0, -1, 0,
+			  0, 100, NULL), EINVAL);
+	x.op = MMDMA_XFER_FROM_DEV;
+	x.src_fd = -1;
+	x.dst_fd = buf;
+	for (uint32_t m = MMDMA_DMA_PAGE; m <= MMDMA_DMA_STREAM; m++) {
+		x.dma = m;
+		EXPECT_SYSERR(ioctl(e.fd, MMDMA_DEV_XFER, &x), EINVAL);
+	}
+	x.dma = MMDMA_DMA_SG;
+	x.flags = 1;
+	EXPECT_SYSERR(ioctl(e.fd, MMDMA_DEV_XFER, &x), EINVAL);
+	x.flags = MMDMA_XFER_ATTACHED;
+	EXPECT_OK(ioctl(e.fd, MMDMA_DEV_XFER, &x));
+	/* The range must lie inside the buffer. */
+	x.dst_offset = 2 * PAGE - 99;
+	EXPECT_SYSERR(ioctl(e.fd, MMDMA_DEV_XFER, &x), EINVAL);
+	close(buf);
+	close(e.fd);
+}
+
+/*
+ * With every mapping bouncing in swiotlb, ownership is visible: skip the
+ * sync for the CPU and the device's bytes stay in swiotlb (stale data);
+ * skip the sync for the device and it reads what swiotlb held at mapping
+ * time.  Sync, and the data arrives.
+ */
+static void skipped_sync_gives_stale_data(const char *name)
+{
+	struct t_dev e = t_dev_open(name);
+	uint64_t len = e.info.mem_size < 2 * PAGE ? e.info.mem_size : 2 * PAGE;
+	int src, dst, chk;
+
+	if (!bounces_always(&e))
+		ktap_skip("%s does not bounce every mapping (profile %s)", name,
+			  getenv("MMDMA_EXPECT") ?: "none");
+	src = t_buf(2 * PAGE, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+	dst = t_buf(2 * PAGE, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+	chk = t_buf(2 * PAGE, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+
+	/* Device -> CPU. */
+	ASSERT(mmdma_buf_attach(dst, e.fd, MMDMA_DIR_FROM_DEVICE) >= 1);
+	ASSERT_OK(mmdma_buf_fill(dst, 0, len, 1));
+	ASSERT_OK(mmdma_buf_fill(src, 0, len, 2));
+	ASSERT_OK(t_xfer(&e, MMDMA_XFER_TO_DEV, 0, src, 0, -1, 0, 0, len, NULL));
+	ASSERT_OK(t_xfer(&e, MMDMA_XFER_FROM_DEV, MMDMA_XFER_ATTACHED, -1, 0, dst, 0,
+			 0, len, NULL));
+	ktap_diag("without a sync for the CPU the buffer keeps its old bytes");
+	t_expect_pattern_at(dst, 0, len, 1);
+	ASSERT_OK(mmdma_buf_sync(dst, e.fd, 0, len, MMDMA_DIR_FROM_DEVICE,
+				 MMDMA_SYNC_FOR_CPU));
+	t_expect_copy(dst, len, 0, 0, len, 2);
+
+	/* CPU -> device: the bounce copy is what src held when mapped (seed 2). */
+	ASSERT(mmdma_buf_attach(src, e.fd, MMDMA_DIR_TO_DEVICE) >= 1);
+	ASSERT_OK(mmdma_buf_fill(src, 0, len, 3));
+	ASSERT_OK(t_xfer(&e, MMDMA_XFER_TO_DEV, MMDMA_XFER_ATTACHED, src, 0, -1, 0,
+			 0, len, NULL));
+	ASSERT_OK(t_xfer(&e, MMDMA_XFER_FROM_DEV, 0, -1, 0, chk, 0, 0, len, NULL));
+	ktap_diag("without a sync for the device it reads the stale bounce copy");
+	t_expect_copy(chk, 2 * PAGE, 0, 0, len, 2);
+	ASSERT_OK(mmdma_buf_sync(src, e.fd, 0, len, MMDMA_DIR_TO_DEVICE,
+				 MMDMA_SYNC_FOR_DEVICE));
+	ASSERT_OK(t_xfer(&e, MMDMA_XFER_TO_DEV, MMDMA_XFER_ATTACHED, src, 0, -1, 0,
+			 0, len, NULL));
+	ASSERT_OK(t_xfer(&e, MMDMA_XFER_FROM_DEV, 0, -1, 0, chk, 0, 0, len, NULL));
+	t_expect_copy(chk, 2 * PAGE, 0, 0, len, 3);
+	close(src);
+	close(dst);
+	close(chk);
+	close(e.fd);
+}
+
+static void skipped_sync_gives_stale_data_edu(void) { skipped_sync_gives_stale_data(T_EDU); }
+static void skipped_sync_gives_stale_data_soft(void) { skipped_sync_gives_stale_data(T_SOFT); }
+
+/* The bus address list covers the buffer, in order, and transfers use it. */
+static void dma_addrs_describe_attachment(const char *name)
+{
+	struct t_dev e = t_dev_open(name);
+	uint64_t size = 7 * PAGE, phys, total = 0, at = 0, soff = 5 * PAGE + 3;
+	int buf = t_reachable_buf(&e, size, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+	int contig = t_reachable_buf(&e, 3 * PAGE, MMDMA_MEM_CONTIG, MMDMA_MAP_FAULT);
+	struct mmdma_dma_seg segs[8], one;
+	struct mmdma_buf_dma_addrs bad = { .dev_fd = e.fd, .flags = 1 };
+	struct mmdma_xfer x;
+	uint32_t nr = 0;
+	int n;
+
+	n = mmdma_buf_attach(buf, e.fd, MMDMA_DIR_TO_DEVICE);
+	ASSERT(n >= 1 && n <= 7);
+	EXPECT_SYSERR(ioctl(buf, MMDMA_BUF_DMA_ADDRS, &bad), EINVAL);
+	EXPECT_EQ(mmdma_buf_dma_addrs(buf, e.fd, 0, 0, NULL, &nr), 0);
+	EXPECT_EQ(nr, (uint32_t)n);
+	ASSERT_EQ(mmdma_buf_dma_addrs(buf, e.fd, 0, 8, segs, &nr), n);
+	for (int i = 0; i < n; i++) {
+		EXPECT(segs[i].len > 0);
+		total += segs[i].len;
+	}
+	EXPECT_EQ(total, size);
+	EXPECT_EQ(mmdma_buf_dma_addrs(buf, e.fd, n, 8, segs, NULL), 0);
+	EXPECT_ERR(mmdma_buf_dma_addrs(buf, e.fd, n + 1, 1, segs, NULL), EINVAL);
+	EXPECT_ERR(mmdma_buf_dma_addrs(buf, e.fd, 0, 1, (void *)8, NULL), EFAULT);
+	if (n > 1) {
+		EXPECT_EQ(mmdma_buf_dma_addrs(buf, e.fd, 1, 1, &one, NULL), 1);
+		EXPECT_EQ(one.dma_addr, segs[1].dma_addr);
+	}
+	/* Without an IOMMU or bouncing, a bus address is the physical one. */
+	ASSERT_OK(mmdma_buf_phys(buf, 0, 1, &phys));
+	if (!t_profile_is("swiotlb") && !(e.info.flags & MMDMA_DEVF_IOMMU))
+		EXPECT_EQ(segs[0].dma_addr, phys);
+
+	/* An attached transfer starts where the list says. */
+	for (int i = 0; i < n; i++) {
+		if (soff < at + segs[i].len) {
+			EXPECT_OK(t_xfer(&e, MMDMA_XFER_TO_DEV, MMDMA_XFER_ATTACHED,
+					 buf, soff, -1, 0, 0, 100, &x));
+			EXPECT_EQ(x.bus_addr, segs[i].dma_addr + soff - at);
+			break;
+		}
+		at += segs[i].len;
+	}
+
+	/* Physically contiguous memory is one segment. */
+	ASSERT_EQ(mmdma_buf_attach(contig, e.fd, MMDMA_DIR_FROM_DEVICE), 1);
+	ASSERT_EQ(mmdma_buf_dma_addrs(contig, e.fd, 0, 8, segs, &nr), 1);
+	EXPECT_EQ(segs[0].len, 3 * PAGE);
+	close(buf);
+	close(contig);
+	close(e.fd);
+}
+
+static void dma_addrs_describe_attachment_edu(void) { dma_addrs_describe_attachment(T_EDU); }
+static void dma_addrs_describe_attachment_soft(void) { dma_addrs_describe_attachment(T_SOFT); }
+
+static void unprivileged(void *arg)
+{
+	struct t_dev e = t_dev_open(T_SOFT);
+	int buf = t_buf(PAGE, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+	struct mmdma_dma_seg seg;
+
+	(void)arg;
+	drop_cap(CAP_SYS_RAWIO);
+	/* Attaching and syncing disclose nothing ... */
+	ASSERT(mmdma_buf_attach(buf, e.fd, MMDMA_DIR_BIDIRECTIONAL) >= 1);
+	EXPECT_OK(mmdma_buf_sync(buf, e.fd, 0, PAGE, MMDMA_DIR_BIDIRECTIONAL,
+				 MMDMA_SYNC_FOR_DEVICE));
+	EXPECT_OK(t_xfer(&e, MMDMA_XFER_TO_DEV, MMDMA_XFER_ATTACHED, buf, 0, -1, 0,
+			 0, 100, NULL));
+	/* ... bus addresses let a process aim DMA. */
+	EXPECT_ERR(mmdma_buf_dma_addrs(buf, e.fd, 0, 1, &seg, NULL), EPERM);
+}
+
+/* Without CAP_SYS_RAWIO no bus addresses. */
+static void dma_addrs_need_cap_sys_rawio(void)
+{
+	EXPECT_EQ(t_wait(t_fork(unprivileged, NULL)), 0);
+}
+
+/*
+ * Memory the edu device cannot reach is never attached: the driver does
+ * not bounce attachments, and without an IOMMU or swiotlb in reach the
+ * DMA layer could not either.  Importing it as a dma-buf fails the same way.
+ */
+static void unreachable_memory_erange(void)
+{
+	struct t_dev e = t_dev_open(T_EDU);
+	uint64_t size = 320ULL << 20;
+	int buf, dmabuf;
+
+	if (!t_profile_is("limited"))
+		ktap_skip("all memory is in the device's reach (profile %s)",
+			  getenv("MMDMA_EXPECT") ?: "none");
+	/* Big enough that a 512 MiB VM must place some of it above 256 MiB. */
+	buf = t_buf(size, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+	EXPECT_ERR(mmdma_buf_attach(buf, e.fd, MMDMA_DIR_TO_DEVICE), ERANGE);
+	dmabuf = mmdma_buf_export(buf, O_RDWR | O_CLOEXEC);
+	ASSERT_OK(dmabuf);
+	EXPECT_ERR(t_xfer(&e, MMDMA_XFER_TO_DEV, 0, dmabuf, 0, -1, 0, 0, 100, NULL),
+		     ERANGE);
+	close(dmabuf);
+	close(buf);
+	close(e.fd);
+}
+
+/* Closing the buffer's last fd and mapping tears its attachments down. */
+static void close_tears_attachments_down(void)
+{
+	struct t_dev e = t_dev_open(T_SOFT);
+	int buf = t_buf(3 * PAGE, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+	uint32_t before = t_nr_buffers();
+	char path[128], line[256] = "";
+	void *p;
+	FILE *f;
+
+	snprintf(path, sizeof(path), BUFS_SYSFS "/%u/attachments", t_info(buf).id);
+	ASSERT(mmdma_buf_attach(buf, e.fd, MMDMA_DIR_TO_DEVICE) >= 1);
+	p = t_map(buf, 3 * PAGE, PROT_READ, MAP_SHARED, 0);
+	f = fopen(path, "r");
+	ASSERT(f != NULL);
+	EXPECT(fgets(line, sizeof(line), f) != NULL);
+	fclose(f);
+	EXPECT_EQ(strcmp(line, T_SOFT " to-device mapped\n"), 0);
+	/* The mapping keeps the file, and so the attachment. */
+	close(buf);
+	EXPECT_EQ(t_nr_buffers(), before);
+	EXPECT_OK(access(path, R_OK));
+	ASSERT_OK(munmap(p, 3 * PAGE));
+	EXPECT_EQ(t_nr_buffers(), before - 1);
+	EXPECT_SYSERR(access(path, F_OK), ENOENT);
+	close(e.fd);
+}
+
+struct bg_xfer {
+	struct t_dev *e;
+	int src, dst;
+	uint64_t len;
+	int ret;
+};
+
+static void *bg_attached_to_dev(void *arg)
+{
+	struct bg_xfer *b = arg;
+
+	b->ret = t_xfer(b->e, MMDMA_XFER_TO_DEV, MMDMA_XFER_ATTACHED, b->src, 0,
+			-1, 0, 0, b->len, NULL);
+	return NULL;
+}
+
+static void *bg_attached_roundtrip(void *arg)
+{
+	struct bg_xfer *b = arg;
+
+	b->ret = t_xfer(b->e, MMDMA_XFER_ROUNDTRIP, MMDMA_XFER_ATTACHED, b->src, 0,
+			b->dst, 0, 0, b->len, NULL);
+	return NULL;
+}
+
+static bool soft_busy(void)
+{
+	return t_read_ull("/sys/class/misc/" T_SOFT "/busy") != 0;
+}
+
+/*
+ * Detach and close while an attached transfer is on the engine: the
+ * transfer holds its mapping until it ends.  First made certain with an
+ * engine that never reports completion (the transfer times out, the
+ * mapping goes after it; KASAN and the DMA-API checks watch), then with
+ * data: the unmap hands the destination back to the CPU, so it is exact.
+ */
+static void detach_during_attached_transfer(void)
+{
+	struct t_dev e = t_dev_open(T_SOFT);
+	uint64_t len = 16ULL << 20;
+	unsigned long long saved = t_param_get("op_timeout_ms");
+	struct bg_xfer b = { .e = &e, .len = len };
+	bool busy;
+	pthread_t t;
+
+	b.src = t_buf(len, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+	ASSERT(mmdma_buf_attach(b.src, e.fd, MMDMA_DIR_TO_DEVICE) >= 1);
+	t_param_set("op_timeout_ms", 3000);
+	t_param_set("soft_inject_hang", 1);
+	ASSERT_OK(pthread_create(&t, NULL, bg_attached_to_dev, &b));
+	for (int i = 0; i < 2000 && !soft_busy(); i++)
+		usleep(1000);
+	EXPECT_OK(mmdma_buf_detach(b.src, e.fd));
+	close(b.src);
+	busy = soft_busy();
+	ASSERT_OK(pthread_join(t, NULL));
+	t_param_set("op_timeout_ms", saved);
+	EXPECT(busy);
+	EXPECT_ERR(b.ret, ETIMEDOUT);
+
+	b.src = t_buf(len, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+	b.dst = t_buf(len, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+	ASSERT(mmdma_buf_attach(b.src, e.fd, MMDMA_DIR_TO_DEVICE) >= 1);
+	ASSERT(mmdma_buf_attach(b.dst, e.fd, MMDMA_DIR_FROM_DEVICE) >= 1);
+	ASSERT_OK(mmdma_buf_fill(b.src, 0, len, 61));
+	ASSERT_OK(mmdma_buf_sync(b.src, e.fd, 0, len, MMDMA_DIR_TO_DEVICE,
+				 MMDMA_SYNC_FOR_DEVICE));
+	ASSERT_OK(pthread_create(&t, NULL, bg_attached_roundtrip, &b));
+	for (int i = 0; i < 2000 && !soft_busy(); i++)
+		usleep(1000);
+	EXPECT_OK(mmdma_buf_detach(b.src, e.fd));
+	EXPECT_OK(mmdma_buf_detach(b.dst, e.fd));
+	close(b.src);
+	busy = soft_busy();
+	ASSERT_OK(pthread_join(t, NULL));
+	ktap_diag("data transfer ended with %d, %s at the detach", b.ret,
+		  busy ? "still running" : "already over");
+	EXPECT_OK(b.ret);
+	t_expect_pattern_at(b.dst, 0, len, 61);
+	close(b.dst);
+	close(e.fd);
+}
+
+static const char *edu_bdf(void)
+{
+	static char bdf[256];
+	char link[256];
+	ssize_t n = readlink(EDU_SYSFS "/device", link, sizeof(link) - 1);
+	const char *slash;
+
+	ASSERT(n > 0);
+	link[n] = '\0';
+	slash = strrchr(link, '/');
+	snprintf(bdf, sizeof(bdf), "%s", slash ? slash + 1 : link);
+	return bdf;
+}
+
+static void rebind(const char *bdf)
+{
+	int fd = -1;
+
+	t_write_str("/sys/bus/pci/drivers/mmdma-edu/bind", bdf);
+	for (int i = 0; i < 200 && (fd = mmdma_dev_open(T_EDU)) < 0; i++)
+		usleep(10000);
+	ASSERT_OK(fd);
+	close(fd);
+}
+
+/*
+ * Unbinding the device unmaps its attachments before it is gone (the
+ * debug kernel's DMA-API checks would report a mapping left behind); they
+ * stay on the buffer, unmapped, and every use but detach says ENODEV.
+ */
+static void device_gone_attachments_enodev(void)
+{
+	struct t_dev e = t_dev_open(T_EDU);
+	const char *bdf = edu_bdf();
+	int a = t_reachable_buf(&e, 2 * PAGE, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+	int b = t_reachable_buf(&e, 2 * PAGE, MMDMA_MEM_CONTIG, MMDMA_MAP_FAULT);
+	struct mmdma_dma_seg seg;
+	char path[128], line[256] = "";
+	FILE *f;
+
+	ASSERT(mmdma_buf_attach(a, e.fd, MMDMA_DIR_BIDIRECTIONAL) >= 1);
+	ASSERT(mmdma_buf_attach(b, e.fd, MMDMA_DIR_FROM_DEVICE) >= 1);
+	t_write_str("/sys/bus/pci/drivers/mmdma-edu/unbind", bdf);
+
+	EXPECT_ERR(mmdma_buf_sync(a, e.fd, 0, PAGE, MMDMA_DIR_TO_DEVICE,
+				  MMDMA_SYNC_FOR_DEVICE), ENODEV);
+	EXPECT_ERR(mmdma_buf_dma_addrs(a, e.fd, 0, 1, &seg, NULL), ENODEV);
+	EXPECT_ERR(t_xfer(&e, MMDMA_XFER_TO_DEV, MMDMA_XFER_ATTACHED, a, 0, -1, 0,
+			  0, 100, NULL), ENODEV);
+	EXPECT_ERR(mmdma_buf_attach(b, e.fd, MMDMA_DIR_TO_DEVICE), ENODEV);
+	snprintf(path, sizeof(path), BUFS_SYSFS "/%u/attachments", t_info(b).id);
+	f = fopen(path, "r");
+	ASSERT(f != NULL);
+	EXPECT(fgets(line, sizeof(line), f) != NULL);
+	fclose(f);
+	EXPECT_EQ(strcmp(line, T_EDU " from-device gone\n"), 0);
+	EXPECT_OK(mmdma_buf_detach(a, e.fd));
+	EXPECT_ERR(mmdma_buf_detach(a, e.fd), ENOENT);
+	EXPECT_ERR(mmdma_buf_attach(a, e.fd, MMDMA_DIR_TO_DEVICE), ENODEV);
+	/* b goes with its attachment still there, unmapped. */
+	close(b);
+	close(e.fd);
+
+	rebind(bdf);
+	e = t_dev_open(T_EDU);
+	EXPECT(mmdma_buf_attach(a, e.fd, MMDMA_DIR_TO_DEVICE) >= 1);
+	EXPECT_OK(t_xfer(&e, MMDMA_XFER_TO_DEV, MMDMA_XFER_ATTACHED, a, 0, -1, 0,
+			 0, 100, NULL));
+	close(a);
+	close(e.fd);
+}
+
+static const struct ktap_case cases[] = {
+	KTAP_CASE(info_reports_attach_dmabuf_sysfs),
+	KTAP_CASE(attach_bad_input_rejected),
+	KTAP_CASE(attached_xfer_bad_input_rejected),
+	KTAP_CASE(dma_addrs_need_cap_sys_rawio),
+	KTAP_CASE(unreachable_memory_erange),
+	KTAP_CASE(attach_twice_ebusy_detach_frees),
+	KTAP_CASE_T(attached_roundtrip_exact_edu, 300),
+	KTAP_CASE_T(attached_roundtrip_exact_soft, 300),
+	KTAP_CASE(skipped_sync_gives_stale_data_edu),
+	KTAP_CASE(skipped_sync_gives_stale_data_soft),
+	KTAP_CASE(dma_addrs_describe_attachment_edu),
+	KTAP_CASE(dma_addrs_describe_attachment_soft),
+	KTAP_CASE(close_tears_attachments_down),
+	KTAP_CASE_T(detach_during_attached_transfer, 200),
+	KTAP_CASE(device_gone_attachments_enodev),
+};
+
+int main(int argc, char **argv)
+{
+	return ktap_main(cases, sizeof(cases) / sizeof(cases[0]), argc, argv);
+}
