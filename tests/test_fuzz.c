@@ -589,8 +589,11 @@ static void step_ioctl(void)
 {
 	static const unsigned int known[] = {
 		MMDMA_IOC_INFO, MMDMA_IOC_ALLOC, MMDMA_BUF_INFO, MMDMA_BUF_FILL,
-		MMDMA_BUF_PHYS, MMDMA_DEV_INFO, MMDMA_DEV_XFER,
+		MMDMA_BUF_PHYS, MMDMA_DEV_INFO, MMDMA_DEV_XFER, MMDMA_BUF_ATTACH,
+		MMDMA_BUF_DETACH, MMDMA_BUF_DMA_ADDRS, MMDMA_BUF_SYNC,
+		MMDMA_BUF_EXPORT,
 	};
+	const unsigned int nr_known = sizeof(known) / sizeof(known[0]);
 	uint64_t arg[40];
 	unsigned int cmd;
 	int b = pick_buf(), fds[4] = { ctl, soft, edu, b >= 0 ? bufs[b].fd : -1 };
@@ -602,23 +605,24 @@ static void step_ioctl(void)
 	for (size_t i = 0; i < sizeof(arg) / sizeof(arg[0]); i++)
 		arg[i] = chance(70) ? 0 : rnd64() >> rnd(64);
 	if (chance(60))
-		cmd = known[rnd(7)];
+		cmd = known[rnd(nr_known)];
 	else
 		cmd = _IOC(rnd(4), chance(80) ? MMDMA_IOC_MAGIC : rnd(256), rnd(256),
 			   rnd(sizeof(arg) + 1));
 	/* Known numbers with another size or direction may be valid (growth). */
-	for (int i = 0; i < 7; i++)
+	for (unsigned int i = 0; i < nr_known; i++)
 		is_known |= _IOC_NR(cmd) == _IOC_NR(known[i]);
 	if (is_known && (_IOC_NR(cmd) == _IOC_NR(MMDMA_DEV_XFER) ||
 			 _IOC_NR(cmd) == _IOC_NR(MMDMA_BUF_FILL) ||
-			 _IOC_NR(cmd) == _IOC_NR(MMDMA_BUF_PHYS)))
+			 _IOC_NR(cmd) == _IOC_NR(MMDMA_BUF_PHYS) ||
+			 _IOC_NR(cmd) == _IOC_NR(MMDMA_BUF_DMA_ADDRS)))
 		return;
 	/* A transfer with random fds may write any buffer: only our own. */
 	if (cmd == MMDMA_DEV_XFER)
 		return;
 	/*
 	 * FILL would change a buffer's contents behind the model, and PHYS
-	 * would store to a random address of this very process.
+	 * and DMA_ADDRS would store to a random address of this very process.
 	 */
 	if (cmd == MMDMA_BUF_FILL || cmd == MMDMA_BUF_PHYS)
 		return;
