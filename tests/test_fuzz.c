@@ -641,6 +641,20 @@ static void step_ioctl(void)
 		if (!ours)
 			close(a.fd);
 	}
+	if (!ret && _IOC_TYPE(cmd) == MMDMA_IOC_MAGIC &&
+	    _IOC_NR(cmd) == _IOC_NR(MMDMA_BUF_EXPORT)) {
+		struct mmdma_buf_export e;
+
+		/* A dma-buf holds its buffer: let it go, as the model did. */
+		bool ours;
+
+		memcpy(&e, arg, sizeof(e));
+		ours = e.fd == ctl || e.fd == soft || e.fd == edu || e.fd <= 2;
+		for (int i = 0; i < MAX_BUFS; i++)
+			ours |= bufs[i].fd == e.fd;
+		if (!ours)
+			close(e.fd);
+	}
 	if (!is_known && _IOC_TYPE(cmd) == MMDMA_IOC_MAGIC) {
 		/* Numbers the ABI does not define, on any of our files. */
 		expected_failures++;
