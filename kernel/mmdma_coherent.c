@@ -152,9 +152,15 @@ int mmdma_coherent_mmap(struct mmdma_buf *buf, struct vm_area_struct *vma)
 	return ret;
 }
 
-/* Take one buffer's memory away.  Called with mdev->coherent_lock held. */
+/*
+ * Take one buffer's memory away.  The caller holds a reference but not
+ * mdev->coherent_lock: kernel accesses of the buffer (holding @access) may
+ * take the device's locks, which rank above coherent_lock.
+ */
 static void mmdma_coherent_revoke(struct mmdma_buf *buf)
 {
+	struct mmdma_dev *mdev = buf->mdev;
+
 	/* Wait out kernel accesses and mmap() calls, and refuse new ones. */
 	down_write(&buf->access);
 	mutex_lock(&buf->map_lock);
@@ -163,8 +169,32 @@ static void mmdma_coherent_revoke(struct mmdma_buf *buf)
 	up_write(&buf->access);
 	/* A touch of a zapped mapping finds no .fault handler: SIGBUS. */
 	unmap_mapping_range(buf->inode->i_mapping, 0, 0, 1);
+	mutex_lock(&mdev->coherent_lock);
 	mmdma_coherent_release_memory(buf);
-	dev_dbg(buf->mdev->dma, "buf %u: coherent memory revoked\n", buf->id);
+	mutex_unlock(&mdev->coherent_lock);
+	dev_dbg(mdev->dma, "buf %u: coherent memory revoked\n", buf->id);
+}
+
+/* The next buffer to revoke, referenced, or NULL when none is left. */
+static struct mmdma_buf *mmdma_coherent_next(struct mmdma_dev *mdev)
+{
+	struct mmdma_buf *buf;
+
+	for (;;) {
+		mutex_lock(&mdev->coherent_lock);
+		buf = list_first_entry_or_null(&mdev->coherent_bufs,
+					       struct mmdma_buf, dev_node);
+		if (!buf || kref_get_unless_zero(&buf->ref)) {
+			mutex_unlock(&mdev->coherent_lock);
+			return buf;
+		}
+		/*
+		 * Its last reference is gone and mmdma_coherent_free() waits
+		 * for the lock to take it off the list: let it.
+		 */
+		mutex_unlock(&mdev->coherent_lock);
+		cond_resched();
+	}
 }
 
 /**
@@ -173,10 +203,10 @@ static void mmdma_coherent_revoke(struct mmdma_buf *buf)
  */
 void mmdma_coherent_revoke_all(struct mmdma_dev *mdev)
 {
-	struct mmdma_buf *buf, *tmp;
+	struct mmdma_buf *buf;
 
-	mutex_lock(&mdev->coherent_lock);
-	list_for_each_entry_safe(buf, tmp, &mdev->coherent_bufs, dev_node)
+	while ((buf = mmdma_coherent_next(mdev))) {
 		mmdma_coherent_revoke(buf);
-	mutex_unlock(&mdev->coherent_lock);
+		mmdma_buf_put(buf);
+	}
 }

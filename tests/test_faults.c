@@ -677,13 +677,23 @@ static void alloc_each_allocation_fails(void)
 	}
 }
 
-/* mmap() and the first touches, every pair, each allocation failing. */
+/*
+ * mmap() and the first touches, every pair, each allocation failing.  Not
+ * remap: on 6.1 a page-table allocation failing inside remap_pfn_range()
+ * ends in the kernel's own WARN in untrack_pfn() (its error path zaps the
+ * half-built range, then looks up the first page for the PAT bookkeeping
+ * and finds nothing), whatever the driver does.  fail_function's
+ * mmdma_buf_mmap() case covers the driver's side of remap.
+ */
 static void mmap_each_allocation_fails(void)
 {
 	need_fail_nth();
 	for (size_t i = 0; i < nr_combos; i++) {
 		struct op o = { .run = op_mmap, .size = 4 * PAGE,
 				.what = combo_name(&combos[i]) };
+
+		if (combos[i].method == MMDMA_MAP_REMAP)
+			continue;
 
 		o.src = t_buf(o.size, combos[i].kind, combos[i].method);
 		EXPECT(nth_loop(&o, enomem_only) >= 1);
