@@ -14,7 +14,8 @@
  * The CPU address dma_alloc_coherent() returns may be a vmap() of scattered
  * pages (behind an IOMMU), so nothing here assumes a struct page or a linear
  * address: the kernel reads and writes through that address, user space
- * maps with dma_mmap_coherent(), the device uses the DMA handle.
+ * maps it page by page at fault time (see mmdma_coherent_mmap() for why not
+ * dma_mmap_coherent()), the device uses the DMA handle.
  */
 #include <linux/dma-mapping.h>
 #include <linux/fs.h>
@@ -126,30 +127,73 @@ void mmdma_coherent_free(struct mmdma_buf *buf)
 	mmdma_dev_put(mdev);
 }
 
+/* The page frame of byte offset @off: a linear address, or a vmap(). */
+static unsigned long mmdma_coherent_pfn(struct mmdma_buf *buf, size_t off)
+{
+	void *addr = buf->vaddr + off;
+
+	return is_vmalloc_addr(addr) ? vmalloc_to_pfn(addr) : PHYS_PFN(virt_to_phys(addr));
+}
+
+/*
+ * One page per fault, by PFN.  map_lock orders the fault against
+ * revocation: a fault either sees the buffer dead (SIGBUS) or inserts its
+ * page before revocation zaps the range.
+ */
+static vm_fault_t mmdma_coherent_fault(struct vm_fault *vmf)
+{
+	struct mmdma_buf *buf = vmf->vma->vm_private_data;
+	vm_fault_t ret;
+
+	if (vmf->pgoff >= buf->nr_pages)
+		return VM_FAULT_SIGBUS;
+	mutex_lock(&buf->map_lock);
+	if (buf->dead) {
+		ret = VM_FAULT_SIGBUS;
+	} else {
+		ret = vmf_insert_pfn(vmf->vma, vmf->address,
+				     mmdma_coherent_pfn(buf, vmf->pgoff << PAGE_SHIFT));
+		atomic64_inc(&buf->faults);
+	}
+	mutex_unlock(&buf->map_lock);
+	return ret;
+}
+
+static const struct vm_operations_struct mmdma_coherent_vm_ops = {
+	.open	= mmdma_vm_open,
+	.close	= mmdma_vm_close,
+	.fault	= mmdma_coherent_fault,
+};
+
 /**
- * mmdma_coherent_mmap() - map coherent memory with dma_mmap_coherent()
+ * mmdma_coherent_mmap() - map coherent memory, page by page at fault time
  * @buf: a coherent buffer
  * @vma: the VMA; vm_pgoff is the offset into the buffer in pages
  *
- * dma_mmap_coherent() is the only way to map this memory that is right on
- * every platform: it knows whether the CPU address is linear or a vmap()
- * of pages and which caching the device needs.  It maps the whole range at
- * mmap() time, so MMDMA_MAP_REMAP is the method; the struct-page methods
- * cannot work on memory that may have no usable struct page.
+ * Not dma_mmap_coherent(), though it is the portable way to map this
+ * memory: it builds the whole range with remap_pfn_range(), and on x86 with
+ * PAT such a VMA cannot lose its entries while it lives (the munmap after
+ * a revocation's zap looks the first entry up for the PAT bookkeeping,
+ * finds none, and WARNs in untrack_pfn(), on 6.1 and 6.12 alike).  Entries
+ * put in by vmf_insert_pfn() carry no such bookkeeping.  On x86 the memory
+ * is cached and its CPU address linear or a vmap() of pages, which is all
+ * mmdma_coherent_pfn() needs; the ABI method stays MMDMA_MAP_REMAP (a PFN
+ * map, no struct pages for the rest of the kernel).
  */
 int mmdma_coherent_mmap(struct mmdma_buf *buf, struct vm_area_struct *vma)
 {
-	int ret;
+	int ret = 0;
 
 	if (mutex_lock_killable(&buf->map_lock))
 		return -EINTR;
 	if (buf->dead)
 		ret = -ENODEV;
-	else
-		ret = dma_mmap_coherent(buf->mdev->dma, vma, buf->vaddr,
-					buf->dma, buf->size);
 	mutex_unlock(&buf->map_lock);
-	return ret;
+	if (ret)
+		return ret;
+	vm_flags_set(vma, VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
+	vma->vm_ops = &mmdma_coherent_vm_ops;
+	return 0;
 }
 
 /*

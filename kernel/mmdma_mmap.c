@@ -12,7 +12,7 @@
  *                    batched call: vm_insert_pages(), for vmalloc memory
  *                    too (see mmdma_mmap_insert() for why not
  *                    remap_vmalloc_range()).
- *  coherent memory   dma_mmap_coherent() (REMAP only: mmdma_coherent.c).
+ *  coherent memory   vmf_insert_pfn() at fault time (REMAP only: mmdma_coherent.c).
  *  reserved region   remap_pfn_range() on its physical pages (REMAP only).
  *  MMDMA_MAP_HUGE    PMD entries from a .huge_fault handler (mmdma_huge.c).
  *
@@ -37,9 +37,9 @@
  * remap_pfn_range() needs one physically contiguous range: vmalloc memory and
  * page arrays are refused, which is the chapter's point about remapping
  * vmalloc addresses.  Methods built on struct page take any kind that has
- * usable struct pages: not coherent memory (maybe a vmap() of pages only
- * the DMA API knows how to map: dma_mmap_coherent() at mmap() time, so
- * REMAP) nor the reserved region (not in the kernel's linear map).
+ * usable struct pages: not coherent memory (maybe a vmap() of pages the
+ * driver does not own: a PFN map, so REMAP) nor the reserved region (not in
+ * the kernel's linear map).
  */
 bool mmdma_method_valid(u32 kind, u32 method)
 {
@@ -138,16 +138,14 @@ static int mmdma_mmap_remap(struct mmdma_buf *buf, struct vm_area_struct *vma)
 	unsigned long pfn;
 	int ret;
 
-	if (buf->kind == MMDMA_MEM_COHERENT) {
-		ret = mmdma_coherent_mmap(buf, vma);
-		goto out;
-	}
+	/* Coherent memory is mapped at fault time: see mmdma_coherent_mmap(). */
+	if (buf->kind == MMDMA_MEM_COHERENT)
+		return mmdma_coherent_mmap(buf, vma);
 	if (buf->kind == MMDMA_MEM_RESERVED)
 		pfn = PHYS_PFN(buf->phys) + vma->vm_pgoff;
 	else
 		pfn = page_to_pfn(virt_to_page(buf->vaddr)) + vma->vm_pgoff;
 	ret = remap_pfn_range(vma, vma->vm_start, pfn, len, vma->vm_page_prot);
-out:
 	if (!ret)
 		atomic64_add(len >> PAGE_SHIFT, &buf->inserted);
 	return ret;
