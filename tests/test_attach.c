@@ -511,31 +511,6 @@ static void detach_during_attached_transfer(void)
 	close(e.fd);
 }
 
-static const char *edu_bdf(void)
-{
-	static char bdf[256];
-	char link[256];
-	ssize_t n = readlink(EDU_SYSFS "/device", link, sizeof(link) - 1);
-	const char *slash;
-
-	ASSERT(n > 0);
-	link[n] = '\0';
-	slash = strrchr(link, '/');
-	snprintf(bdf, sizeof(bdf), "%s", slash ? slash + 1 : link);
-	return bdf;
-}
-
-static void rebind(const char *bdf)
-{
-	int fd = -1;
-
-	t_write_str("/sys/bus/pci/drivers/mmdma-edu/bind", bdf);
-	for (int i = 0; i < 200 && (fd = mmdma_dev_open(T_EDU)) < 0; i++)
-		usleep(10000);
-	ASSERT_OK(fd);
-	close(fd);
-}
-
 /*
  * Unbinding the device unmaps its attachments before it is gone (the
  * debug kernel's DMA-API checks would report a mapping left behind); they
@@ -544,7 +519,7 @@ static void rebind(const char *bdf)
 static void device_gone_attachments_enodev(void)
 {
 	struct t_dev e = t_dev_open(T_EDU);
-	const char *bdf = edu_bdf();
+	const char *bdf = t_edu_bdf();
 	int a = t_reachable_buf(&e, 2 * PAGE, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
 	int b = t_reachable_buf(&e, 2 * PAGE, MMDMA_MEM_CONTIG, MMDMA_MAP_FAULT);
 	struct mmdma_dma_seg seg;
@@ -574,7 +549,7 @@ static void device_gone_attachments_enodev(void)
 	close(b);
 	close(e.fd);
 
-	rebind(bdf);
+	close(t_edu_rebind(bdf));
 	e = t_dev_open(T_EDU);
 	EXPECT(mmdma_buf_attach(a, e.fd, MMDMA_DIR_TO_DEVICE) >= 1);
 	EXPECT_OK(t_xfer(&e, MMDMA_XFER_TO_DEV, MMDMA_XFER_ATTACHED, a, 0, -1, 0,

@@ -573,33 +573,6 @@ static void four_processes_share_device(void)
 		EXPECT_EQ(t_wait(pids[i]), 0);
 }
 
-static const char *edu_bdf(void)
-{
-	static char bdf[256];
-	char link[256];
-	ssize_t n = readlink(EDU_SYSFS "/device", link, sizeof(link) - 1);
-	const char *slash;
-
-	if (n < 0 && errno == ENOENT)
-		ktap_skip("no edu device (" EDU ")");
-	ASSERT(n > 0);
-	link[n] = '\0';
-	slash = strrchr(link, '/');
-	snprintf(bdf, sizeof(bdf), "%s", slash ? slash + 1 : link);
-	return bdf;
-}
-
-static void rebind(const char *bdf)
-{
-	int fd = -1;
-
-	t_write_str("/sys/bus/pci/drivers/mmdma-edu/bind", bdf);
-	for (int i = 0; i < 200 && (fd = mmdma_dev_open(EDU)) < 0; i++)
-		usleep(10000);
-	ASSERT_OK(fd);
-	close(fd);
-}
-
 static sigjmp_buf bus_jmp;
 
 static void on_sigbus(int sig)
@@ -634,7 +607,7 @@ static void watch_registers(void *arg)
  */
 static void unbind_while_busy_and_mapped(void)
 {
-	const char *bdf = edu_bdf();
+	const char *bdf = t_edu_bdf();
 	int old = edu();
 	pid_t xfer_pid, map_pid;
 	char b;
@@ -657,19 +630,19 @@ static void unbind_while_busy_and_mapped(void)
 		EXPECT_SYSERR(mmap(NULL, PAGE, PROT_READ, MAP_SHARED, old, 0), ENODEV);
 	}
 	close(old);
-	rebind(bdf);
+	close(t_edu_rebind(bdf));
 	node_describes_device();
 }
 
 /* With MSI off the driver falls back to the legacy INTx line. */
 static void intx_fallback_works(void)
 {
-	const char *bdf = edu_bdf();
+	const char *bdf = t_edu_bdf();
 	int dev, src, dst;
 
 	t_param_set("edu_msi", 0);
 	t_write_str("/sys/bus/pci/drivers/mmdma-edu/unbind", bdf);
-	rebind(bdf);
+	close(t_edu_rebind(bdf));
 	dev = edu();
 	EXPECT(edu_info(dev).flags & MMDMA_DEVF_INTX);
 	src = t_buf(2 * PAGE, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
@@ -681,7 +654,7 @@ static void intx_fallback_works(void)
 
 	t_param_set("edu_msi", 1);
 	t_write_str("/sys/bus/pci/drivers/mmdma-edu/unbind", bdf);
-	rebind(bdf);
+	close(t_edu_rebind(bdf));
 	dev = edu();
 	EXPECT(edu_info(dev).flags & MMDMA_DEVF_MSI);
 	close(dev);

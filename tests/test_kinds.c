@@ -277,31 +277,6 @@ static bool touch_sigbus(volatile uint8_t *p)
 	return bus;
 }
 
-static const char *edu_bdf(void)
-{
-	static char bdf[256];
-	char link[256];
-	ssize_t n = readlink(EDU_SYSFS "/device", link, sizeof(link) - 1);
-	const char *slash;
-
-	ASSERT(n > 0);
-	link[n] = '\0';
-	slash = strrchr(link, '/');
-	snprintf(bdf, sizeof(bdf), "%s", slash ? slash + 1 : link);
-	return bdf;
-}
-
-static int rebind(const char *bdf)
-{
-	int dev = -1;
-
-	t_write_str(EDU_DRV "bind", bdf);
-	for (int i = 0; i < 200 && (dev = mmdma_dev_open(EDU)) < 0; i++)
-		usleep(10000);
-	ASSERT_OK(dev);
-	return dev;
-}
-
 static int race_pipe[2];
 
 /* Read, write, fill and map the buffer until the device is gone. */
@@ -346,7 +321,7 @@ static void coherent_user(void *arg)
 static void coherent_users_racing_unbind(void)
 {
 	int dev = dev_or_skip(EDU), kmsg = kmsg_open();
-	const char *bdf = edu_bdf();
+	const char *bdf = t_edu_bdf();
 	int fd[3];
 	pid_t pid[3];
 	char c;
@@ -364,7 +339,7 @@ static void coherent_users_racing_unbind(void)
 		close(fd[i]);
 	}
 	close(dev);
-	close(rebind(bdf));
+	close(t_edu_rebind(bdf));
 	EXPECT_EQ(kmsg_bad(kmsg), 0);
 }
 
@@ -376,7 +351,7 @@ static void coherent_users_racing_unbind(void)
 static void coherent_revoked_when_device_unbound(void)
 {
 	int dev = dev_or_skip(EDU), kmsg = kmsg_open();
-	const char *bdf = edu_bdf();
+	const char *bdf = t_edu_bdf();
 	int fd = coherent(dev, 2 * PAGE), gone = coherent(dev, PAGE);
 	uint8_t *p = t_map(fd, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
 	uint8_t *q = t_map(gone, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
@@ -408,7 +383,7 @@ static void coherent_revoked_when_device_unbound(void)
 	close(fd);
 	close(dev);
 
-	dev = rebind(bdf);
+	dev = t_edu_rebind(bdf);
 	fd = coherent(dev, PAGE);
 	ASSERT_OK(mmdma_buf_fill(fd, 0, PAGE, 5));
 	EXPECT_OK(xfer(dev, MMDMA_XFER_TO_DEV, fd, 0, -1, 0, 0, 100, NULL));

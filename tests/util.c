@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
+#include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -259,4 +262,33 @@ long long vmstat(const char *key)
 	}
 	fclose(f);
 	return found;
+}
+
+const char *t_edu_bdf(void)
+{
+	static char bdf[256];
+	char link[256];
+	ssize_t n = readlink("/sys/class/misc/mmdma-edu0/device", link,
+			     sizeof(link) - 1);
+	const char *slash;
+
+	if (n < 0 && errno == ENOENT)
+		ktap_skip("no edu device (mmdma-edu0)");
+	ASSERT(n > 0);
+	link[n] = '\0';
+	slash = strrchr(link, '/');
+	snprintf(bdf, sizeof(bdf), "%s", slash ? slash + 1 : link);
+	return bdf;
+}
+
+int t_edu_rebind(const char *bdf)
+{
+	int fd = -1;
+
+	t_write_str("/sys/bus/pci/drivers/mmdma-edu/bind", bdf);
+	/* The node appears when probing is done: wait up to 2 s for it. */
+	for (int i = 0; i < 200 && (fd = mmdma_dev_open("mmdma-edu0")) < 0; i++)
+		usleep(10000);
+	ASSERT_OK(fd);
+	return fd;
 }

@@ -67,4 +67,9 @@ void t_param_set(const char *name, unsigned long long value);
 /* A /proc/vmstat counter, or -1 if absent. */
 long long vmstat(const char *key);
 
+/* PCI address of the edu device behind mmdma-edu0 (skips when absent). */
+const char *t_edu_bdf(void);
+/* Bind edu at @bdf to the driver again; the reopened node's fd. */
+int t_edu_rebind(const char *bdf);
+
 #endif /* MMDMA_TEST_UTIL_H */
