@@ -65,16 +65,13 @@ static int soft_copy(struct mmdma_soft *soft, const struct mmdma_op *op)
 		unsigned long pfn = PHYS_PFN(phys);
 		size_t in_page = offset_in_page(phys);
 		size_t n = min(len, PAGE_SIZE - in_page);
-		void *kaddr;
 
 		if (!pfn_valid(pfn))
 			return -EFAULT;
-		kaddr = kmap_local_page(pfn_to_page(pfn));
 		if (op->to_dev)
-			memcpy(mem, kaddr + in_page, n);
+			memcpy_from_page(mem, pfn_to_page(pfn), in_page, n);
 		else
-			memcpy(kaddr + in_page, mem, n);
-		kunmap_local(kaddr);
+			memcpy_to_page(pfn_to_page(pfn), in_page, mem, n);
 		phys += n;
 		mem += n;
 		len -= n;

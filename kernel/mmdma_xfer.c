@@ -584,13 +584,12 @@ static void mmdma_host_copy(struct mmdma_host *h, size_t off, void *kbuf,
 		size_t at = h->offset + off;
 		size_t in_page = offset_in_page(at);
 		size_t n = min(len, PAGE_SIZE - in_page);
-		void *kaddr = kmap_local_page(h->pages[at >> PAGE_SHIFT]);
+		struct page *page = h->pages[at >> PAGE_SHIFT];
 
 		if (to_kbuf)
-			memcpy(kbuf, kaddr + in_page, n);
+			memcpy_from_page(kbuf, page, in_page, n);
 		else
-			memcpy(kaddr + in_page, kbuf, n);
-		kunmap_local(kaddr);
+			memcpy_to_page(page, in_page, kbuf, n);
 		kbuf += n;
 		off += n;
 		len -= n;

@@ -30,17 +30,6 @@ static bool bounces_always(const struct t_dev *e)
 	return t_profile_is("swiotlb") && (e->info.flags & MMDMA_DEVF_SWIOTLB);
 }
 
-static void drop_cap(int cap)
-{
-	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct data[2];
-
-	ASSERT_OK(syscall(SYS_capget, &hdr, data));
-	data[cap / 32].effective &= ~(1U << (cap % 32));
-	data[cap / 32].permitted &= ~(1U << (cap % 32));
-	ASSERT_OK(syscall(SYS_capset, &hdr, data));
-}
-
 /* The driver says it has what this program tests. */
 static void info_reports_attach_dmabuf_sysfs(void)
 {
@@ -356,7 +345,7 @@ static void unprivileged(void *arg)
 	struct mmdma_dma_seg seg;
 
 	(void)arg;
-	drop_cap(CAP_SYS_RAWIO);
+	t_drop_cap(CAP_SYS_RAWIO);
 	/* Attaching and syncing disclose nothing ... */
 	ASSERT(mmdma_buf_attach(buf, e.fd, MMDMA_DIR_BIDIRECTIONAL) >= 1);
 	EXPECT_OK(mmdma_buf_sync(buf, e.fd, 0, PAGE, MMDMA_DIR_BIDIRECTIONAL,

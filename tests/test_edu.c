@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "devutil.h"
 
 #define EDU		"mmdma-edu0"
 #define EDU_SYSFS	"/sys/class/misc/" EDU
@@ -44,13 +44,6 @@ static struct mmdma_dev_info edu_info(int dev)
 	return info;
 }
 
-static bool expect(const char *what)
-{
-	const char *e = getenv("MMDMA_EXPECT");
-
-	return e && !strcmp(e, what);
-}
-
 static int xfer(int dev, uint32_t op, uint32_t dma, int src, uint64_t soff,
 		int dst, uint64_t doff, uint64_t devoff, uint64_t len,
 		struct mmdma_xfer *out)
@@ -67,29 +60,6 @@ static int xfer(int dev, uint32_t op, uint32_t dma, int src, uint64_t soff,
 	return ret;
 }
 
-/* dst[doff..] must hold the fill pattern of src[soff..]; the rest zero. */
-static void expect_copy(int dst, uint64_t dsize, uint64_t doff, uint64_t soff,
-			uint64_t len, uint32_t seed)
-{
-	uint8_t *d = malloc(dsize);
-
-	ASSERT(d != NULL);
-	ASSERT_EQ(pread(dst, d, dsize, 0), (ssize_t)dsize);
-	for (uint64_t i = 0; i < dsize; i++) {
-		uint8_t want = i >= doff && i < doff + len ?
-			       mmdma_pattern_byte(seed, soff + i - doff) : 0;
-
-		if (d[i] != want) {
-			ktap_fail(false, __FILE__, __LINE__,
-				  "dst byte %llu is %#x, expected %#x (copy of %llu bytes at %llu)",
-				  (unsigned long long)i, d[i], want,
-				  (unsigned long long)len, (unsigned long long)doff);
-			break;
-		}
-	}
-	free(d);
-}
-
 /* The self-check passed at probe: the node exists and describes the device. */
 static void node_describes_device(void)
 {
@@ -104,13 +74,13 @@ static void node_describes_device(void)
 	EXPECT_EQ(info.dma_mask, bits >= 64 ? UINT64_MAX : (1ULL << bits) - 1);
 	EXPECT_EQ(t_read_ull(EDU_SYSFS "/dma_mask"), info.dma_mask);
 	EXPECT(info.flags & MMDMA_DEVF_MSI);
-	if (expect("limited"))
+	if (t_profile_is("limited"))
 		EXPECT(info.flags & MMDMA_DEVF_LIMITED);
-	if (expect("iommu"))
+	if (t_profile_is("iommu"))
 		EXPECT(info.flags & MMDMA_DEVF_IOMMU);
-	if (expect("swiotlb"))
+	if (t_profile_is("swiotlb"))
 		EXPECT(info.flags & MMDMA_DEVF_SWIOTLB);
-	if (expect("direct"))
+	if (t_profile_is("direct"))
 		EXPECT(!(info.flags & (MMDMA_DEVF_LIMITED | MMDMA_DEVF_IOMMU)));
 	close(dev);
 }
@@ -148,17 +118,6 @@ static void bar_mapping_out_of_range_einval(void)
 	close(dev);
 }
 
-static void drop_cap(int cap)
-{
-	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct data[2];
-
-	ASSERT_OK(syscall(SYS_capget, &hdr, data));
-	data[cap / 32].effective &= ~(1U << (cap % 32));
-	data[cap / 32].permitted &= ~(1U << (cap % 32));
-	ASSERT_OK(syscall(SYS_capset, &hdr, data));
-}
-
 static void unprivileged(void *arg)
 {
 	int dev = edu(), ctl = t_ctl(), buf;
@@ -168,8 +127,8 @@ static void unprivileged(void *arg)
 	(void)arg;
 	buf = mmdma_alloc(ctl, PAGE, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT, 0);
 	ASSERT_OK(buf);
-	drop_cap(CAP_SYS_RAWIO);
-	drop_cap(CAP_SYS_ADMIN);
+	t_drop_cap(CAP_SYS_RAWIO);
+	t_drop_cap(CAP_SYS_ADMIN);
 	/* Aiming the DMA engine is aiming at all of RAM. */
 	EXPECT_SYSERR(mmap(NULL, PAGE, PROT_READ, MAP_SHARED, dev, 0), EPERM);
 	/* Physical addresses are not disclosed ... */
@@ -251,7 +210,7 @@ static void to_and_from_device_every_method(void)
 		EXPECT_OK(xfer(dev, MMDMA_XFER_TO_DEV, m, src, PAGE - 3, -1, 0, 77, len, &x));
 		EXPECT(x.ops >= 1);
 		EXPECT_OK(xfer(dev, MMDMA_XFER_FROM_DEV, m, -1, 0, dst, 5, 77, len, &x));
-		expect_copy(dst, 4 * PAGE, 5, PAGE - 3, len, 100 + i);
+		t_expect_copy(dst, 4 * PAGE, 5, PAGE - 3, len, 100 + i);
 		close(src);
 		close(dst);
 	}
@@ -279,7 +238,7 @@ static void roundtrip_sizes_byte_exact(void)
 			       dst, doff, 0, sizes[i], &x));
 		/* Every byte goes in and comes out: at least two operations. */
 		EXPECT(x.ops >= 2 * ((sizes[i] + EDU_MEM - 1) / EDU_MEM));
-		expect_copy(dst, bsize, doff, soff, sizes[i], 7);
+		t_expect_copy(dst, bsize, doff, soff, sizes[i], 7);
 		close(dst);
 		if (ktap_failed()) {
 			ktap_diag("size %llu failed", (unsigned long long)sizes[i]);
@@ -304,7 +263,7 @@ static void roundtrip_every_memory_kind(void)
 			ASSERT_OK(mmdma_buf_fill(src, 0, 4 * PAGE, 30 + a));
 			EXPECT_OK(xfer(dev, MMDMA_XFER_ROUNDTRIP, MMDMA_DMA_SG, src, 11,
 				       dst, 13, 0, 3 * PAGE + 5, NULL));
-			expect_copy(dst, 4 * PAGE, 13, 11, 3 * PAGE + 5, 30 + a);
+			t_expect_copy(dst, 4 * PAGE, 13, 11, 3 * PAGE + 5, 30 + a);
 			close(src);
 			close(dst);
 		}
@@ -321,7 +280,7 @@ static void reach_and_bouncing_match_profile(void)
 	int dev = edu();
 	struct mmdma_dev_info info = edu_info(dev), after;
 	/* Big enough that a 512 MiB VM must place some of it above 256 MiB. */
-	uint64_t size = expect("limited") ? 320ULL << 20 : 64ULL << 20;
+	uint64_t size = t_profile_is("limited") ? 320ULL << 20 : 64ULL << 20;
 	uint64_t npages = size / PAGE, *phys = calloc(npages, sizeof(*phys));
 	int buf = t_buf(size, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
 	int dst = t_buf(PAGE, MMDMA_MEM_CONTIG, MMDMA_MAP_FAULT);
@@ -341,14 +300,14 @@ static void reach_and_bouncing_match_profile(void)
 	ktap_diag("mask %#llx, flags %#x, first high page %lld (%#llx), first low page %lld",
 		  (unsigned long long)info.dma_mask, info.flags, (long long)high,
 		  high >= 0 ? (unsigned long long)phys[high] : 0ULL, (long long)low);
-	if (expect("limited") || expect("direct") || expect("swiotlb"))
+	if (t_profile_is("limited") || t_profile_is("direct") || t_profile_is("swiotlb"))
 		ASSERT(high >= 0);
 
 	if (high >= 0) {
 		ASSERT_OK(mmdma_buf_fill(buf, high * PAGE, PAGE, 55));
 		EXPECT_OK(xfer(dev, MMDMA_XFER_ROUNDTRIP, MMDMA_DMA_SG, buf, high * PAGE,
 			       dst, 0, 0, EDU_MEM, &x));
-		expect_copy(dst, PAGE, 0, high * PAGE, EDU_MEM, 55);
+		t_expect_copy(dst, PAGE, 0, high * PAGE, EDU_MEM, 55);
 		EXPECT_EQ(x.phys_addr, phys[high]);
 		if (phys[high] + PAGE - 1 > info.dma_mask &&
 		    !(info.flags & (MMDMA_DEVF_IOMMU | MMDMA_DEVF_SWIOTLB))) {
@@ -358,7 +317,7 @@ static void reach_and_bouncing_match_profile(void)
 		} else {
 			EXPECT_EQ(x.bounced, 0);
 		}
-		if (expect("direct"))
+		if (t_profile_is("direct"))
 			EXPECT_EQ(x.bus_addr, phys[high]);
 	}
 	if (low >= 0) {
@@ -367,13 +326,13 @@ static void reach_and_bouncing_match_profile(void)
 			       -1, 0, 0, 1000, &x));
 		EXPECT_EQ(x.bounced, 0);
 		/* An IOMMU or swiotlb hands the device an address of its own. */
-		if (info.flags & (MMDMA_DEVF_IOMMU) || expect("swiotlb"))
+		if (info.flags & (MMDMA_DEVF_IOMMU) || t_profile_is("swiotlb"))
 			EXPECT(x.bus_addr != x.phys_addr);
 		else
 			EXPECT_EQ(x.bus_addr, x.phys_addr);
 	}
 	after = edu_info(dev);
-	if (expect("limited"))
+	if (t_profile_is("limited"))
 		EXPECT(after.bounces > info.bounces);
 	else
 		EXPECT_EQ(after.bounces, info.bounces);
@@ -409,7 +368,7 @@ static void swiotlb_bounces_streaming_mappings(void)
 	unsigned long long peak = 0;
 	pthread_t th;
 
-	if (!expect("swiotlb"))
+	if (!t_profile_is("swiotlb"))
 		ktap_skip("not the swiotlb profile");
 	b.dev = edu();
 	b.src = t_buf(b.len, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
@@ -430,7 +389,7 @@ static void swiotlb_bounces_streaming_mappings(void)
 	ktap_diag("swiotlb slots in use at peak: %llu", peak);
 	/* 2 KiB slots: both 64 KiB buffers sat in swiotlb. */
 	EXPECT(peak >= 2 * (b.len / 2048));
-	expect_copy(b.dst, b.len, 0, 0, b.len, 66);
+	t_expect_copy(b.dst, b.len, 0, 0, b.len, 66);
 }
 
 static void on_signal(int sig)
@@ -513,7 +472,7 @@ static void kill_mid_transfer_cleans_up(void)
 	dst = t_buf(PAGE, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
 	ASSERT_OK(mmdma_buf_fill(src, 0, PAGE, 8));
 	EXPECT_OK(xfer(dev, MMDMA_XFER_ROUNDTRIP, MMDMA_DMA_SG, src, 0, dst, 0, 0, PAGE, NULL));
-	expect_copy(dst, PAGE, 0, 0, PAGE, 8);
+	t_expect_copy(dst, PAGE, 0, 0, PAGE, 8);
 	close(dev);
 }
 
@@ -535,7 +494,7 @@ static void hung_device_times_out_and_recovers(void)
 	EXPECT_EQ(edu_info(dev).timeouts, timeouts + 1);
 	EXPECT_EQ(t_read_ull(EDU_SYSFS "/timeouts"), timeouts + 1);
 	EXPECT_OK(xfer(dev, MMDMA_XFER_ROUNDTRIP, MMDMA_DMA_SG, src, 0, dst, 0, 0, PAGE, NULL));
-	expect_copy(dst, PAGE, 0, 0, PAGE, 9);
+	t_expect_copy(dst, PAGE, 0, 0, PAGE, 9);
 	close(dev);
 }
 
@@ -556,7 +515,7 @@ static void random_roundtrips(void *arg)
 		ASSERT_OK(mmdma_buf_fill(src, 0, bsize, seed));
 		ASSERT_OK(xfer(dev, MMDMA_XFER_ROUNDTRIP, dma, src, soff, dst, doff, 0, len,
 			       NULL));
-		expect_copy(dst, bsize, doff, soff, len, seed);
+		t_expect_copy(dst, bsize, doff, soff, len, seed);
 		close(src);
 		close(dst);
 	}
@@ -649,7 +608,7 @@ static void intx_fallback_works(void)
 	dst = t_buf(2 * PAGE, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
 	ASSERT_OK(mmdma_buf_fill(src, 0, 2 * PAGE, 12));
 	EXPECT_OK(xfer(dev, MMDMA_XFER_ROUNDTRIP, MMDMA_DMA_SG, src, 1, dst, 2, 0, 5000, NULL));
-	expect_copy(dst, 2 * PAGE, 2, 1, 5000, 12);
+	t_expect_copy(dst, 2 * PAGE, 2, 1, 5000, 12);
 	close(dev);
 
 	t_param_set("edu_msi", 1);

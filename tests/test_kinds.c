@@ -22,16 +22,6 @@
 #define EDU_SYSFS	"/sys/class/misc/" EDU
 #define EDU_DRV		"/sys/bus/pci/drivers/mmdma-edu/"
 
-static int dev_or_skip(const char *name)
-{
-	int fd = mmdma_dev_open(name);
-
-	if (fd == -ENOENT)
-		ktap_skip("no device %s", name);
-	ASSERT_OK(fd);
-	return fd;
-}
-
 static int coherent(int dev, uint64_t size)
 {
 	int ctl = t_ctl();
@@ -41,16 +31,6 @@ static int coherent(int dev, uint64_t size)
 	close(ctl);
 	ASSERT_OK(fd);
 	return fd;
-}
-
-static struct mmdma_info ctl_info(void)
-{
-	struct mmdma_info info;
-	int ctl = t_ctl();
-
-	ASSERT_OK(mmdma_info(ctl, &info));
-	close(ctl);
-	return info;
 }
 
 static int raw_alloc(struct mmdma_alloc *req)
@@ -84,7 +64,7 @@ static int xfer(int dev, uint32_t op, int src, uint64_t soff, int dst,
 /* Bad requests for coherent memory fail with the errno the ABI names. */
 static void coherent_bad_input_rejected(void)
 {
-	int dev = dev_or_skip(SOFT), ctl = t_ctl();
+	int dev = t_dev_or_skip(SOFT), ctl = t_ctl();
 	int buf = t_buf(PAGE, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
 	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	struct mmdma_alloc req = {
@@ -92,7 +72,7 @@ static void coherent_bad_input_rejected(void)
 		.method = MMDMA_MAP_REMAP,
 	};
 
-	EXPECT(ctl_info().features & MMDMA_FEAT_MEM_COHERENT);
+	EXPECT(t_ctl_info().features & MMDMA_FEAT_MEM_COHERENT);
 	EXPECT_ERR(raw_alloc(&req), EINVAL);		/* no device named */
 	req.device = dev;
 	EXPECT_ERR(raw_alloc(&req), EINVAL);		/* device without the flag */
@@ -109,7 +89,7 @@ static void coherent_bad_input_rejected(void)
 	EXPECT_ERR(mmdma_alloc_dev(ctl, PAGE, MMDMA_MEM_COHERENT, MMDMA_MAP_REMAP, 0, null), EINVAL);
 	EXPECT_ERR(mmdma_alloc_dev(ctl, PAGE, MMDMA_MEM_COHERENT, MMDMA_MAP_REMAP, 0, 9999), EBADF);
 	EXPECT_ERR(mmdma_alloc_dev(ctl, 0, MMDMA_MEM_COHERENT, MMDMA_MAP_REMAP, 0, dev), EINVAL);
-	EXPECT_ERR(mmdma_alloc_dev(ctl, ctl_info().max_contig_size + 1,
+	EXPECT_ERR(mmdma_alloc_dev(ctl, t_ctl_info().max_contig_size + 1,
 				   MMDMA_MEM_COHERENT, MMDMA_MAP_REMAP, 0, dev), E2BIG);
 	close(null);
 	close(buf);
@@ -120,7 +100,7 @@ static void coherent_bad_input_rejected(void)
 /* Map, write(), read(), FILL: every path sees the same bytes. */
 static void coherent_data_paths_agree(const char *name)
 {
-	int dev = dev_or_skip(name);
+	int dev = t_dev_or_skip(name);
 	size_t size = 3 * PAGE + 5, len = 4 * PAGE;
 	int fd = coherent(dev, size);
 	struct mmdma_buf_info info = t_info(fd);
@@ -171,7 +151,7 @@ static void coherent_edu_data_paths_agree(void)
  */
 static void coherent_xfer_on_own_device(const char *name, size_t len)
 {
-	int dev = dev_or_skip(name);
+	int dev = t_dev_or_skip(name);
 	int a = coherent(dev, 2 * PAGE), b = coherent(dev, 2 * PAGE);
 	int pages = t_buf(2 * PAGE, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
 	struct mmdma_xfer x0, x1;
@@ -222,7 +202,7 @@ static void coherent_edu_xfer_by_dma_handle(void)
 /* Coherent memory of one device is refused by another. */
 static void coherent_of_other_device_einval(void)
 {
-	int soft = dev_or_skip(SOFT), edu = dev_or_skip(EDU);
+	int soft = t_dev_or_skip(SOFT), edu = t_dev_or_skip(EDU);
 	int a = coherent(soft, PAGE), pages = t_buf(PAGE, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
 
 	EXPECT_ERR(xfer(edu, MMDMA_XFER_TO_DEV, a, 0, -1, 0, 0, 64, NULL), EINVAL);
@@ -240,7 +220,7 @@ static void coherent_of_other_device_einval(void)
  */
 static void pageless_kinds_not_attached_or_exported(void)
 {
-	int soft = dev_or_skip(SOFT), ctl = t_ctl();
+	int soft = t_dev_or_skip(SOFT), ctl = t_ctl();
 	int fds[2] = { coherent(soft, PAGE), -1 };
 
 	if (t_param_get("reserved_size"))
@@ -320,7 +300,7 @@ static void coherent_user(void *arg)
  */
 static void coherent_users_racing_unbind(void)
 {
-	int dev = dev_or_skip(EDU), kmsg = kmsg_open();
+	int dev = t_dev_or_skip(EDU), kmsg = kmsg_open();
 	const char *bdf = t_edu_bdf();
 	int fd[3];
 	pid_t pid[3];
@@ -350,7 +330,7 @@ static void coherent_users_racing_unbind(void)
  */
 static void coherent_revoked_when_device_unbound(void)
 {
-	int dev = dev_or_skip(EDU), kmsg = kmsg_open();
+	int dev = t_dev_or_skip(EDU), kmsg = kmsg_open();
 	const char *bdf = t_edu_bdf();
 	int fd = coherent(dev, 2 * PAGE), gone = coherent(dev, PAGE);
 	uint8_t *p = t_map(fd, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
@@ -407,7 +387,7 @@ static uint64_t reserved_size_or_skip(void)
 static void reserved_follows_parameters(void)
 {
 	uint64_t size = t_param_get("reserved_size");
-	bool feat = ctl_info().features & MMDMA_FEAT_MEM_RESERVED;
+	bool feat = t_ctl_info().features & MMDMA_FEAT_MEM_RESERVED;
 	int ctl = t_ctl();
 
 	EXPECT_EQ(feat, size != 0);
@@ -539,8 +519,8 @@ static void reserved_xfer_on_edu_not_soft(void)
 	struct mmdma_xfer x;
 
 	reserved_size_or_skip();
-	edu = dev_or_skip(EDU);
-	soft = dev_or_skip(SOFT);
+	edu = t_dev_or_skip(EDU);
+	soft = t_dev_or_skip(SOFT);
 	r = t_buf(len, MMDMA_MEM_RESERVED, MMDMA_MAP_REMAP);
 	pages = t_buf(len, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
 	p = t_map(r, len, PROT_READ | PROT_WRITE, MAP_SHARED, 0);

@@ -16,26 +16,6 @@
 #define CG		"/sys/fs/cgroup"
 #define CG_TEST		CG "/mmdma-limits"
 
-static int dev_or_skip(const char *name)
-{
-	int fd = mmdma_dev_open(name);
-
-	if (fd == -ENOENT)
-		ktap_skip("no device %s", name);
-	ASSERT_OK(fd);
-	return fd;
-}
-
-static struct mmdma_info ctl_info(void)
-{
-	struct mmdma_info info;
-	int ctl = t_ctl();
-
-	ASSERT_OK(mmdma_info(ctl, &info));
-	close(ctl);
-	return info;
-}
-
 /* Every kind, with a device for coherent memory when there is one. */
 static int alloc_kind(uint32_t kind, uint64_t size, int soft)
 {
@@ -59,7 +39,7 @@ static bool kind_available(uint32_t kind)
 /* The caps are module parameters in sysfs, writable, and what INFO says. */
 static void limits_visible_in_sysfs(void)
 {
-	struct mmdma_info info = ctl_info();
+	struct mmdma_info info = t_ctl_info();
 	struct stat st;
 
 	EXPECT_EQ(t_param_get("max_buf_size"), info.max_buf_size);
@@ -73,7 +53,7 @@ static void limits_visible_in_sysfs(void)
 /* max_buf_size (E2BIG) and max_total (ENOMEM) hold for every kind. */
 static void caps_apply_to_every_kind(void)
 {
-	int soft = dev_or_skip(SOFT);
+	int soft = t_dev_or_skip(SOFT);
 	uint64_t old_buf = t_param_get("max_buf_size"), old_total = t_param_get("max_total");
 
 	for (uint32_t k = MMDMA_MEM_PAGES; k <= MMDMA_MEM_RESERVED; k++) {
@@ -87,7 +67,7 @@ static void caps_apply_to_every_kind(void)
 		EXPECT_OK(fd);
 		close(fd);
 		t_param_set("max_buf_size", old_buf);
-		t_param_set("max_total", ctl_info().total + 4 * PAGE);
+		t_param_set("max_total", t_ctl_info().total + 4 * PAGE);
 		/* Rounded up to five pages: one too many. */
 		EXPECT_ERR(alloc_kind(k, 4 * PAGE + 1, soft), ENOMEM);
 		fd = alloc_kind(k, 4 * PAGE, soft);
@@ -175,7 +155,7 @@ static void charge_worker(void *arg)
 /* Page memory is charged to the allocating process's memory cgroup. */
 static void memcg_charged_for_page_kinds(void)
 {
-	int soft = dev_or_skip(SOFT);
+	int soft = t_dev_or_skip(SOFT);
 
 	cgroup_or_skip();
 	EXPECT_EQ(t_wait(t_fork(charge_worker, &soft)), 0);
@@ -209,7 +189,7 @@ static void limit_worker(void *arg)
  */
 static void memcg_limit_gives_enomem(void)
 {
-	int soft = dev_or_skip(SOFT), kmsg = kmsg_open();
+	int soft = t_dev_or_skip(SOFT), kmsg = kmsg_open();
 	unsigned long long kills;
 
 	cgroup_or_skip();

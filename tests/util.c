@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 #include <errno.h>
+#include <linux/capability.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -262,6 +263,37 @@ long long vmstat(const char *key)
 	}
 	fclose(f);
 	return found;
+}
+
+int t_dev_or_skip(const char *name)
+{
+	int fd = mmdma_dev_open(name);
+
+	if (fd == -ENOENT)
+		ktap_skip("no device %s", name);
+	ASSERT_OK(fd);
+	return fd;
+}
+
+struct mmdma_info t_ctl_info(void)
+{
+	struct mmdma_info info;
+	int ctl = t_ctl();
+
+	ASSERT_OK(mmdma_info(ctl, &info));
+	close(ctl);
+	return info;
+}
+
+void t_drop_cap(int cap)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2];
+
+	ASSERT_OK(syscall(SYS_capget, &hdr, data));
+	data[cap / 32].effective &= ~(1U << (cap % 32));
+	data[cap / 32].permitted &= ~(1U << (cap % 32));
+	ASSERT_OK(syscall(SYS_capset, &hdr, data));
 }
 
 const char *t_edu_bdf(void)

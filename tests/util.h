@@ -28,6 +28,12 @@ const char *combo_name(const struct combo *c);
 
 /* The control node; skips the case when the driver is not loaded. */
 int t_ctl(void);
+/* MMDMA_IOC_INFO of a fresh control fd. */
+struct mmdma_info t_ctl_info(void);
+/* The DMA device node @name opened; skips the case when there is none. */
+int t_dev_or_skip(const char *name);
+/* Give up capability @cap (CAP_*) for the rest of this process. */
+void t_drop_cap(int cap);
 /* A new buffer fd (fails the case on error). */
 int t_buf(uint64_t size, uint32_t kind, uint32_t method);
 /* mmap() that fails the case on error. */
