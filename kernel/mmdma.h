@@ -121,17 +121,21 @@ struct mmdma_ioctl_desc {
 long mmdma_ioctl_dispatch(const struct mmdma_ioctl_desc *table, size_t n,
 			  void *ctx, unsigned int cmd, unsigned long arg);
 
-/* mmdma_buf.c: buffer objects and their fds */
-long mmdma_buf_alloc_ioctl(void *ctx, void *karg, void __user *uarg);
+/* mmdma_mem.c: the memory behind a buffer, by kind */
+int mmdma_alloc_memory(struct mmdma_buf *buf);
+void mmdma_free_memory(struct mmdma_buf *buf);
 struct page *mmdma_buf_page(struct mmdma_buf *buf, unsigned long pgoff);
 bool mmdma_buf_has_pages(const struct mmdma_buf *buf);
+size_t mmdma_max_contig_size(void);
+
+/* mmdma_buf.c: buffer objects and their fds */
+long mmdma_buf_alloc_ioctl(void *ctx, void *karg, void __user *uarg);
 void mmdma_buf_get(struct mmdma_buf *buf);
 void mmdma_buf_put(struct mmdma_buf *buf);
 void mmdma_bufs_stats(u64 *total, u32 *nr);
 struct mmdma_buf *mmdma_buf_from_fd(int fd);
 int mmdma_buf_host(struct mmdma_buf *buf, u64 offset, u64 len,
 		   enum dma_data_direction dir, struct mmdma_host *host);
-size_t mmdma_max_contig_size(void);
 
 /* mmdma_mmap.c: the mmap device operation */
 int mmdma_buf_mmap(struct mmdma_buf *buf, struct vm_area_struct *vma);
@@ -404,15 +408,19 @@ bool mmdma_reserved_usable(void);
 int mmdma_reserved_alloc(struct mmdma_buf *buf);
 void mmdma_reserved_free(struct mmdma_buf *buf);
 
-/* mmdma_xfer.c: building requests and running them on the engine */
+/* mmdma_xfer.c: building requests (mapping, cutting into operations) */
 int mmdma_req_prepare(struct mmdma_req *req, u32 op, u32 method,
 		      u64 dev_offset);
+void mmdma_req_unmap(struct mmdma_req *req);
 void mmdma_req_release(struct mmdma_req *req);
+void *mmdma_copy_buf(struct mmdma_dev *mdev, struct mmdma_req *req, u8 copy);
+int mmdma_host_pin_user(struct mmdma_host *h, unsigned long uaddr, size_t len,
+			enum dma_data_direction dir);
+
+/* mmdma_engine.c: running requests on the hardware */
 int mmdma_req_run(struct mmdma_req *req);
 int mmdma_req_submit(struct mmdma_req *req);
 void mmdma_dev_op_done(struct mmdma_dev *mdev, u32 seq, int err);
-int mmdma_host_pin_user(struct mmdma_host *h, unsigned long uaddr, size_t len,
-			enum dma_data_direction dir);
 void mmdma_engine_shutdown(struct mmdma_dev *mdev);
 void mmdma_engine_timeout(struct work_struct *work);
 extern unsigned int mmdma_op_timeout_ms;
