@@ -434,6 +434,8 @@ struct file *mmdma_fs_file(struct inode *inode, const char *name, int flags,
 
 /* mmdma_xfer.c, for attachments and imports */
 size_t mmdma_max_mapping(struct device *dev);
+int mmdma_sgt_build(struct sg_table *sgt, struct page **pages,
+		    unsigned long n, size_t off, size_t len, struct device *dev);
 
 /* mmdma_attach.c: buffers mapped for a device persistently */
 long mmdma_buf_ioc_attach(void *ctx, void *karg, void __user *uarg);

@@ -160,10 +160,7 @@ int mmdma_buf_sgt(struct mmdma_buf *buf, struct device *dev,
 		return -ENOMEM;
 	for (i = 0; i < buf->nr_pages; i++)
 		pages[i] = mmdma_buf_page(buf, i);
-	ret = sg_alloc_table_from_pages_segment(sgt, pages, buf->nr_pages, 0,
-						buf->size,
-						mmdma_max_mapping(dev),
-						GFP_KERNEL);
+	ret = mmdma_sgt_build(sgt, pages, buf->nr_pages, 0, buf->size, dev);
 	kvfree(pages);
 	return ret;
 }

@@ -135,6 +135,26 @@ size_t mmdma_max_mapping(struct device *dev)
 	return max(rounddown(max, PAGE_SIZE), PAGE_SIZE);
 }
 
+/**
+ * mmdma_sgt_build() - an sg table over bytes of a page array, not yet mapped
+ * @sgt:   filled in; free with sg_free_table()
+ * @pages: the pages, in order
+ * @n:     how many
+ * @off:   where the bytes start in the first page
+ * @len:   how many bytes
+ * @dev:   the device the table will be mapped for
+ *
+ * Physically contiguous pages share an entry, but no entry is longer than
+ * one of @dev's mappings may be (mmdma_max_mapping()).
+ */
+int mmdma_sgt_build(struct sg_table *sgt, struct page **pages,
+		    unsigned long n, size_t off, size_t len, struct device *dev)
+{
+	return sg_alloc_table_from_pages_segment(sgt, pages, n, off, len,
+						 mmdma_max_mapping(dev),
+						 GFP_KERNEL);
+}
+
 /*
  * dma_map_sgtable() over pages [@first, @first + @n) of the host range.
  * noinline here and below: fault injection must see every call.
@@ -151,10 +171,9 @@ static noinline int mmdma_map_sg(struct mmdma_opgen *g, struct mmdma_host *h,
 
 	if (!m)
 		return -EINVAL;
-	ret = sg_alloc_table_from_pages_segment(&m->sgt, h->pages + first, n,
-						offset_in_page(h->offset + start),
-						len, mmdma_max_mapping(req->mdev->dma),
-						GFP_KERNEL);
+	ret = mmdma_sgt_build(&m->sgt, h->pages + first, n,
+			      offset_in_page(h->offset + start), len,
+			      req->mdev->dma);
 	if (ret)
 		return ret;
 	ret = dma_map_sgtable(req->mdev->dma, &m->sgt, h->dir, 0);

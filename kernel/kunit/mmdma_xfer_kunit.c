@@ -2,10 +2,12 @@
 /*
  * KUnit suite for the request builder of mmdma_xfer.c: how a transfer is
  * cut into hardware operations (max_op, device memory, copy buffers), how
- * a round trip interleaves its two halves, and the range checks.  Included
+ * a round trip interleaves its two halves, the range checks, and how sg
+ * tables are built for a device's largest mapping.  Included
  * at the end of mmdma_xfer.c (CONFIG_KUNIT only) to reach static helpers.
- * No device is involved: the fake mmdma_dev has no DMA device (dev_dbg()
- * copes with a NULL one).
+ * No real device is involved: the fake mmdma_dev has no DMA device
+ * (dev_dbg() copes with a NULL one), and the sg cases use a bare struct
+ * device that the DMA layer maps directly.
  */
 #include <kunit/test.h>
 
@@ -186,6 +188,116 @@ static void mmdma_kunit_pin_user_range(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, h.pinned);
 }
 
+/*
+ * A device the DMA layer maps directly (no dma_ops, no swiotlb pool of its
+ * own: never through device_initialize()), whose largest segment is
+ * @max_seg bytes (0: the DMA layer's default, 64 KiB).
+ */
+static struct device *mmdma_kunit_device(struct kunit *test, unsigned int max_seg)
+{
+	struct device *dev = kunit_kzalloc(test, sizeof(*dev), GFP_KERNEL);
+	struct device_dma_parameters *parms;
+	u64 *mask;
+
+	parms = kunit_kzalloc(test, sizeof(*parms), GFP_KERNEL);
+	mask = kunit_kzalloc(test, sizeof(*mask), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, dev);
+	KUNIT_ASSERT_NOT_NULL(test, parms);
+	KUNIT_ASSERT_NOT_NULL(test, mask);
+	*mask = DMA_BIT_MASK(64);
+	dev->dma_mask = mask;
+	dev->coherent_dma_mask = *mask;
+	parms->max_segment_size = max_seg;
+	dev->dma_parms = parms;
+	return dev;
+}
+
+/* The largest mapping: the segment limit, whole pages, at least one. */
+static void mmdma_kunit_max_mapping(struct kunit *test)
+{
+	struct device *dev = mmdma_kunit_device(test, 0);
+
+	KUNIT_EXPECT_EQ(test, mmdma_max_mapping(dev), (size_t)SZ_64K);
+	dev->dma_parms->max_segment_size = 3 * PAGE_SIZE + 100;
+	KUNIT_EXPECT_EQ(test, mmdma_max_mapping(dev), 3 * PAGE_SIZE);
+	dev->dma_parms->max_segment_size = 100;
+	KUNIT_EXPECT_EQ(test, mmdma_max_mapping(dev), PAGE_SIZE);
+}
+
+/*
+ * Check @sgt: entries no longer than @max, the first starting @off into
+ * its page and the others at a page start, lengths adding up to @len and
+ * pages in the order of @pages.  Returns the number of entries.
+ */
+static unsigned int mmdma_kunit_sg_check(struct kunit *test,
+					 struct sg_table *sgt,
+					 struct page **pages, size_t off,
+					 size_t len, size_t max)
+{
+	struct scatterlist *sg;
+	unsigned int i;
+	size_t sum = 0, at = off;
+
+	for_each_sgtable_sg(sgt, sg, i) {
+		KUNIT_EXPECT_LE(test, (size_t)sg->length, max);
+		KUNIT_EXPECT_EQ(test, (size_t)sg->offset, i ? 0 : off);
+		KUNIT_EXPECT_PTR_EQ(test, sg_page(sg), pages[at / PAGE_SIZE]);
+		sum += sg->length;
+		at += sg->length;
+	}
+	KUNIT_EXPECT_EQ(test, sum, len);
+	return sgt->orig_nents;
+}
+
+/*
+ * sg building: contiguous pages merge up to the device's largest mapping,
+ * a gap always starts an entry, and offsets and lengths are kept.
+ */
+static void mmdma_kunit_sg_build(struct kunit *test)
+{
+	struct device *dev = mmdma_kunit_device(test, 3 * PAGE_SIZE + 100);
+	struct page *block = alloc_pages(GFP_KERNEL, 3), *pages[8];
+	static const unsigned int gaps[][4] = { { 0, 2, 1, 3 }, { 0, 1, 3, 2 } };
+	static const unsigned int gap_entries[] = { 4, 3 };
+	struct sg_table sgt;
+	unsigned int i, k;
+
+	KUNIT_ASSERT_NOT_NULL(test, block);
+	for (i = 0; i < 8; i++)
+		pages[i] = nth_page(block, i);
+
+	/* Eight contiguous pages, at most three to an entry: 3 + 3 + 2. */
+	KUNIT_ASSERT_EQ(test, mmdma_sgt_build(&sgt, pages, 8, 0, 8 * PAGE_SIZE, dev), 0);
+	KUNIT_EXPECT_EQ(test, mmdma_kunit_sg_check(test, &sgt, pages, 0, 8 * PAGE_SIZE,
+						   3 * PAGE_SIZE), 3U);
+	sg_free_table(&sgt);
+
+	/* 100 bytes into the first page, ending 200 bytes before the last's end. */
+	KUNIT_ASSERT_EQ(test, mmdma_sgt_build(&sgt, pages, 8, 100, 8 * PAGE_SIZE - 300, dev), 0);
+	KUNIT_EXPECT_EQ(test, mmdma_kunit_sg_check(test, &sgt, pages, 100,
+						   8 * PAGE_SIZE - 300, 3 * PAGE_SIZE), 3U);
+	sg_free_table(&sgt);
+
+	/* One byte, the last of a page. */
+	KUNIT_ASSERT_EQ(test, mmdma_sgt_build(&sgt, pages + 5, 1, PAGE_SIZE - 1, 1, dev), 0);
+	KUNIT_EXPECT_EQ(test, mmdma_kunit_sg_check(test, &sgt, pages + 5, PAGE_SIZE - 1, 1,
+						   3 * PAGE_SIZE), 1U);
+	sg_free_table(&sgt);
+
+	/* Pages out of physical order never share an entry across a gap. */
+	for (k = 0; k < ARRAY_SIZE(gaps); k++) {
+		struct page *order[4];
+
+		for (i = 0; i < 4; i++)
+			order[i] = pages[gaps[k][i]];
+		KUNIT_ASSERT_EQ(test, mmdma_sgt_build(&sgt, order, 4, 0, 4 * PAGE_SIZE, dev), 0);
+		KUNIT_EXPECT_EQ(test, mmdma_kunit_sg_check(test, &sgt, order, 0, 4 * PAGE_SIZE,
+							   3 * PAGE_SIZE), gap_entries[k]);
+		sg_free_table(&sgt);
+	}
+	__free_pages(block, 3);
+}
+
 static struct kunit_case mmdma_xfer_kunit_cases[] = {
 	KUNIT_CASE(mmdma_kunit_emit_max_op),
 	KUNIT_CASE(mmdma_kunit_emit_copy),
@@ -194,6 +306,8 @@ static struct kunit_case mmdma_xfer_kunit_cases[] = {
 	KUNIT_CASE(mmdma_kunit_merge_chunks),
 	KUNIT_CASE(mmdma_kunit_req_check),
 	KUNIT_CASE(mmdma_kunit_pin_user_range),
+	KUNIT_CASE(mmdma_kunit_max_mapping),
+	KUNIT_CASE(mmdma_kunit_sg_build),
 	{}
 };
 
