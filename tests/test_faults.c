@@ -763,6 +763,7 @@ static void probe_each_allocation_fails(void)
 
 	need_fail_nth();
 	snprintf(bdf, sizeof(bdf), "%s", t_edu_bdf());
+	/* For op_bind(): o.dev the PCI address, o.src the bind file. */
 	o.dev = bdf;
 	t_write_str(EDU_DRV "/unbind", bdf);
 	o.src = open(EDU_DRV "/bind", O_WRONLY | O_CLOEXEC);
