@@ -153,9 +153,13 @@ static int soft_probe(struct platform_device *pdev)
 	soft = devm_kzalloc(dev, sizeof(*soft), GFP_KERNEL);
 	if (!soft)
 		return -ENOMEM;
-	soft->mem = vzalloc(soft_mem_size);
-	if (!soft->mem)
+	/* Quietly: the failed probe says why, without an allocator trace. */
+	soft->mem = __vmalloc(soft_mem_size, GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN);
+	if (!soft->mem) {
+		dev_err(dev, "cannot allocate %lu bytes of device memory\n",
+			soft_mem_size);
 		return -ENOMEM;
+	}
 	init_waitqueue_head(&soft->idle);
 	INIT_WORK(&soft->work, soft_work);
 	soft->wq = alloc_workqueue(SOFT_NAME, WQ_UNBOUND | WQ_HIGHPRI, 1);

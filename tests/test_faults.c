@@ -242,6 +242,7 @@ struct op {
 	uint32_t kind, method, dma;
 	uint64_t size;
 	const char *dev;
+	const char *drv, *node;	/* probe: the driver's sysfs dir, the node */
 	int ctl, dev_fd, src, dst;
 	size_t len, off;
 	int mode;		/* dio: 0 pread, 1 pwrite, 2 libaio, 3 io_uring */
@@ -517,12 +518,13 @@ static void dio_teardown(struct op *o)
 static const char *const dio_names[] = { "pread", "pwrite", "libaio read", "io_uring write" };
 
 #define EDU_DRV		"/sys/bus/pci/drivers/mmdma-edu"
+#define SOFT_DRV	"/sys/bus/platform/drivers/mmdma-soft"
 
 /*
- * Bind the unbound edu device (@o->dev holds its PCI address) through the
- * driver's bind file, opened before the window: probe runs in this task,
- * so every allocation of the driver's probe and of the driver core and
- * PCI code around it is in the window.
+ * Bind the unbound device @o->dev to the driver at @o->drv through the
+ * driver's bind file (@o->src, opened before the window): probe runs in
+ * this task, so every allocation of the driver's probe and of the driver
+ * core and bus code around it is in the window.
  */
 static int op_bind(struct op *o)
 {
@@ -538,27 +540,35 @@ static void check_unbound(struct op *o)
 {
 	char path[256];
 
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", o->dev);
+	snprintf(path, sizeof(path), "%s/%s", o->drv, o->dev);
 	EXPECT(access(path, F_OK) && errno == ENOENT);
-	EXPECT(access("/dev/" EDU, F_OK) && errno == ENOENT);
+	snprintf(path, sizeof(path), "/dev/%s", o->node);
+	EXPECT(access(path, F_OK) && errno == ENOENT);
+}
+
+/* The node of a device just bound, once probing is done (up to 2 s). */
+static int node_after_bind(const char *node)
+{
+	int fd = -1;
+
+	for (int i = 0; i < 200 && (fd = mmdma_dev_open(node)) < 0; i++)
+		usleep(10000);
+	ASSERT_OK(fd);
+	return fd;
 }
 
 /* After a successful bind: the node is there and a round trip is exact. */
 static void check_bind(struct op *o)
 {
 	struct op x = { 0 };
-	int fd = -1;
 
-	for (int i = 0; i < 200 && (fd = mmdma_dev_open(EDU)) < 0; i++)
-		usleep(10000);
-	ASSERT_OK(fd);
-	close(fd);
-	xfer_setup(&x, EDU, MMDMA_DMA_SG);
+	close(node_after_bind(o->node));
+	xfer_setup(&x, o->node, MMDMA_DMA_SG);
 	EXPECT_EQ(op_xfer(&x), 0);
 	check_xfer(&x);
 	xfer_teardown(&x);
 	/* The next attempt binds again: leave the device unbound. */
-	t_write_str(EDU_DRV "/unbind", o->dev);
+	set(o->drv, "unbind", o->dev);
 }
 
 /* ---- cases: fail_function ------------------------------------------------- */
@@ -748,31 +758,49 @@ static void mmap_each_allocation_fails(void)
 }
 
 /*
- * Probe: each allocation of binding the edu device fails in turn.  A
- * failed bind gets ENOMEM or EBUSY and leaves the device unbound, with no
- * node and nothing leaked; every bind that succeeds (the last, and those
- * whose failure was absorbed, INTx standing in for MSI and the like)
- * gives a device whose round trip is exact.
+ * Probe: each allocation of binding a device fails in turn.  A failed bind
+ * gets one of @errs and leaves the device unbound, with no node and
+ * nothing leaked; every bind that succeeds (the last, and those whose
+ * failure was absorbed, INTx standing in for MSI and the like) gives a
+ * device whose round trip is exact.  Returns the number of allocations.
  */
-static void probe_each_allocation_fails(void)
+static unsigned int probe_loop(const char *drv, const char *dev,
+			       const char *node, const int *errs)
 {
 	struct op o = { .run = op_bind, .check = check_bind,
-			.failed = check_unbound, .what = "edu probe" };
-	char bdf[64];
+			.failed = check_unbound, .what = node,
+			.drv = drv, .dev = dev, .node = node };
+	char bind[256];
 	unsigned int n;
+
+	set(drv, "unbind", dev);
+	snprintf(bind, sizeof(bind), "%s/bind", drv);
+	o.src = open(bind, O_WRONLY | O_CLOEXEC);
+	ASSERT_OK(o.src);
+	n = nth_loop(&o, errs);
+	close(o.src);
+	/* Bound again for the cases after this one. */
+	set(drv, "bind", dev);
+	close(node_after_bind(node));
+	return n;
+}
+
+/* The edu PCI device: the driver core, PCI, MSI, devres and edu_probe(). */
+static void edu_probe_each_allocation_fails(void)
+{
+	char bdf[64];
 
 	need_fail_nth();
 	snprintf(bdf, sizeof(bdf), "%s", t_edu_bdf());
-	/* For op_bind(): o.dev the PCI address, o.src the bind file. */
-	o.dev = bdf;
-	t_write_str(EDU_DRV "/unbind", bdf);
-	o.src = open(EDU_DRV "/bind", O_WRONLY | O_CLOEXEC);
-	ASSERT_OK(o.src);
-	n = nth_loop(&o, enomem_ebusy);
-	close(o.src);
-	EXPECT(n >= 5);
-	/* Bound again for the cases after this one. */
-	close(t_edu_rebind(bdf));
+	EXPECT(probe_loop(EDU_DRV, bdf, EDU, enomem_ebusy) >= 5);
+}
+
+/* The software engine: its device memory, work queue and registration. */
+static void soft_probe_each_allocation_fails(void)
+{
+	need_fail_nth();
+	close(t_dev_or_skip(SOFT));
+	EXPECT(probe_loop(SOFT_DRV, "mmdma-soft", SOFT, enomem_only) >= 5);
 }
 
 /* Opening each node allocates (struct file and friends): ENOMEM or success. */
@@ -836,7 +864,8 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE_T(alloc_each_allocation_fails, 300),
 	KTAP_CASE_T(mmap_each_allocation_fails, 300),
 	KTAP_CASE_T(open_each_allocation_fails, 300),
-	KTAP_CASE_T(probe_each_allocation_fails, 600),
+	KTAP_CASE_T(edu_probe_each_allocation_fails, 600),
+	KTAP_CASE_T(soft_probe_each_allocation_fails, 600),
 	KTAP_CASE_T(soft_xfer_each_allocation_fails, 600),
 	KTAP_CASE_T(edu_xfer_each_allocation_fails, 600),
 	KTAP_CASE_T(soft_dio_each_allocation_fails, 600),
