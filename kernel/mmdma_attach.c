@@ -416,6 +416,27 @@ static void mmdma_att_sync(struct mmdma_attach *att, u64 off, u64 len,
 	}
 }
 
+/*
+ * Coherent memory is never handed over: its device and the CPU see the same
+ * bytes at all times, so a sync for its own device is a valid no-op.  No
+ * other device may use it (EINVAL, as for a transfer).
+ */
+static long mmdma_sync_coherent(struct mmdma_buf *buf, int dev_fd)
+{
+	struct mmdma_dev *mdev = mmdma_dev_from_fd(dev_fd);
+	long ret = 0;
+
+	if (IS_ERR(mdev))
+		return PTR_ERR(mdev);
+	if (buf->mdev != mdev) {
+		dev_dbg(mdev->dma, "sync: buf %u is coherent memory of %s, not of this device\n",
+			buf->id, buf->mdev->name);
+		ret = -EINVAL;
+	}
+	mmdma_dev_put(mdev);
+	return ret;
+}
+
 long mmdma_buf_ioc_sync(void *ctx, void *karg, void __user *uarg)
 {
 	struct mmdma_buf *buf = ctx;
@@ -437,6 +458,8 @@ long mmdma_buf_ioc_sync(void *ctx, void *karg, void __user *uarg)
 			req->offset, req->length, buf->size);
 		return -EINVAL;
 	}
+	if (buf->kind == MMDMA_MEM_COHERENT)
+		return mmdma_sync_coherent(buf, req->dev_fd);
 	att = mmdma_att_lookup(buf, req->dev_fd);
 	if (IS_ERR(att))
 		return PTR_ERR(att);

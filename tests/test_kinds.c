@@ -215,6 +215,52 @@ static void coherent_of_other_device_einval(void)
 }
 
 /*
+ * Ownership hand-overs on coherent memory are valid no-ops: a sync for the
+ * buffer's own device succeeds in every direction, around transfers whose
+ * data arrive exact; the range and fields are still checked, and another
+ * device's sync is EINVAL.
+ */
+static void coherent_sync_is_noop(void)
+{
+	int soft = t_dev_or_skip(SOFT), edu = mmdma_dev_open(EDU);
+	int a = coherent(soft, 2 * PAGE), b = coherent(soft, 2 * PAGE);
+	static const uint32_t dirs[] = {
+		MMDMA_DIR_BIDIRECTIONAL, MMDMA_DIR_TO_DEVICE, MMDMA_DIR_FROM_DEVICE,
+	};
+	uint8_t *check = malloc(3000);
+
+	ASSERT(check != NULL);
+	ASSERT_OK(mmdma_buf_fill(a, 0, 2 * PAGE, 61));
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		EXPECT_OK(mmdma_buf_sync(a, soft, 0, 2 * PAGE, dirs[i], MMDMA_SYNC_FOR_DEVICE));
+		EXPECT_OK(mmdma_buf_sync(a, soft, PAGE - 1, 2, dirs[i], MMDMA_SYNC_FOR_CPU));
+	}
+	/* CPU wrote a: hand it to the device, move it into b, hand b back. */
+	EXPECT_OK(mmdma_buf_sync(a, soft, 7, 3000, MMDMA_DIR_TO_DEVICE, MMDMA_SYNC_FOR_DEVICE));
+	ASSERT_OK(xfer(soft, MMDMA_XFER_ROUNDTRIP, a, 7, b, 11, 0, 3000, NULL));
+	EXPECT_OK(mmdma_buf_sync(b, soft, 11, 3000, MMDMA_DIR_FROM_DEVICE, MMDMA_SYNC_FOR_CPU));
+	ASSERT_EQ(pread(b, check, 3000, 11), (ssize_t)3000);
+	t_expect_pattern(check, 7, 3000, 61);
+	/* Still checked: range, flags, direction; and the device. */
+	EXPECT_ERR(mmdma_buf_sync(a, soft, 2 * PAGE - 1, 2, MMDMA_DIR_TO_DEVICE,
+				  MMDMA_SYNC_FOR_DEVICE), EINVAL);
+	EXPECT_ERR(mmdma_buf_sync(a, soft, 0, 0, MMDMA_DIR_TO_DEVICE,
+				  MMDMA_SYNC_FOR_DEVICE), EINVAL);
+	EXPECT_ERR(mmdma_buf_sync(a, soft, 0, 1, MMDMA_DIR_TO_DEVICE, 0), EINVAL);
+	EXPECT_ERR(mmdma_buf_sync(a, soft, 0, 1, 99, MMDMA_SYNC_FOR_CPU), EINVAL);
+	EXPECT_ERR(mmdma_buf_sync(a, a, 0, 1, MMDMA_DIR_TO_DEVICE, MMDMA_SYNC_FOR_CPU), EINVAL);
+	if (edu >= 0) {
+		EXPECT_ERR(mmdma_buf_sync(a, edu, 0, 1, MMDMA_DIR_TO_DEVICE,
+					  MMDMA_SYNC_FOR_DEVICE), EINVAL);
+		close(edu);
+	}
+	free(check);
+	close(a);
+	close(b);
+	close(soft);
+}
+
+/*
  * Memory without struct pages cannot be attached (coherent memory already
  * is its device's) or exported as a dma-buf (importers map pages).
  */
@@ -568,6 +614,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(coherent_soft_xfer_by_dma_handle),
 	KTAP_CASE(coherent_edu_xfer_by_dma_handle),
 	KTAP_CASE(coherent_of_other_device_einval),
+	KTAP_CASE(coherent_sync_is_noop),
 	KTAP_CASE(pageless_kinds_not_attached_or_exported),
 	KTAP_CASE(reserved_follows_parameters),
 	KTAP_CASE(reserved_region_claimed_in_iomem),
