@@ -32,18 +32,21 @@ int mmdma_info(int ctl, struct mmdma_info *info)
 	return neg_errno(ioctl(ctl, MMDMA_IOC_INFO, info));
 }
 
+/* MMDMA_IOC_ALLOC with close-on-exec: the new buffer's fd, or -errno. */
+static int alloc_ioctl(int ctl, struct mmdma_alloc *req)
+{
+	int ret;
+
+	req->flags |= MMDMA_ALLOC_CLOEXEC;
+	ret = neg_errno(ioctl(ctl, MMDMA_IOC_ALLOC, req));
+	return ret < 0 ? ret : req->fd;
+}
+
 int mmdma_alloc(int ctl, uint64_t size, uint32_t kind, uint32_t method,
 		uint32_t flags)
 {
-	struct mmdma_alloc req = {
-		.size = size,
-		.kind = kind,
-		.method = method,
-		.flags = flags | MMDMA_ALLOC_CLOEXEC,
-	};
-	int ret = neg_errno(ioctl(ctl, MMDMA_IOC_ALLOC, &req));
-
-	return ret < 0 ? ret : req.fd;
+	return mmdma_alloc_cache(ctl, size, kind, method, MMDMA_CACHE_DEFAULT,
+				 flags);
 }
 
 int mmdma_alloc_cache(int ctl, uint64_t size, uint32_t kind, uint32_t method,
@@ -54,11 +57,10 @@ int mmdma_alloc_cache(int ctl, uint64_t size, uint32_t kind, uint32_t method,
 		.kind = kind,
 		.method = method,
 		.cache = cache,
-		.flags = flags | MMDMA_ALLOC_CLOEXEC,
+		.flags = flags,
 	};
-	int ret = neg_errno(ioctl(ctl, MMDMA_IOC_ALLOC, &req));
 
-	return ret < 0 ? ret : req.fd;
+	return alloc_ioctl(ctl, &req);
 }
 
 int mmdma_alloc_dev(int ctl, uint64_t size, uint32_t kind, uint32_t method,
@@ -68,12 +70,11 @@ int mmdma_alloc_dev(int ctl, uint64_t size, uint32_t kind, uint32_t method,
 		.size = size,
 		.kind = kind,
 		.method = method,
-		.flags = flags | MMDMA_ALLOC_CLOEXEC | MMDMA_ALLOC_DEVICE,
+		.flags = flags | MMDMA_ALLOC_DEVICE,
 		.device = (uint32_t)dev,
 	};
-	int ret = neg_errno(ioctl(ctl, MMDMA_IOC_ALLOC, &req));
 
-	return ret < 0 ? ret : req.fd;
+	return alloc_ioctl(ctl, &req);
 }
 
 int mmdma_buf_info(int buf, struct mmdma_buf_info *info)
