@@ -45,6 +45,10 @@ static const char *mmdma_kind_str(u32 kind)
 		return "contig";
 	case MMDMA_MEM_VMALLOC:
 		return "vmalloc";
+	case MMDMA_MEM_COHERENT:
+		return "coherent";
+	case MMDMA_MEM_RESERVED:
+		return "reserved";
 	}
 	return "unknown";
 }

@@ -228,15 +228,9 @@ static unsigned long long read_ull_at(const char *dir, const char *name)
 static void read_line(const char *dir, const char *name, char *out, size_t n)
 {
 	char path[256];
-	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "r");
-	if (!f)
-		ktap_fail(true, __FILE__, __LINE__, "%s: %s", path, strerror(errno));
-	if (!fgets(out, n, f))
-		out[0] = '\0';
-	fclose(f);
+	t_read_line(path, out, n);
 }
 
 /* /sys/kernel/mmdma/buffers/<id>/ describes the buffer while it lives. */

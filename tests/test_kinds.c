@@ -260,6 +260,35 @@ static void coherent_sync_is_noop(void)
 	close(soft);
 }
 
+/* Each buffer's sysfs directory names its kind, the new kinds included. */
+static void sysfs_names_every_kind(void)
+{
+	int soft = t_dev_or_skip(SOFT), ctl = t_ctl();
+	int fds[5] = {
+		t_buf(PAGE, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT),
+		t_buf(PAGE, MMDMA_MEM_CONTIG, MMDMA_MAP_FAULT),
+		t_buf(PAGE, MMDMA_MEM_VMALLOC, MMDMA_MAP_FAULT),
+		coherent(soft, PAGE), -1,
+	};
+
+	if (t_param_get("reserved_size"))
+		fds[4] = mmdma_alloc(ctl, PAGE, MMDMA_MEM_RESERVED, MMDMA_MAP_REMAP, 0);
+	for (int i = 0; i < 5 && fds[i] >= 0; i++) {
+		struct mmdma_buf_info info = t_info(fds[i]);
+		char path[128], line[64], want[64];
+
+		snprintf(path, sizeof(path), "/sys/kernel/mmdma/buffers/%u/kind", info.id);
+		snprintf(want, sizeof(want), "%s\n", mmdma_kind_name(info.kind));
+		t_read_line(path, line, sizeof(line));
+		EXPECT_EQ(strcmp(line, want), 0);
+		if (strcmp(line, want))
+			ktap_diag("%s says '%s', expected '%s'", path, line, want);
+		close(fds[i]);
+	}
+	close(ctl);
+	close(soft);
+}
+
 /*
  * Memory without struct pages cannot be attached (coherent memory already
  * is its device's) or exported as a dma-buf (importers map pages).
@@ -615,6 +644,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(coherent_edu_xfer_by_dma_handle),
 	KTAP_CASE(coherent_of_other_device_einval),
 	KTAP_CASE(coherent_sync_is_noop),
+	KTAP_CASE(sysfs_names_every_kind),
 	KTAP_CASE(pageless_kinds_not_attached_or_exported),
 	KTAP_CASE(reserved_follows_parameters),
 	KTAP_CASE(reserved_region_claimed_in_iomem),

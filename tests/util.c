@@ -168,6 +168,17 @@ int kmsg_bad(int fd)
 	return bad;
 }
 
+void t_read_line(const char *path, char *out, size_t n)
+{
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		ktap_fail(true, __FILE__, __LINE__, "%s: %s", path, strerror(errno));
+	if (!fgets(out, n, f))
+		out[0] = '\0';
+	fclose(f);
+}
+
 unsigned long long t_read_ull(const char *path)
 {
 	char text[64] = "", *end;

@@ -64,6 +64,8 @@ int mod_unload(const char *name);
 int mod_load(const char *path, const char *params);
 
 /* sysfs-style files: a number, or a string written in one go. */
+/* The first line of a (sysfs) file, newline kept; fails the case if unreadable. */
+void t_read_line(const char *path, char *out, size_t n);
 unsigned long long t_read_ull(const char *path);
 void t_write_str(const char *path, const char *value);
 /* Module parameters of mmdma (/sys/module/mmdma/parameters/NAME). */
