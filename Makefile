@@ -34,7 +34,9 @@ TEST_COMMON := tests/ktap.c tests/util.c tests/devutil.c
 TEST_HDR := tests/ktap.h tests/util.h tests/devutil.h $(LIB_HDR)
 TESTS := test_badinput test_mmap test_unload test_edu test_dio test_maps test_kinds \
 	test_limits test_attach test_dmabuf test_faults test_kunit test_stress test_fuzz
-HOST_TESTS := test_lib
+HOST_TESTS := test_lib test_promise
+# Shell tests of the harness (vm/): each feeds it a broken case.
+HOST_SCRIPTS := test_ktap_summary.sh test_guest_promise.sh test_stale_verdict.sh
 
 # trinity (Debian package) goes into the guest when the host has it.
 TRINITY := $(wildcard /usr/bin/trinity)
@@ -103,9 +105,14 @@ $(O)/host/test_%: tests/host/test_%.c $(LIB_SRC) $(LIB_HDR)
 	@mkdir -p $(O)/host
 	$(CC) $(USER_CFLAGS) $(CFLAGS) $(SAN) -o $@ $< $(LIB_SRC)
 
+# The guest programs' helpers, on the host.
+$(O)/host/test_promise: tests/host/test_promise.c $(TEST_COMMON) $(TEST_HDR) $(LIB_SRC)
+	@mkdir -p $(O)/host
+	$(CC) $(USER_CFLAGS) $(CFLAGS) $(SAN) -o $@ $< $(TEST_COMMON) $(LIB_SRC)
+
 host-check: $(addprefix $(O)/host/,$(HOST_TESTS))
 	@for t in $^; do $$t || exit 1; done
-	tests/host/test_ktap_summary.sh
+	@for t in $(HOST_SCRIPTS); do tests/host/$$t || exit 1; done
 
 deps:
 	scripts/deps.sh $(KERNELS)

@@ -12,10 +12,7 @@ struct t_dev t_dev_open(const char *name)
 {
 	struct t_dev e = { .name = name };
 
-	e.fd = mmdma_dev_open(name);
-	if (e.fd == -ENOENT)
-		ktap_skip("no device %s", name);
-	ASSERT_OK(e.fd);
+	e.fd = t_dev_or_skip(name);
 	ASSERT_OK(mmdma_dev_info(e.fd, &e.info));
 	return e;
 }

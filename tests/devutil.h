@@ -22,7 +22,7 @@ struct t_dev {
 	struct mmdma_dev_info info;
 };
 
-/* Open node @name (in /dev); skips the case when it does not exist. */
+/* Open node @name (in /dev); without it, as t_dev_or_skip(). */
 struct t_dev t_dev_open(const char *name);
 /* $MMDMA_EXPECT, what the VM profile is built to produce, is @what. */
 bool t_profile_is(const char *what);

@@ -34,10 +34,7 @@ static struct engine engine(const char *name)
 	struct engine e = { .name = name };
 	struct mmdma_dev_info info;
 
-	e.fd = mmdma_dev_open(name);
-	if (e.fd == -ENOENT)
-		ktap_skip("no device %s", name);
-	ASSERT_OK(e.fd);
+	e.fd = t_dev_or_skip(name);
 	ASSERT_OK(mmdma_dev_info(e.fd, &info));
 	e.mem = info.mem_size;
 	return e;

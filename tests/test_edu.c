@@ -26,14 +26,10 @@
 #define EDU_MEM		4095
 #define EDU_ID		0x010000edU
 
+/* The edu node; fails the case where the profile promises edu, else skips. */
 static int edu(void)
 {
-	int fd = mmdma_dev_open(EDU);
-
-	if (fd == -ENOENT)
-		ktap_skip("no edu device (" EDU ")");
-	ASSERT_OK(fd);
-	return fd;
+	return t_dev_or_skip(EDU);
 }
 
 static struct mmdma_dev_info edu_info(int dev)

@@ -260,6 +260,20 @@ static void coherent_sync_is_noop(void)
 	close(soft);
 }
 
+/*
+ * The module has a reserved region, so the cases that cover every kind take
+ * it in.  Without one they cover the others, unless the profile promises it.
+ */
+static bool reserved_configured(void)
+{
+	if (t_param_get("reserved_size"))
+		return true;
+	if (t_promised("reserved"))
+		ktap_fail(true, __FILE__, __LINE__,
+			  "reserved_size is 0, but the profile promises a reserved region");
+	return false;
+}
+
 /* Each buffer's sysfs directory names its kind, the new kinds included. */
 static void sysfs_names_every_kind(void)
 {
@@ -271,8 +285,10 @@ static void sysfs_names_every_kind(void)
 		coherent(soft, PAGE), -1,
 	};
 
-	if (t_param_get("reserved_size"))
+	if (reserved_configured()) {
 		fds[4] = mmdma_alloc(ctl, PAGE, MMDMA_MEM_RESERVED, MMDMA_MAP_REMAP, 0);
+		ASSERT_OK(fds[4]);
+	}
 	for (int i = 0; i < 5 && fds[i] >= 0; i++) {
 		struct mmdma_buf_info info = t_info(fds[i]);
 		char path[128], line[64], want[64];
@@ -298,8 +314,10 @@ static void pageless_kinds_not_attached_or_exported(void)
 	int soft = t_dev_or_skip(SOFT), ctl = t_ctl();
 	int fds[2] = { coherent(soft, PAGE), -1 };
 
-	if (t_param_get("reserved_size"))
+	if (reserved_configured()) {
 		fds[1] = mmdma_alloc(ctl, PAGE, MMDMA_MEM_RESERVED, MMDMA_MAP_REMAP, 0);
+		ASSERT_OK(fds[1]);
+	}
 	for (int i = 0; i < 2 && fds[i] >= 0; i++) {
 		EXPECT_ERR(mmdma_buf_attach(fds[i], soft, MMDMA_DIR_BIDIRECTIONAL), EINVAL);
 		EXPECT_ERR(mmdma_buf_export(fds[i], O_RDWR | O_CLOEXEC), EINVAL);
@@ -454,7 +472,8 @@ static uint64_t reserved_size_or_skip(void)
 	uint64_t size = t_param_get("reserved_size");
 
 	if (!size)
-		ktap_skip("no reserved region (boot with memmap=, load with reserved_base/size)");
+		t_absent("reserved",
+			 "no reserved region (boot with memmap=, load with reserved_base/size)");
 	return size;
 }
 

@@ -297,13 +297,10 @@ static void process_vm_writev_into_mappings(void)
 /* mmdma's own direct I/O cannot pin a HUGE mapping either. */
 static void mmdma_dio_into_huge_mapping_efault(void)
 {
-	int dev = mmdma_dev_open("mmdma-soft0");
+	int dev = t_dev_or_skip("mmdma-soft0");
 	int fd;
 	uint8_t *m;
 
-	if (dev == -ENOENT)
-		ktap_skip("no device mmdma-soft0");
-	ASSERT_OK(dev);
 	fd = t_buf(2 * MIB, MMDMA_MEM_CONTIG, MMDMA_MAP_HUGE);
 	m = t_map(fd, 2 * MIB, rw, MAP_SHARED, 0);
 	EXPECT_SYSERR(pread(dev, m, 2 * PAGE, 0), EFAULT);

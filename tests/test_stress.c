@@ -338,7 +338,7 @@ static void concurrent_use_with_unbind(void)
 
 	find_edu();
 	if (!edu_addr[0])
-		ktap_skip("no edu device bound to %s", EDU_DRV);
+		t_absent("edu", "no edu device bound to %s", EDU_DRV);
 	deadline = now() + duration();
 	for (int p = 0; p < PROCS; p++)
 		pids[n++] = t_fork(worker_process, (void *)(intptr_t)p);
@@ -373,7 +373,7 @@ static void unload_reload_after_stress(void)
 	int kmsg = kmsg_open();
 
 	if (!ko || access(ko, R_OK))
-		ktap_skip("MMDMA_KO does not name a readable mmdma.ko");
+		t_absent("module", "MMDMA_KO does not name a readable mmdma.ko");
 	for (int i = 0; i < 3; i++) {
 		ASSERT_OK(mod_unload("mmdma"));
 		ASSERT_OK(mod_load(ko, getenv("MMDMA_PARAMS")));

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <linux/capability.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
@@ -33,12 +34,48 @@ const char *combo_name(const struct combo *c)
 	return name;
 }
 
+bool t_promised(const char *what)
+{
+	const char *p = getenv("MMDMA_PROMISE");
+	size_t n = strlen(what);
+
+	/* A whole word of the space-separated list. */
+	while (p && *p) {
+		p += strspn(p, " ");
+		if (!strncmp(p, what, n) && (p[n] == ' ' || p[n] == '\0'))
+			return true;
+		p += strcspn(p, " ");
+	}
+	return false;
+}
+
+void t_absent(const char *what, const char *fmt, ...)
+{
+	char reason[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	if (t_promised(what))
+		ktap_fail(true, __FILE__, __LINE__,
+			  "%s, but the profile promises %s (MMDMA_PROMISE)",
+			  reason, what);
+	ktap_skip("%s", reason);
+}
+
+/* The promise word for device node @name: "mmdma-edu0" is "edu". */
+static const char *dev_promise(const char *name)
+{
+	return strstr(name, "edu") ? "edu" : "soft";
+}
+
 int t_ctl(void)
 {
 	int fd = mmdma_open();
 
 	if (fd == -ENOENT || fd == -ENODEV || fd == -ENXIO)
-		ktap_skip("no mmdma control node (driver not loaded)");
+		t_absent("module", "no mmdma control node (driver not loaded)");
 	ASSERT_OK(fd);
 	return fd;
 }
@@ -281,7 +318,7 @@ int t_dev_or_skip(const char *name)
 	int fd = mmdma_dev_open(name);
 
 	if (fd == -ENOENT)
-		ktap_skip("no device %s", name);
+		t_absent(dev_promise(name), "no device %s", name);
 	ASSERT_OK(fd);
 	return fd;
 }
@@ -316,7 +353,7 @@ const char *t_edu_bdf(void)
 	const char *slash;
 
 	if (n < 0 && errno == ENOENT)
-		ktap_skip("no edu device (mmdma-edu0)");
+		t_absent("edu", "no edu device (mmdma-edu0)");
 	ASSERT(n > 0);
 	link[n] = '\0';
 	slash = strrchr(link, '/');

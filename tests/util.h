@@ -7,6 +7,7 @@
 #ifndef MMDMA_TEST_UTIL_H
 #define MMDMA_TEST_UTIL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -26,11 +27,26 @@ extern const struct combo combos[];
 extern const size_t nr_combos;
 const char *combo_name(const struct combo *c);
 
-/* The control node; skips the case when the driver is not loaded. */
+/*
+ * $MMDMA_PROMISE (set by the VM profile, vm/guest-promise.sh) names @what:
+ * "module", "soft", "edu" or "reserved".
+ */
+bool t_promised(const char *what);
+/*
+ * @what is missing: fail the case when the profile promises it, else skip
+ * it with the reason (@fmt).  A skip is only for what nobody promised.
+ */
+void t_absent(const char *what, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), noreturn));
+
+/* The control node; fails or skips the case (t_absent "module") without it. */
 int t_ctl(void);
 /* MMDMA_IOC_INFO of a fresh control fd. */
 struct mmdma_info t_ctl_info(void);
-/* The DMA device node @name opened; skips the case when there is none. */
+/*
+ * The DMA device node @name opened; without it, t_absent() of "edu" for
+ * mmdma-edu0 and "soft" for mmdma-soft0.
+ */
 int t_dev_or_skip(const char *name);
 /* Give up capability @cap (CAP_*) for the rest of this process. */
 void t_drop_cap(int cap);
@@ -75,7 +91,7 @@ void t_param_set(const char *name, unsigned long long value);
 /* A /proc/vmstat counter, or -1 if absent. */
 long long vmstat(const char *key);
 
-/* PCI address of the edu device behind mmdma-edu0 (skips when absent). */
+/* PCI address of the edu device behind mmdma-edu0 (t_absent "edu"). */
 const char *t_edu_bdf(void);
 /* Bind edu at @bdf to the driver again; the reopened node's fd. */
 int t_edu_rebind(const char *bdf);

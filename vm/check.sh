@@ -15,6 +15,8 @@ for k in $kernels; do
 	for p in $profiles; do
 		out=$build/vm/$k-$p
 		echo "### $k / $p"
+		# Never an earlier run's verdict (run.sh removes it too).
+		rm -f "$out/summary"
 		"$here/run.sh" --kernel "$image" --module "$build/$k/kernel/mmdma.ko" \
 			--profile "$p" --out "$out" --mem-extra "$mem_extra" \
 			${icount_smp:+--icount-smp "$icount_smp"} "$@"

@@ -32,6 +32,7 @@ copy_libs() {
 cp "$busybox" "$root/bin/busybox"
 copy_libs "$root/bin/busybox"
 cp "$here/guest-init" "$root/init"
+cp "$here/guest-promise.sh" "$root/lib/mmdma/guest-promise.sh"
 cp "$conf" "$root/etc/mmdma.conf"
 cp "$ko" "$root/lib/mmdma/mmdma.ko"
 for f in "$@"; do

@@ -10,7 +10,9 @@
 # FILEs (test programs, tools) go into the guest's /opt/mmdma/bin.  The
 # guest's kernel log is kept in DIR/console.log, its KTAP in DIR/ktap.log.
 # In test mode the last line printed is "N passed, N failed[, N skipped]"
-# and DIR/summary holds "PASSED FAILED SKIPPED".  Exit status: 0 when every
+# and DIR/summary holds "PASSED FAILED SKIPPED".  The results of an earlier
+# run in DIR are removed first, before anything can stop this one, so no
+# caller ever reads them as this run's.  Exit status: 0 when every
 # case passed, the guest finished in time and its log holds no oops, BUG,
 # WARNING, KASAN, lockdep, kmemleak or DMA-API report; 1 otherwise.
 set -uo pipefail
@@ -33,15 +35,26 @@ while [ $# -gt 0 ]; do
 	*) break ;;
 	esac
 done
+[ -n "$out" ] || { echo "run.sh: --out DIR is required" >&2; exit 2; }
+rm -f "$out"/console.log "$out"/ktap.log "$out"/ktap-problems "$out"/summary
 [ -r "$kernel" ] || { echo "run.sh: cannot read kernel image '$kernel'" >&2; exit 2; }
 [ -r "$module" ] || { echo "run.sh: cannot read module '$module'" >&2; exit 2; }
-[ -n "$out" ] || { echo "run.sh: --out DIR is required" >&2; exit 2; }
 conf_file=$here/profiles/$profile.conf
 [ -r "$conf_file" ] || { echo "run.sh: no profile $conf_file" >&2; exit 2; }
 
 # Profile defaults, then the profile itself.
 MEM=1G SMP=2 ICOUNT=no QEMU_ARGS= APPEND= MODPARAMS= TESTS= TIMEOUT=900 BENCH= EXPECT= KMODS= TEST_ENV=
+PROMISE=
 . "$conf_file"
+# What the run must have (vm/guest-promise.sh): the module always, the
+# software engine unless the profile turns it off, and what the profile
+# adds (edu, reserved).  A broken promise fails the run.
+promise="module"
+case " $MODPARAMS " in
+*" soft_mem_size=0 "*) ;;
+*) promise="$promise soft" ;;
+esac
+PROMISE="$promise $PROMISE"
 [ -n "$tests" ] && TESTS=$tests
 [ -n "$timeout" ] && TIMEOUT=$timeout
 # --icount-smp: vCPUs for a profile that uses icount (vm/kernel.sh icount-smp).
@@ -55,7 +68,6 @@ if [ "$mem_extra" -gt 0 ]; then
 fi
 
 mkdir -p "$out"
-rm -f "$out"/console.log "$out"/ktap.log "$out"/summary
 cat > "$out/mmdma.conf" <<CONF
 MODE='$mode'
 TESTS='$TESTS'
@@ -63,6 +75,7 @@ BENCH='$BENCH'
 MODPARAMS='$MODPARAMS'
 EXPECT='$EXPECT'
 TEST_ENV='$TEST_ENV'
+PROMISE='$PROMISE'
 CONF
 # DYNDBG=1 in the environment: the driver's dev_dbg() lines, on the console.
 if [ -n "${DYNDBG:-}" ]; then
@@ -138,6 +151,10 @@ fi
 echo "# host: guest log: $out/console.log"
 
 if [ "$mode" != test ]; then
+	# In test mode vm/ktap-summary.awk counts these with the cases.
+	while read -r line; do
+		note "${line#mmdma-guest-fail: }"
+	done < <(grep -a '^mmdma-guest-fail: ' "$out/ktap.log")
 	[ $problems -eq 0 ]
 	exit $?
 fi

@@ -52,5 +52,30 @@ expect "diagnostics ignored" "1 0 0" '1..1
     ok 1 a
 ok 1 prog
 '
+expect "program printed nothing and exited 0" "0 1 0" '1..1
+ok 1 prog
+'
+expect "program printed cases but no plan" "1 1 0" '1..1
+    ok 1 a
+ok 1 prog
+'
+expect "program printed no plan and failed: one failure" "0 1 0" '1..1
+not ok 1 prog # exit status 1
+'
+expect "guest says the module did not load" "2 1 0" 'mmdma-guest-fail: insmod mmdma.ko failed
+1..1
+    1..2
+    ok 1 a
+    ok 2 b
+ok 1 prog
+'
+expect "guest says a promised device is missing" "0 2 2" '1..1
+mmdma-guest-fail: promised edu: no /sys/class/misc/mmdma-edu0
+mmdma-guest-fail: promised reserved: reserved_size is 0
+    1..2
+    ok 1 a # SKIP no device
+    ok 2 b # SKIP no device
+ok 1 prog
+'
 echo "test_ktap_summary: $n checks, $fails failed"
 [ $fails -eq 0 ]
