@@ -415,9 +415,7 @@ static void long_transfer(void *arg)
 
 static void wait_idle(void)
 {
-	for (int i = 0; i < 500 && t_read_ull(EDU_SYSFS "/busy"); i++)
-		usleep(10000);
-	EXPECT_EQ(t_read_ull(EDU_SYSFS "/busy"), 0);
+	EXPECT(t_wait_ull(EDU_SYSFS "/busy", 0, T_POLL_MS));
 }
 
 static pid_t start_long_transfer(int expected_err)
@@ -430,8 +428,14 @@ static pid_t start_long_transfer(int expected_err)
 	ASSERT_EQ(read(sync_pipe[0], &b, 1), 1);
 	close(sync_pipe[0]);
 	close(sync_pipe[1]);
-	/* Well into the transfer (about 500 operations of 100 ms each). */
-	usleep(300000);
+	/*
+	 * Into the transfer (about 500 operations of 100 ms each): the
+	 * device works on it and the child sleeps in its wait.  Not a
+	 * guess at how long that takes: with icount, guest time follows
+	 * a loaded host.
+	 */
+	ASSERT(t_wait_ull(EDU_SYSFS "/busy", 1, T_POLL_MS));
+	ASSERT(t_wait_asleep(pid, T_POLL_MS));
 	return pid;
 }
 
@@ -547,11 +551,13 @@ static void watch_registers(void *arg)
 	if (sigsetjmp(bus_jmp, 1))
 		return;		/* the mapping was zapped: what we expect */
 	ASSERT_EQ(write(sync_pipe[1], "r", 1), 1);
-	for (int i = 0; i < 1000; i++) {
+	/* Until the unbind zaps the mapping (SIGBUS), or the deadline. */
+	struct t_deadline d = t_deadline_ms(T_POLL_MS);
+
+	do {
 		if (r[0] != EDU_ID)
 			ktap_fail(true, __FILE__, __LINE__, "identity %#x", r[0]);
-		usleep(10000);
-	}
+	} while (t_deadline_sleep(&d));
 	ktap_fail(false, __FILE__, __LINE__, "register mapping never went away");
 }
 

@@ -172,10 +172,8 @@ struct clean {
 	int kmsg;
 };
 
-static long long pins_held(void)
-{
-	return vmstat("nr_foll_pin_acquired") - vmstat("nr_foll_pin_released");
-}
+/* Fails the case when the counters are missing (tests/util.c). */
+#define pins_held t_pins_held
 
 static long long dma_api_errors(void)
 {
@@ -207,13 +205,12 @@ static struct clean clean_start(void)
 static void expect_clean(struct clean *c, unsigned int extra, const char *what,
 			 unsigned int nth)
 {
+	struct t_deadline d = t_deadline_ms(T_POLL_MS);
 	long long pins = pins_held();
 
 	/* Asynchronous requests unpin from a work item, shortly after. */
-	for (int i = 0; i < 500 && pins != c->pins; i++) {
-		usleep(10000);
+	while (pins != c->pins && t_deadline_sleep(&d))
 		pins = pins_held();
-	}
 	if (live_buffers(c->ctl) != c->nr_buffers + extra)
 		ktap_fail(false, __FILE__, __LINE__, "%s, failure %u: %u live buffers, expected %u",
 			  what, nth, live_buffers(c->ctl), c->nr_buffers + extra);
@@ -546,13 +543,14 @@ static void check_unbound(struct op *o)
 	EXPECT(access(path, F_OK) && errno == ENOENT);
 }
 
-/* The node of a device just bound, once probing is done (up to 2 s). */
+/* The node of a device just bound, once probing is done. */
 static int node_after_bind(const char *node)
 {
+	struct t_deadline d = t_deadline_ms(T_POLL_MS);
 	int fd = -1;
 
-	for (int i = 0; i < 200 && (fd = mmdma_dev_open(node)) < 0; i++)
-		usleep(10000);
+	while ((fd = mmdma_dev_open(node)) < 0 && t_deadline_sleep(&d))
+		;
 	ASSERT_OK(fd);
 	return fd;
 }

@@ -105,8 +105,11 @@ static int ramdisk(size_t len, uint32_t seed)
 		if (ret && ret != -EEXIST)
 			ktap_fail(true, __FILE__, __LINE__, "load %s: %s", BRD_KO,
 				  strerror(-ret));
-		for (int i = 0; i < 100 && access(RAMDISK, F_OK); i++)
-			usleep(10000);
+		/* The disk's node appears once brd has registered it. */
+		struct t_deadline d = t_deadline_ms(T_POLL_MS);
+
+		while (access(RAMDISK, F_OK) && t_deadline_sleep(&d))
+			;
 	}
 	fd = open(RAMDISK, O_RDWR | O_DIRECT | O_CLOEXEC);
 	if (fd < 0)

@@ -311,10 +311,16 @@ static void map_private_copies_on_write_or_is_refused(void)
 		p = t_map(fd, 4 * PAGE, rw, MAP_PRIVATE, 0);
 		t_expect_pattern(p, 0, 4 * PAGE, 71);
 		memset(p + PAGE, 0xa5, PAGE);
-		EXPECT_EQ(p[PAGE + 100], 0xa5);
 		ASSERT_EQ(pread(fd, check, sizeof(check), 0), sizeof(check));
 		t_expect_pattern(check, 0, 4 * PAGE, 71);
 		t_expect_pattern(p + 2 * PAGE, 2 * PAGE, 2 * PAGE, 71);
+		/* The written page is the writer's own: a new fill of the buffer leaves it. */
+		ASSERT_OK(mmdma_buf_fill(fd, 0, 4 * PAGE, 72));
+		for (size_t b = PAGE; b < 2 * PAGE; b++)
+			if (p[b] != 0xa5) {
+				EXPECT_EQ(p[b], 0xa5);
+				break;
+			}
 		munmap(p, 4 * PAGE);
 		EXPECT_EQ(t_live_maps(fd), 0);
 		close(fd);

@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -165,8 +166,11 @@ int kmsg_open(void)
 {
 	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 
-	if (fd >= 0)
-		lseek(fd, 0, SEEK_END);
+	/* A clean-log check that cannot read the log has checked nothing. */
+	if (fd < 0)
+		ktap_fail(true, __FILE__, __LINE__, "open /dev/kmsg: %s",
+			  strerror(errno));
+	lseek(fd, 0, SEEK_END);
 	return fd;
 }
 
@@ -181,8 +185,10 @@ int kmsg_bad(int fd)
 	char rec[2048];
 	int bad = 0;
 
-	if (fd < 0)
-		return 0;
+	if (fd < 0) {
+		ktap_fail(false, __FILE__, __LINE__, "kernel log not open");
+		return 1;
+	}
 	for (;;) {
 		ssize_t n = read(fd, rec, sizeof(rec) - 1);
 		char *msg;
@@ -313,6 +319,82 @@ long long vmstat(const char *key)
 	return found;
 }
 
+long long t_pins_held(void)
+{
+	long long acq = vmstat("nr_foll_pin_acquired");
+	long long rel = vmstat("nr_foll_pin_released");
+
+	if (acq < 0 || rel < 0)
+		ktap_fail(true, __FILE__, __LINE__,
+			  "/proc/vmstat has no nr_foll_pin_acquired/released");
+	return acq - rel;
+}
+
+static long long mono_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+struct t_deadline t_deadline_ms(unsigned int ms)
+{
+	return (struct t_deadline){ mono_ns() + ms * 1000000LL, 1000 };
+}
+
+bool t_deadline_sleep(struct t_deadline *d)
+{
+	if (mono_ns() >= d->end_ns)
+		return false;
+	usleep(d->step_us);
+	if (d->step_us < 20000)
+		d->step_us *= 2;
+	return true;
+}
+
+bool t_wait_ull(const char *path, unsigned long long value, unsigned int ms)
+{
+	struct t_deadline d = t_deadline_ms(ms);
+
+	while (t_read_ull(path) != value)
+		if (!t_deadline_sleep(&d))
+			return false;
+	return true;
+}
+
+/* The state letter of /proc/@pid/stat ("pid (comm) S ..."), or 0. */
+static char proc_state(pid_t pid)
+{
+	char path[64], line[512], *paren;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	if (!fgets(line, sizeof(line), f))
+		line[0] = '\0';
+	fclose(f);
+	/* comm may hold spaces and parentheses: the state follows the last ')'. */
+	paren = strrchr(line, ')');
+	return paren && paren[1] == ' ' ? paren[2] : 0;
+}
+
+bool t_wait_asleep(pid_t pid, unsigned int ms)
+{
+	struct t_deadline d = t_deadline_ms(ms);
+
+	for (;;) {
+		char st = proc_state(pid);
+
+		if (st == 'S' || st == 'D')
+			return true;
+		if (!t_deadline_sleep(&d))
+			return false;
+	}
+}
+
 int t_dev_or_skip(const char *name)
 {
 	int fd = mmdma_dev_open(name);
@@ -365,10 +447,12 @@ int t_edu_rebind(const char *bdf)
 {
 	int fd = -1;
 
+	struct t_deadline d = t_deadline_ms(T_POLL_MS);
+
 	t_write_str("/sys/bus/pci/drivers/mmdma-edu/bind", bdf);
-	/* The node appears when probing is done: wait up to 2 s for it. */
-	for (int i = 0; i < 200 && (fd = mmdma_dev_open("mmdma-edu0")) < 0; i++)
-		usleep(10000);
+	/* The node appears when probing is done. */
+	while ((fd = mmdma_dev_open("mmdma-edu0")) < 0 && t_deadline_sleep(&d))
+		;
 	ASSERT_OK(fd);
 	return fd;
 }

@@ -68,9 +68,10 @@ int t_wait(pid_t pid);
 void t_expect_pattern(const void *p, uint64_t off, size_t len, uint32_t seed);
 
 /*
- * Kernel log watch: kmsg_open() starts at the end of the log; kmsg_bad()
- * reports, as diagnostics, every line since that looks like a warning, an
- * oops or a sanitizer report, and returns how many there were.
+ * Kernel log watch: kmsg_open() starts at the end of the log (and fails the
+ * case when /dev/kmsg cannot be opened: an unread log is not a clean one);
+ * kmsg_bad() reports, as diagnostics, every line since that looks like a
+ * warning, an oops or a sanitizer report, and returns how many there were.
  */
 int kmsg_open(void);
 int kmsg_bad(int fd);
@@ -90,10 +91,42 @@ void t_param_set(const char *name, unsigned long long value);
 
 /* A /proc/vmstat counter, or -1 if absent. */
 long long vmstat(const char *key);
+/*
+ * FOLL_PIN pins held now (nr_foll_pin_acquired - nr_foll_pin_released);
+ * fails the case when the kernel has no such counters, so that a missing
+ * counter never compares equal to itself.
+ */
+long long t_pins_held(void);
+
+/*
+ * Waiting for a state instead of sleeping and assuming it: poll until the
+ * condition holds or the deadline passes, then assert the state.
+ *
+ *	struct t_deadline d = t_deadline_ms(T_POLL_MS);
+ *	while (!cond && t_deadline_sleep(&d))
+ *		;
+ *	ASSERT(cond);
+ *
+ * Times are the guest's (virtual under icount, docs/testing.md); T_POLL_MS
+ * stays under the 60 s case time-out of tests/ktap.c.
+ */
+#define T_POLL_MS	30000
+struct t_deadline {
+	long long end_ns;	/* CLOCK_MONOTONIC */
+	unsigned int step_us;	/* next sleep, grows from 1 ms to 20 ms */
+};
+struct t_deadline t_deadline_ms(unsigned int ms);
+/* Sleep a little; false (without sleeping) once the deadline has passed. */
+bool t_deadline_sleep(struct t_deadline *d);
+/* Poll until file @path holds the number @value; false at the deadline. */
+bool t_wait_ull(const char *path, unsigned long long value, unsigned int ms);
+/* Poll until @pid is asleep (state S or D in /proc/PID/stat); false at the deadline. */
+bool t_wait_asleep(pid_t pid, unsigned int ms);
 
 /* PCI address of the edu device behind mmdma-edu0 (t_absent "edu"). */
 const char *t_edu_bdf(void);
-/* Bind edu at @bdf to the driver again; the reopened node's fd. */
+/* Bind edu at @bdf to the driver again; the reopened node's fd, once
+ * probing has made it (polled up to T_POLL_MS). */
 int t_edu_rebind(const char *bdf);
 
 #endif /* MMDMA_TEST_UTIL_H */
