@@ -465,9 +465,8 @@ static void *bg_attached_roundtrip_done(void *arg)
  * transfer holds its mapping until it ends.  First made certain with an
  * engine that never reports completion (the transfer times out, the
  * mapping goes after it; KASAN and the DMA-API checks watch), then with
- * data: the unmap hands the destination back to the CPU, so it is exact.
- * Each detach waits until the engine is busy with the transfer; none
- * relies on a transfer lasting long enough.
+ * data on edu: the unmap hands the destination back to the CPU, so it is
+ * exact.  Each detach waits until the engine is busy with the transfer.
  */
 static void detach_during_attached_transfer(void)
 {
@@ -475,8 +474,7 @@ static void detach_during_attached_transfer(void)
 	uint64_t len = 16ULL << 20;
 	unsigned long long saved = t_param_get("op_timeout_ms");
 	struct bg_xfer b = { .e = &e, .len = len };
-	bool busy, in_flight = false;
-	int tries;
+	bool busy, in_flight;
 	pthread_t t;
 
 	b.src = t_buf(len, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
@@ -496,38 +494,39 @@ static void detach_during_attached_transfer(void)
 	ASSERT_OK(pthread_join(t, NULL));
 	t_param_set("op_timeout_ms", saved);
 	EXPECT_ERR(b.ret, ETIMEDOUT);
+	close(e.fd);
 
 	/*
-	 * With data, the engine may finish before the detach: try again
-	 * until one detach lands while the transfer is still in flight;
-	 * every try's data must be exact.
+	 * With data, on edu: each of its operations takes 100 ms, so the
+	 * transfer is certain to be in flight when the detach and close
+	 * (microseconds) are done, where soft may have finished already.
 	 */
-	for (tries = 1; tries <= 8 && !in_flight && !ktap_failed(); tries++) {
-		struct bg_xfer_done bd = { .b = { .e = &e, .len = len } };
+	{
+		struct t_dev edu = t_dev_open(T_EDU);
+		struct bg_xfer_done bd = { .b = { .e = &edu, .len = 8 * PAGE } };
 
-		bd.b.src = t_buf(len, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
-		bd.b.dst = t_buf(len, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
-		ASSERT(mmdma_buf_attach(bd.b.src, e.fd, MMDMA_DIR_TO_DEVICE) >= 1);
-		ASSERT(mmdma_buf_attach(bd.b.dst, e.fd, MMDMA_DIR_FROM_DEVICE) >= 1);
-		ASSERT_OK(mmdma_buf_fill(bd.b.src, 0, len, 61));
-		ASSERT_OK(mmdma_buf_sync(bd.b.src, e.fd, 0, len, MMDMA_DIR_TO_DEVICE,
+		bd.b.src = t_reachable_buf(&edu, bd.b.len, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+		bd.b.dst = t_reachable_buf(&edu, bd.b.len, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+		ASSERT(mmdma_buf_attach(bd.b.src, edu.fd, MMDMA_DIR_TO_DEVICE) >= 1);
+		ASSERT(mmdma_buf_attach(bd.b.dst, edu.fd, MMDMA_DIR_FROM_DEVICE) >= 1);
+		ASSERT_OK(mmdma_buf_fill(bd.b.src, 0, bd.b.len, 61));
+		ASSERT_OK(mmdma_buf_sync(bd.b.src, edu.fd, 0, bd.b.len, MMDMA_DIR_TO_DEVICE,
 					 MMDMA_SYNC_FOR_DEVICE));
 		ASSERT_OK(pthread_create(&t, NULL, bg_attached_roundtrip_done, &bd));
-		/* The engine may be done within a millisecond: no sleeping here. */
-		while (!__atomic_load_n(&bd.done, __ATOMIC_ACQUIRE) && !soft_busy())
-			;
-		EXPECT_OK(mmdma_buf_detach(bd.b.src, e.fd));
-		EXPECT_OK(mmdma_buf_detach(bd.b.dst, e.fd));
+		ASSERT(t_wait_ull("/sys/class/misc/" T_EDU "/busy", 1, T_POLL_MS));
+		EXPECT_OK(mmdma_buf_detach(bd.b.src, edu.fd));
+		EXPECT_OK(mmdma_buf_detach(bd.b.dst, edu.fd));
 		close(bd.b.src);
 		in_flight = !__atomic_load_n(&bd.done, __ATOMIC_ACQUIRE);
+		busy = t_read_ull("/sys/class/misc/" T_EDU "/busy") != 0;
 		ASSERT_OK(pthread_join(t, NULL));
+		EXPECT(in_flight);
+		EXPECT(busy);
 		EXPECT_OK(bd.b.ret);
-		t_expect_pattern_at(bd.b.dst, 0, len, 61);
+		t_expect_pattern_at(bd.b.dst, 0, bd.b.len, 61);
 		close(bd.b.dst);
+		close(edu.fd);
 	}
-	ktap_diag("data transfer: detached in flight after %d tries", tries - 1);
-	EXPECT(in_flight);
-	close(e.fd);
 }
 
 /*

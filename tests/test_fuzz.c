@@ -53,9 +53,12 @@
  * transfer's destination is EBADF, and MMDMA_DEV_XFER.bus_addr is 0 for a
  * caller without CAP_SYS_RAWIO.  0 until the kernel side is merged: the
  * model then never sends a read-only dma-buf as a destination and does not
- * look at bus_addr.  Set to 1 with that merge.
+ * look at bus_addr.  Set to 1 with that merge (or build with
+ * -DMODEL_ACCESS_RULES=1 to try a kernel that has them).
  */
+#ifndef MODEL_ACCESS_RULES
 #define MODEL_ACCESS_RULES	0
+#endif
 
 static unsigned long long seed;
 static bool unbind_allowed;
