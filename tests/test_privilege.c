@@ -15,10 +15,12 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <linux/dma-heap.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -528,6 +530,65 @@ static void readonly_dmabuf_is_not_an_edu_destination(void)
 	close(d);
 }
 
+/* A system-heap dma-buf of one page with access mode @acc, or skip. */
+static int heap_dmabuf(uint32_t acc)
+{
+	struct dma_heap_allocation_data a = {
+		.len = PAGE, .fd_flags = acc | O_CLOEXEC,
+	};
+	int heap = open("/dev/dma_heap/system", O_RDONLY | O_CLOEXEC);
+
+	if (heap < 0 && errno == ENOENT)
+		ktap_skip("no system dma-buf heap in this kernel");
+	ASSERT_OK(heap);
+	ASSERT_OK(ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &a));
+	close(heap);
+	return (int)a.fd;
+}
+
+/*
+ * Another exporter's dma-bufs follow the same rule: the system heap's
+ * read-only dma-buf is never a destination (its bytes stay zero), its
+ * write-only one never a source, its read-write one both.
+ */
+static void other_exporters_dmabuf_access_mode(void)
+{
+	int dev = soft();
+	int ro = heap_dmabuf(O_RDONLY), wo = heap_dmabuf(O_WRONLY);
+	int rw = heap_dmabuf(O_RDWR);
+	int buf = t_buf(PAGE, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+	uint8_t *p;
+
+	load_device(dev, 97);
+	EXPECT_ERR(xfer(dev, MMDMA_XFER_FROM_DEV, 0, 0, -1, 0, ro, 0, PAGE, NULL),
+		   EBADF);
+	p = t_map(ro, PAGE, PROT_READ, MAP_SHARED, 0);
+	for (size_t i = 0; i < PAGE; i++) {
+		if (p[i]) {
+			ktap_fail(false, __FILE__, __LINE__,
+				  "read-only heap byte %zu is %#x", i, p[i]);
+			break;
+		}
+	}
+	munmap(p, PAGE);
+	EXPECT_ERR(xfer(dev, MMDMA_XFER_TO_DEV, 0, 0, wo, 0, -1, 0, PAGE, NULL),
+		   EBADF);
+	EXPECT_ERR(xfer(dev, MMDMA_XFER_ROUNDTRIP, 0, 0, wo, 0, buf, 0, PAGE, NULL),
+		   EBADF);
+	/* Contrast: the same directions are fine where the mode allows them. */
+	EXPECT_OK(xfer(dev, MMDMA_XFER_FROM_DEV, 0, 0, -1, 0, wo, 0, PAGE, NULL));
+	EXPECT_OK(xfer(dev, MMDMA_XFER_TO_DEV, 0, 0, ro, 0, -1, 0, PAGE, NULL));
+	load_device(dev, 97);
+	ASSERT_OK(xfer(dev, MMDMA_XFER_FROM_DEV, 0, 0, -1, 0, rw, 0, PAGE, NULL));
+	ASSERT_OK(xfer(dev, MMDMA_XFER_ROUNDTRIP, 0, 0, rw, 0, buf, 0, PAGE, NULL));
+	t_expect_pattern_at(buf, 0, PAGE, 97);
+	close(ro);
+	close(wo);
+	close(rw);
+	close(buf);
+	close(dev);
+}
+
 /*
  * The fd's own access mode cannot be changed by reopening it: a buffer fd
  * or dma-buf reopened through /proc/self/fd fails with ENXIO (the inode
@@ -726,6 +787,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(coherent_xfer_phys_addr_not_written),
 	KTAP_CASE(readonly_dmabuf_is_not_a_destination),
 	KTAP_CASE(readonly_dmabuf_is_not_an_edu_destination),
+	KTAP_CASE(other_exporters_dmabuf_access_mode),
 	KTAP_CASE(fds_cannot_be_reopened_through_proc),
 	KTAP_CASE(readonly_mapping_is_not_a_dio_destination),
 	KTAP_CASE(edu_bar_needs_cap_sys_rawio_on_passed_fd),
