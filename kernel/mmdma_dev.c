@@ -20,6 +20,7 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/user_namespace.h>
 
 #include "mmdma.h"
 
@@ -236,11 +237,22 @@ static bool mmdma_xfer_overlaps(const struct mmdma_req *req,
 }
 
 /*
+ * Has the caller @cap (CAP_SYS_RAWIO, CAP_SYS_ADMIN), to be told an
+ * address?  Its own capability, in the initial namespace, asked without an
+ * audit record: the transfer succeeds either way, so a caller without it
+ * is no denial worth logging on every transfer.
+ */
+static bool mmdma_may_know(int cap)
+{
+	return ns_capable_noaudit(&init_user_ns, cap);
+}
+
+/*
  * The addresses a transfer reports, each only to a caller with the
  * capability that guards it everywhere else (docs/security.md): without
  * an IOMMU a bus address is a physical address, and either lets a process
- * that can program a device aim DMA at any memory.  The capability is the
- * caller's own, asked only when there is something to disclose.
+ * that can program a device aim DMA at any memory.  The capability is
+ * asked only when there is something to disclose.
  */
 static void mmdma_xfer_disclose(struct mmdma_req *req, int primary,
 				struct mmdma_xfer *x)
@@ -250,7 +262,7 @@ static void mmdma_xfer_disclose(struct mmdma_req *req, int primary,
 
 	for (i = 0; i < req->nr_ops; i++) {
 		if (req->ops[i].host == primary && !req->ops[i].host_off) {
-			if (capable(CAP_SYS_RAWIO))
+			if (mmdma_may_know(CAP_SYS_RAWIO))
 				x->bus_addr = req->ops[i].bus;
 			break;
 		}
@@ -259,10 +271,10 @@ static void mmdma_xfer_disclose(struct mmdma_req *req, int primary,
 	 * Coherent memory has no physical address the driver may assume:
 	 * "not written" (0), as for memory without pages of any other kind.
 	 */
-	if (h->pages && capable(CAP_SYS_ADMIN))
+	if (h->pages && mmdma_may_know(CAP_SYS_ADMIN))
 		x->phys_addr = page_to_phys(h->pages[0]) + h->offset;
 	else if (h->direct && h->buf->kind == MMDMA_MEM_RESERVED &&
-		 capable(CAP_SYS_ADMIN))
+		 mmdma_may_know(CAP_SYS_ADMIN))
 		x->phys_addr = h->phys;
 }
 

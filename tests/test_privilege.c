@@ -621,6 +621,25 @@ static void fds_cannot_be_reopened_through_proc(void)
 	close(dev);
 }
 
+/*
+ * /proc/self/mem writes with FOLL_FORCE, the way a debugger pokes text:
+ * not into a read-only shared mapping (no VM_MAYWRITE for a read-only fd).
+ */
+static void readonly_mapping_not_forced_writable(void)
+{
+	int d = ro_dmabuf(73), mem = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+	uint8_t junk[64] = { 0 };
+	uint8_t *p;
+
+	ASSERT_OK(mem);
+	p = t_map(d, PAGE, PROT_READ, MAP_SHARED, 0);
+	EXPECT(pwrite(mem, junk, sizeof(junk), (off_t)(uintptr_t)p) < 0);
+	t_expect_pattern(p, 0, PAGE, 73);
+	munmap(p, PAGE);
+	close(mem);
+	close(d);
+}
+
 /* read(2) on the node into [p, p + len): the device writes that memory. */
 static void dio_into_readonly(int dev, uint8_t *p, uint32_t seed)
 {
@@ -790,6 +809,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(other_exporters_dmabuf_access_mode),
 	KTAP_CASE(fds_cannot_be_reopened_through_proc),
 	KTAP_CASE(readonly_mapping_is_not_a_dio_destination),
+	KTAP_CASE(readonly_mapping_not_forced_writable),
 	KTAP_CASE(edu_bar_needs_cap_sys_rawio_on_passed_fd),
 	KTAP_CASE(controls_root_only),
 	KTAP_CASE(cli_shows_no_bus_address_without_rawio),
