@@ -909,23 +909,29 @@ static void dev_info_counters_exact(const char *name)
 	/* Memory out of reach: the driver bounces it, and counts the bytes. */
 	if ((e.info.flags & MMDMA_DEVF_LIMITED) &&
 	    !(e.info.flags & (MMDMA_DEVF_IOMMU | MMDMA_DEVF_SWIOTLB))) {
-		int far = buf_bounced_or_not(&e, true);
+		/* Big enough that a 512 MiB VM places some of it above the mask. */
+		const uint64_t size = 320ULL << 20, npages = size / PAGE;
+		uint64_t *phys = calloc(npages, sizeof(*phys)), off = UINT64_MAX;
+		int far = t_buf(size, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+		uint8_t got[1000];
 
-		ASSERT_OK(mmdma_buf_fill(far, 0, PAGE, 22));
+		ASSERT(phys != NULL);
+		ASSERT_OK(mmdma_buf_phys(far, 0, npages, phys));
+		for (uint64_t i = 0; i < npages && off == UINT64_MAX; i++)
+			if (driver_bounces(&e, phys[i], PAGE))
+				off = i * PAGE + 50;
+		free(phys);
+		ASSERT(off != UINT64_MAX);
 		c0 = dev_counters(e.fd);
-		ASSERT_OK(t_xfer(&e, MMDMA_XFER_FROM_DEV, MMDMA_DMA_SG, -1, 0, far, 50,
-				 7, 1000, &x));
+		/* AUTO: SG for 1000 bytes. */
+		ASSERT_OK(t_xfer(&e, MMDMA_XFER_FROM_DEV, 0, -1, 0, far, off, 7, 1000, &x));
 		c1 = dev_counters(e.fd);
 		EXPECT_EQ(x.ops, 1);
 		EXPECT_EQ(x.bounced, 1000);
 		expect_deltas(&c0, &c1, (const uint64_t[7]){ 1, 1000, 1, 1, 1000, 0, 0 });
 		/* The bounced bytes are the right ones: src[100..1100). */
-		{
-			uint8_t got[1000];
-
-			ASSERT_EQ(pread(far, got, sizeof(got), 50), (ssize_t)sizeof(got));
-			t_expect_pattern(got, 100, sizeof(got), 21);
-		}
+		ASSERT_EQ(pread(far, got, sizeof(got), off), (ssize_t)sizeof(got));
+		t_expect_pattern(got, 100, sizeof(got), 21);
 		close(far);
 	} else {
 		ktap_diag("%s reaches all memory here: nothing to bounce", name);
@@ -973,7 +979,7 @@ static void dev_info_counters_exact_edu(void)
 
 /*
  * The (out) fields are written back on success only; nsecs lies between 0
- * and the caller's own measure of the call (edu: at least 100 ms an op).
+ * and the caller's own measure of the call (the same clock, CLOCK_MONOTONIC).
  */
 static void xfer_outputs_only_on_success(const char *name)
 {
@@ -1019,9 +1025,6 @@ static void xfer_outputs_only_on_success(const char *name)
 	if (x.nsecs > t1 - t0)
 		ktap_fail(false, __FILE__, __LINE__, "nsecs %llu > %llu measured around the call",
 			  (unsigned long long)x.nsecs, (unsigned long long)(t1 - t0));
-	if (e.info.kind == MMDMA_DEV_EDU && x.nsecs < 100000000ULL * x.ops)
-		ktap_fail(false, __FILE__, __LINE__, "nsecs %llu: edu takes 100 ms an operation",
-			  (unsigned long long)x.nsecs);
 	/* The inputs are not written back changed. */
 	EXPECT_EQ(x.src_fd, src);
 	EXPECT_EQ(x.length, 500);
@@ -1308,28 +1311,6 @@ static void dio_enodev_once_device_gone(void)
 /* ------------------------------------------------------------------ */
 /* Import of other exporters' dma-bufs.                                */
 
-/* PFN of the page mapped at @p (root reads /proc/self/pagemap PFNs). */
-static uint64_t pfn_of(const void *p)
-{
-	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-	uint64_t ent = 0;
-
-	ASSERT_OK(fd);
-	ASSERT_EQ(pread(fd, &ent, 8, (uintptr_t)p / PAGE * 8), 8);
-	close(fd);
-	ASSERT(ent & (1ULL << 63));
-	return ent & ((1ULL << 55) - 1);
-}
-
-/* @m (@len bytes, mapped) lies in @e's reach without the driver's help. */
-static bool mapping_in_reach(const struct t_dev *e, const uint8_t *m, size_t len)
-{
-	for (size_t off = 0; off < len; off += PAGE)
-		if (driver_bounces(e, pfn_of(m + off) * PAGE, PAGE))
-			return false;
-	return true;
-}
-
 enum exporter { UDMABUF, SYSTEM_HEAP };
 
 /* A dma-buf of @len bytes from @how; its mapping in *@map. */
@@ -1369,9 +1350,6 @@ static int other_dmabuf(enum exporter how, size_t len, uint8_t **map)
 	}
 	*map = mmap(NULL, len, rw, MAP_SHARED, d, 0);
 	ASSERT(*map != MAP_FAILED);
-	/* Fault every page in, so that pagemap can tell where it is. */
-	for (size_t off = 0; off < len; off += PAGE)
-		touch(*map + off);
 	return d;
 }
 
@@ -1384,30 +1362,37 @@ static void dmabuf_cpu(int d, uint64_t flags)
 
 /*
  * A transfer from and to a dma-buf of another exporter, byte-exact;
- * phys_addr stays 0 (the driver does not know the pages), bounced 0.
+ * phys_addr stays 0 (the driver does not know the pages), bounced 0.  A
+ * device that cannot reach all RAM, with neither an IOMMU nor swiotlb,
+ * refuses such a dma-buf with ERANGE before mapping it (the exporter maps
+ * unseen, and dma-direct would warn on a page out of reach).
  */
 static void import_other_exporter(const char *name, enum exporter how)
 {
 	const size_t len = 4 * PAGE;
 	const uint64_t n = 3 * PAGE + 123;
 	struct t_dev e = t_dev_open(name);
-	int held[64], nheld = 0, d = -1, buf;
 	uint8_t *m = NULL;
+	int d = other_dmabuf(how, len, &m);
+	int buf = t_reachable_buf(&e, len, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
 	struct mmdma_xfer x;
 
-	/* Without swiotlb or an IOMMU nothing may map memory out of reach. */
-	while (nheld < 64) {
-		d = other_dmabuf(how, len, &m);
-		if (mapping_in_reach(&e, m, len))
-			break;
+	if ((e.info.flags & MMDMA_DEVF_LIMITED) &&
+	    !(e.info.flags & (MMDMA_DEVF_IOMMU | MMDMA_DEVF_SWIOTLB))) {
+		struct counters c0 = dev_counters(e.fd), c1;
+
+		EXPECT_ERR(t_xfer(&e, MMDMA_XFER_TO_DEV, 0, d, 0, -1, 0, 0, 100, NULL),
+			   ERANGE);
+		EXPECT_ERR(t_xfer(&e, MMDMA_XFER_ROUNDTRIP, 0, buf, 0, d, 0, 0, 100, NULL),
+			   ERANGE);
+		c1 = dev_counters(e.fd);
+		expect_deltas(&c0, &c1, (const uint64_t[7]){ 0 });
 		munmap(m, len);
-		held[nheld++] = d;
-		d = -1;
+		close(d);
+		close(buf);
+		close(e.fd);
+		return;
 	}
-	while (nheld)
-		close(held[--nheld]);
-	ASSERT(d >= 0);
-	buf = t_reachable_buf(&e, len, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
 
 	/* dma-buf -> device -> mmdma buffer. */
 	dmabuf_cpu(d, DMA_BUF_SYNC_START);
@@ -1425,7 +1410,8 @@ static void import_other_exporter(const char *name, enum exporter how)
 	memset(m, 0, len);
 	dmabuf_cpu(d, DMA_BUF_SYNC_END);
 	ASSERT_OK(t_xfer(&e, MMDMA_XFER_ROUNDTRIP, 0, buf, 9, d, 30, 0, n, &x));
-	EXPECT_EQ(x.phys_addr, 0);
+	/* A round trip reports its source, here the mmdma buffer. */
+	EXPECT_EQ(x.phys_addr, buf_phys(buf, 9));
 	EXPECT_EQ(x.bounced, 0);
 	dmabuf_cpu(d, DMA_BUF_SYNC_START);
 	t_expect_pattern(m + 30, 9, n, 62);
@@ -1437,6 +1423,9 @@ static void import_other_exporter(const char *name, enum exporter how)
 		}
 	}
 	dmabuf_cpu(d, DMA_BUF_SYNC_END);
+	/* FROM_DEV reports its destination: the dma-buf, phys_addr 0. */
+	ASSERT_OK(t_xfer(&e, MMDMA_XFER_FROM_DEV, 0, -1, 0, d, 30, 0, 100, &x));
+	EXPECT_EQ(x.phys_addr, 0);
 	/* The range must lie in the dma-buf; only AUTO and SG. */
 	EXPECT_ERR(t_xfer(&e, MMDMA_XFER_TO_DEV, 0, d, len - 10, -1, 0, 0, 11, NULL), EINVAL);
 	x = (struct mmdma_xfer){ .op = MMDMA_XFER_TO_DEV, .dma = MMDMA_DMA_PAGE,
