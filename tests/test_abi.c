@@ -191,6 +191,39 @@ static void alloc_cloexec_sets_fd_cloexec(void)
 	close(ctl);
 }
 
+/*
+ * A new buffer is zeroed before user space sees it, even when its memory
+ * held another buffer's data a moment ago.
+ */
+static void alloc_zeroes_memory(void)
+{
+	static const uint32_t kinds[] = { MMDMA_MEM_PAGES, MMDMA_MEM_CONTIG,
+					  MMDMA_MEM_VMALLOC };
+	const size_t size = 64 * PAGE;
+	uint8_t *d = malloc(size);
+
+	ASSERT(d != NULL);
+	for (size_t k = 0; k < 3; k++) {
+		for (int round = 0; round < 2; round++) {
+			int fd = t_buf(size, kinds[k], MMDMA_MAP_FAULT);
+
+			ASSERT_EQ(pread(fd, d, size, 0), (ssize_t)size);
+			for (size_t i = 0; i < size; i++) {
+				if (d[i]) {
+					ktap_fail(false, __FILE__, __LINE__,
+						  "%s round %d: byte %zu is %#x, expected 0",
+						  mmdma_kind_name(kinds[k]), round, i, d[i]);
+					break;
+				}
+			}
+			/* Dirty it for the next round's allocation. */
+			ASSERT_OK(mmdma_buf_fill(fd, 0, size, 0xff));
+			close(fd);
+		}
+	}
+	free(d);
+}
+
 /* MMDMA_MAP_HUGE with coherent or reserved memory is EINVAL (table in abi.md). */
 static void huge_with_coherent_or_reserved_einval(void)
 {
@@ -802,6 +835,10 @@ static void dev_node_ioctl_rules(const char *name)
 	EXPECT_SYSERR(ioctl(e.fd, xfer_big, &bigx), E2BIG);
 	bigx.tail[1] = 0;
 	EXPECT_SYSERR(ioctl(e.fd, xfer_small, &bigx), EINVAL);
+
+	/* The software engine has no registers to map. */
+	if (e.info.kind == MMDMA_DEV_SOFT)
+		EXPECT_SYSERR(mmap(NULL, PAGE, PROT_READ, MAP_SHARED, e.fd, 0), ENODEV);
 
 	/* Bad struct pointers. */
 	EXPECT_SYSERR(ioctl(e.fd, MMDMA_DEV_INFO, NULL), EFAULT);
@@ -1497,6 +1534,7 @@ static const struct abi_case all[] = {
 	C(info_reports_abi_version_and_page_size, G_BUF),
 	C(nodes_are_mode_0600_root, G_BUF | G_DEV),
 	C(alloc_cloexec_sets_fd_cloexec, G_BUF),
+	C(alloc_zeroes_memory, G_BUF),
 	C(huge_with_coherent_or_reserved_einval, G_BUF | G_RES),
 	C(reserved_huge_einval_with_region, G_RES),
 	CT(killed_during_allocation_leaves_nothing, 120, G_BUF),
