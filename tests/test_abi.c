@@ -246,6 +246,32 @@ static void huge_with_coherent_or_reserved_einval(void)
 	close(soft.fd);
 }
 
+/* WC and UC are for page-allocator memory only: coherent and reserved are EINVAL. */
+static void cache_modes_refused_for_coherent_and_reserved(void)
+{
+	struct t_dev soft = t_dev_open(T_SOFT);
+	int ctl = t_ctl();
+	uint32_t nr = t_nr_buffers();
+
+	for (uint32_t c = MMDMA_CACHE_WC; c <= MMDMA_CACHE_UC; c++) {
+		struct mmdma_alloc coh = {
+			.size = PAGE, .kind = MMDMA_MEM_COHERENT, .method = MMDMA_MAP_REMAP,
+			.cache = c, .flags = MMDMA_ALLOC_DEVICE, .device = soft.fd,
+		};
+		struct mmdma_alloc res = {
+			.size = PAGE, .kind = MMDMA_MEM_RESERVED, .method = MMDMA_MAP_REMAP,
+			.cache = c,
+		};
+
+		EXPECT_SYSERR(ioctl(ctl, MMDMA_IOC_ALLOC, &coh), EINVAL);
+		/* Refused for the mode before the region is looked for. */
+		EXPECT_SYSERR(ioctl(ctl, MMDMA_IOC_ALLOC, &res), EINVAL);
+	}
+	EXPECT_EQ(t_nr_buffers(), nr);
+	close(ctl);
+	close(soft.fd);
+}
+
 /* The reserved profile: the region exists, reserved+huge is still EINVAL. */
 static void reserved_huge_einval_with_region(void)
 {
@@ -835,6 +861,16 @@ static void dev_node_ioctl_rules(const char *name)
 	EXPECT_SYSERR(ioctl(e.fd, xfer_big, &bigx), E2BIG);
 	bigx.tail[1] = 0;
 	EXPECT_SYSERR(ioctl(e.fd, xfer_small, &bigx), EINVAL);
+
+	/* The position is an offset in device memory, inside [0, mem_size]. */
+	EXPECT_EQ(lseek(e.fd, 0, SEEK_END), (off_t)e.info.mem_size);
+	EXPECT_SYSERR(lseek(e.fd, 1, SEEK_CUR), EINVAL);
+	EXPECT_SYSERR(lseek(e.fd, 1, SEEK_END), EINVAL);
+	EXPECT_SYSERR(lseek(e.fd, e.info.mem_size + 1, SEEK_SET), EINVAL);
+	EXPECT_SYSERR(lseek(e.fd, -1, SEEK_SET), EINVAL);
+	EXPECT_EQ(lseek(e.fd, 0, SEEK_CUR), (off_t)e.info.mem_size);
+	EXPECT_EQ(lseek(e.fd, -10, SEEK_CUR), (off_t)e.info.mem_size - 10);
+	EXPECT_EQ(lseek(e.fd, 0, SEEK_SET), 0);
 
 	/* The software engine has no registers to map. */
 	if (e.info.kind == MMDMA_DEV_SOFT)
@@ -1537,6 +1573,7 @@ static const struct abi_case all[] = {
 	C(alloc_zeroes_memory, G_BUF),
 	C(huge_with_coherent_or_reserved_einval, G_BUF | G_RES),
 	C(reserved_huge_einval_with_region, G_RES),
+	C(cache_modes_refused_for_coherent_and_reserved, G_BUF | G_RES),
 	CT(killed_during_allocation_leaves_nothing, 120, G_BUF),
 	C(lseek_seek_cur_inside_buffer, G_BUF),
 	C(buf_phys_errors_in_order, G_BUF),
