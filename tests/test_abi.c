@@ -1410,6 +1410,10 @@ static int other_dmabuf(enum exporter how, size_t len, uint8_t **map)
 		ASSERT_OK(mfd);
 		ASSERT_OK(ftruncate(mfd, len));
 		ASSERT_OK(fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK));
+		*map = mmap(NULL, len, rw, MAP_SHARED, mfd, 0);
+		if (*map == MAP_FAILED)
+			ktap_fail(true, __FILE__, __LINE__, "mmap of the memfd: %s",
+				  strerror(errno));
 		c.memfd = mfd;
 		d = ioctl(dev, UDMABUF_CREATE, &c);
 		ASSERT_OK(d);
@@ -1427,8 +1431,12 @@ static int other_dmabuf(enum exporter how, size_t len, uint8_t **map)
 		d = a.fd;
 		close(heap);
 	}
-	*map = mmap(NULL, len, rw, MAP_SHARED, how == UDMABUF ? mfd : d, 0);
-	ASSERT(*map != MAP_FAILED);
+	if (how == SYSTEM_HEAP) {
+		*map = mmap(NULL, len, rw, MAP_SHARED, d, 0);
+		if (*map == MAP_FAILED)
+			ktap_fail(true, __FILE__, __LINE__, "mmap of the dma-buf: %s",
+				  strerror(errno));
+	}
 	if (mfd >= 0)
 		close(mfd);
 	return d;
@@ -1497,12 +1505,23 @@ static void import_other_exporter(const char *name, enum exporter how)
 	EXPECT_EQ(x.phys_addr, buf_phys(buf, 9));
 	EXPECT_EQ(x.bounced, 0);
 	dmabuf_cpu(d, how, DMA_BUF_SYNC_START);
-	t_expect_pattern(m + 30, 9, n, 62);
-	for (size_t i = 0; i < len; i++) {
-		if ((i < 30 || i >= 30 + n) && m[i]) {
-			ktap_fail(false, __FILE__, __LINE__,
-				  "byte %zu outside the copy is %#x, expected 0", i, m[i]);
-			break;
+	/*
+	 * Under swiotlb=force the device writes a bounce slot, and only the
+	 * exporter's unmap copies it back: 6.12's udmabuf does not (the
+	 * pages stay as they were, seen in the edu-swiotlb profile), so the
+	 * written half is not checked there.  The system heap's unmap does.
+	 */
+	if (how == UDMABUF && t_profile_is("swiotlb")) {
+		ktap_diag("udmabuf under swiotlb=force: the device's writes are not copied back; not checked");
+	} else {
+		t_expect_pattern(m + 30, 9, n, 62);
+		for (size_t i = 0; i < len; i++) {
+			if ((i < 30 || i >= 30 + n) && m[i]) {
+				ktap_fail(false, __FILE__, __LINE__,
+					  "byte %zu outside the copy is %#x, expected 0",
+					  i, m[i]);
+				break;
+			}
 		}
 	}
 	dmabuf_cpu(d, how, DMA_BUF_SYNC_END);
