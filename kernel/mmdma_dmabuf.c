@@ -294,8 +294,10 @@ static void mmdma_import_put(struct mmdma_host *h)
  *
  * Return: 0, -EBADF (closed fd; an fd not open for writing used as a
  * destination, or not open for reading used as a source), -EINVAL (not a
- * dma-buf, range outside it), or the exporter's error (ERANGE from mmdma
- * when the device cannot reach it).
+ * dma-buf, range outside it), -ERANGE (another exporter's dma-buf on a
+ * device that cannot reach all RAM with neither an IOMMU nor swiotlb), or
+ * the exporter's error (ERANGE from mmdma when the device cannot reach the
+ * buffer).
  */
 int mmdma_dmabuf_host(struct mmdma_dev *mdev, int fd, u64 offset, u64 len,
 		      enum dma_data_direction dir, struct mmdma_host *h)
@@ -330,6 +332,19 @@ int mmdma_dmabuf_host(struct mmdma_dev *mdev, int fd, u64 offset, u64 len,
 		dev_dbg(mdev->dma, "dma-buf range %llu+%llu outside %zu bytes\n",
 			offset, len, imp->dmabuf->size);
 		ret = -EINVAL;
+		goto err_put;
+	}
+	/*
+	 * Another exporter maps its pages for the device itself, unseen:
+	 * where the device cannot reach all RAM and neither an IOMMU nor
+	 * swiotlb stands between, dma-direct would WARN and fail on a page
+	 * out of reach.  mmdma's own exporter checks each page (ERANGE).
+	 */
+	if (imp->dmabuf->ops != &mmdma_exp_ops &&
+	    (mdev->flags & MMDMA_DEVF_LIMITED) &&
+	    !(mdev->flags & (MMDMA_DEVF_IOMMU | MMDMA_DEVF_SWIOTLB))) {
+		dev_dbg(mdev->dma, "dma-buf of another exporter: memory may be out of reach\n");
+		ret = -ERANGE;
 		goto err_put;
 	}
 	imp->attach = dma_buf_attach(imp->dmabuf, mdev->dma);
