@@ -33,7 +33,8 @@ LIB_HDR := lib/libmmdma.h include/uapi/linux/mmdma.h
 TEST_COMMON := tests/ktap.c tests/util.c tests/devutil.c
 TEST_HDR := tests/ktap.h tests/util.h tests/devutil.h $(LIB_HDR)
 TESTS := test_badinput test_mmap test_unload test_edu test_dio test_maps test_kinds \
-	test_limits test_attach test_dmabuf test_faults test_kunit test_stress test_fuzz
+	test_limits test_attach test_dmabuf test_faults test_kunit test_stress test_fuzz \
+	test_privilege test_abi
 HOST_TESTS := test_lib test_promise
 # Shell tests of the harness (vm/): each feeds it a broken case.
 HOST_SCRIPTS := test_ktap_summary.sh test_guest_promise.sh test_stale_verdict.sh
@@ -76,6 +77,8 @@ $(O)/bin/test_%: tests/test_%.c $(TEST_COMMON) $(TEST_HDR) $(LIB_SRC)
 LDLIBS_dio := -laio -luring
 # io_uring reads into mapped buffers.
 LDLIBS_maps := -luring
+# io_uring fixed buffers: direct I/O from memory that is not user-backed.
+LDLIBS_abi := -luring
 LDLIBS_faults := -laio -luring
 LDLIBS_stress := -laio -luring
 
