@@ -51,13 +51,13 @@
 /*
  * The access rules of issue 17 (docs/abi.md): a read-only dma-buf as a
  * transfer's destination is EBADF, and MMDMA_DEV_XFER.bus_addr is 0 for a
- * caller without CAP_SYS_RAWIO.  0 until the kernel side is merged: the
- * model then never sends a read-only dma-buf as a destination and does not
- * look at bus_addr.  Set to 1 with that merge (or build with
- * -DMODEL_ACCESS_RULES=1 to try a kernel that has them).
+ * caller without CAP_SYS_RAWIO.  1 since the kernel side is in; with 0
+ * (-DMODEL_ACCESS_RULES=0, for a kernel without them) the model never
+ * sends a read-only dma-buf as a destination and does not look at
+ * bus_addr.
  */
 #ifndef MODEL_ACCESS_RULES
-#define MODEL_ACCESS_RULES	0
+#define MODEL_ACCESS_RULES	1
 #endif
 
 static unsigned long long seed;
