@@ -1054,10 +1054,11 @@ static void step_attach(void)
 			must = ERRBIT(ENOENT);
 		if (must)
 			expect_one_of(must, ret, "dma_addrs", dv.what);
-		else if (on_soft && (ret || !nr))
+		/* Success is the number of segments stored: 1 or more. */
+		else if (on_soft && (ret < 1 || !nr))
 			PROBLEM("dma_addrs of an attachment to %s: %s, %u segments", dv.what,
-				ret ? strerror(-ret) : "success", nr);
-		else if (!on_soft && ret && ret != -ENOENT && ret != -ENODEV)
+				ret < 0 ? strerror(-ret) : "none stored", nr);
+		else if (!on_soft && ret < 0 && ret != -ENOENT && ret != -ENODEV)
 			PROBLEM("dma_addrs on edu: %s", strerror(-ret));
 		break;
 	}
