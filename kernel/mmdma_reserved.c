@@ -21,8 +21,11 @@
 #include "mmdma.h"
 
 static unsigned long mmdma_reserved_base;
-/* A physical address: root reads it back (docs/security.md). */
-module_param_named(reserved_base, mmdma_reserved_base, ulong, 0400);
+/*
+ * A physical address: only root reads it back (docs/security.md), and as an
+ * iomem parameter kernel lockdown refuses it.
+ */
+module_param_hw_named(reserved_base, mmdma_reserved_base, ulong, iomem, 0400);
 MODULE_PARM_DESC(reserved_base, "physical address of RAM reserved at boot with memmap=SIZE$ADDR (page-aligned)");
 
 static unsigned long mmdma_reserved_size;
