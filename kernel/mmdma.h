@@ -324,6 +324,9 @@ struct mmdma_dev_ops {
  * @op_active:  an operation of @cur is running on the hardware
  * @op_seq:     bumped at every start(): a completion that reports an older
  *              number (a late one, after a time-out) is ignored
+ * @op_deadline: jiffies when the running operation times out; a time-out
+ *              handler that runs before it (one armed for an earlier
+ *              operation) does nothing
  * @dead:       the device is going away: no new requests, no new mappings
  * @timeout:    fires when an operation takes longer than op_timeout_ms
  * @idle:       woken whenever @cur becomes NULL
@@ -359,6 +362,7 @@ struct mmdma_dev {
 	struct mmdma_req *cur;
 	bool op_active;
 	u32 op_seq;
+	unsigned long op_deadline;
 	bool dead;
 	struct delayed_work timeout;
 	wait_queue_head_t idle;
