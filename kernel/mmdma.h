@@ -108,15 +108,27 @@ struct mmdma_buf {
  * @min_size: smallest struct accepted (the size in ABI version 1)
  * @fn:       handler; @karg holds the copied-in struct and is copied out
  *            after a non-negative return; @uarg is the caller's pointer
+ * @fn_fd:    instead of @fn, for a command that installs a new fd: the
+ *            handler copies @karg out itself (@out_size bytes to @uarg,
+ *            mmdma_ioctl_copy_out()) before fd_install(), so a copy that
+ *            fails can still undo everything; the dispatcher copies
+ *            nothing out
  */
 struct mmdma_ioctl_desc {
 	unsigned int cmd;
 	size_t min_size;
 	long (*fn)(void *ctx, void *karg, void __user *uarg);
+	long (*fn_fd)(void *ctx, void *karg, void __user *uarg,
+		      size_t out_size);
 };
 
 #define MMDMA_IOCTL(_cmd, _fn) \
 	{ .cmd = (_cmd), .min_size = _IOC_SIZE(_cmd), .fn = (_fn) }
+#define MMDMA_IOCTL_FD(_cmd, _fn) \
+	{ .cmd = (_cmd), .min_size = _IOC_SIZE(_cmd), .fn_fd = (_fn) }
+
+int mmdma_ioctl_copy_out(void __user *uarg, const void *karg,
+			 size_t out_size);
 
 long mmdma_ioctl_dispatch(const struct mmdma_ioctl_desc *table, size_t n,
 			  void *ctx, unsigned int cmd, unsigned long arg);
@@ -129,7 +141,8 @@ bool mmdma_buf_has_pages(const struct mmdma_buf *buf);
 size_t mmdma_max_contig_size(void);
 
 /* mmdma_buf.c: buffer objects and their fds */
-long mmdma_buf_alloc_ioctl(void *ctx, void *karg, void __user *uarg);
+long mmdma_buf_alloc_ioctl(void *ctx, void *karg, void __user *uarg,
+			   size_t out_size);
 void mmdma_buf_get(struct mmdma_buf *buf);
 void mmdma_buf_put(struct mmdma_buf *buf);
 void mmdma_bufs_stats(u64 *total, u32 *nr);
@@ -456,7 +469,8 @@ bool mmdma_buf_reachable(struct mmdma_buf *buf, struct device *dev);
 int mmdma_attach_show(struct mmdma_buf *buf, char *out, bool addrs);
 
 /* mmdma_dmabuf.c: dma-buf export of buffers, import into transfers */
-long mmdma_buf_ioc_export(void *ctx, void *karg, void __user *uarg);
+long mmdma_buf_ioc_export(void *ctx, void *karg, void __user *uarg,
+			  size_t out_size);
 int mmdma_dmabuf_host(struct mmdma_dev *mdev, int fd, u64 offset, u64 len,
 		      enum dma_data_direction dir, struct mmdma_host *h);
 

@@ -297,7 +297,7 @@ static const struct mmdma_ioctl_desc mmdma_buf_ioctls[] = {
 	MMDMA_IOCTL(MMDMA_BUF_DETACH, mmdma_buf_ioc_detach),
 	MMDMA_IOCTL(MMDMA_BUF_DMA_ADDRS, mmdma_buf_ioc_dma_addrs),
 	MMDMA_IOCTL(MMDMA_BUF_SYNC, mmdma_buf_ioc_sync),
-	MMDMA_IOCTL(MMDMA_BUF_EXPORT, mmdma_buf_ioc_export),
+	MMDMA_IOCTL_FD(MMDMA_BUF_EXPORT, mmdma_buf_ioc_export),
 };
 
 static long mmdma_buf_ioctl(struct file *file, unsigned int cmd,
@@ -533,17 +533,19 @@ err_free_buf:
 
 /**
  * mmdma_buf_alloc_ioctl() - MMDMA_IOC_ALLOC: allocate a buffer, return its fd
- * @ctx:  unused
- * @karg: struct mmdma_alloc, copied in
- * @uarg: the caller's struct, where the fd is stored before it is installed
+ * @ctx:      unused
+ * @karg:     struct mmdma_alloc, copied in
+ * @uarg:     the caller's struct, written whole before the fd is installed
+ * @out_size: bytes of it to write
  *
- * The fd number reaches user space before fd_install(), so a failing
- * copy_to_user() can still undo everything and no fd leaks into the table.
+ * The whole struct reaches user space before fd_install(), so a failing
+ * copy (any byte of it not writable: EFAULT) can still undo everything:
+ * no fd, no buffer, nothing charged against max_total.
  */
-long mmdma_buf_alloc_ioctl(void *ctx, void *karg, void __user *uarg)
+long mmdma_buf_alloc_ioctl(void *ctx, void *karg, void __user *uarg,
+			   size_t out_size)
 {
 	struct mmdma_alloc *req = karg;
-	struct mmdma_alloc __user *ureq = uarg;
 	unsigned int fd_flags;
 	struct mmdma_buf *buf;
 	struct file *file;
@@ -579,12 +581,13 @@ long mmdma_buf_alloc_ioctl(void *ctx, void *karg, void __user *uarg)
 	if (buf->inode)
 		file->f_mapping = buf->inode->i_mapping;
 
-	if (put_user(fd, &ureq->fd)) {
+	req->fd = fd;
+	ret = mmdma_ioctl_copy_out(uarg, req, out_size);
+	if (ret) {
 		put_unused_fd(fd);
 		fput(file);
-		return -EFAULT;
+		return ret;
 	}
-	req->fd = fd;
 	fd_install(fd, file);
 	return 0;
 

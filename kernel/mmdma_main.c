@@ -54,7 +54,7 @@ static long mmdma_ioc_info(void *ctx, void *karg, void __user *uarg)
 
 static const struct mmdma_ioctl_desc mmdma_ctl_ioctls[] = {
 	MMDMA_IOCTL(MMDMA_IOC_INFO, mmdma_ioc_info),
-	MMDMA_IOCTL(MMDMA_IOC_ALLOC, mmdma_buf_alloc_ioctl),
+	MMDMA_IOCTL_FD(MMDMA_IOC_ALLOC, mmdma_buf_alloc_ioctl),
 };
 
 static long mmdma_ctl_ioctl(struct file *file, unsigned int cmd,
