@@ -327,9 +327,12 @@ struct mmdma_dev_ops {
  * @max_batch:  operations one start() takes
  * @flags:      MMDMA_DEVF_* bits, set at registration
  * @id_released: @id went back to the allocator at unregistration
- * @users:      held for reading by every call into the device node that
- *              may map memory for the device; unregister takes it for
- *              writing to wait them out
+ * @users:      held for reading (mmdma_dev_enter()) around every use of
+ *              the device's DMA layer by a call: mapping, running and
+ *              unmapping requests, attaching, allocating coherent memory.
+ *              Never held across an access to user memory (copy in/out,
+ *              pinning): a userfaultfd or FUSE page would stall the
+ *              unregistration, which takes it for writing to wait them out
  * @lock:       protects @queue, @cur, @op_active, @dead and the engine's
  *              use of the shared bounce and streaming buffers
  * @queue:      requests waiting for the hardware
@@ -407,6 +410,8 @@ struct mmdma_dev *mmdma_dev_create(struct device *dma, u32 kind,
 int mmdma_dev_register(struct mmdma_dev *mdev);
 void mmdma_dev_unregister(struct mmdma_dev *mdev);
 void mmdma_dev_put(struct mmdma_dev *mdev);
+int mmdma_dev_enter(struct mmdma_dev *mdev, bool nowait);
+void mmdma_dev_leave(struct mmdma_dev *mdev);
 struct mmdma_dev *mmdma_dev_from_fd(int fd);
 bool mmdma_devs_present(void);
 
