@@ -33,7 +33,8 @@ LIB_HDR := lib/libmmdma.h include/uapi/linux/mmdma.h
 TEST_COMMON := tests/ktap.c tests/util.c tests/devutil.c
 TEST_HDR := tests/ktap.h tests/util.h tests/devutil.h $(LIB_HDR)
 TESTS := test_badinput test_mmap test_unload test_edu test_dio test_maps test_kinds \
-	test_limits test_attach test_dmabuf test_faults test_kunit test_stress test_fuzz
+	test_limits test_attach test_dmabuf test_faults test_kunit test_stress test_fuzz \
+	test_teardown
 HOST_TESTS := test_lib
 
 # trinity (Debian package) goes into the guest when the host has it.
@@ -76,6 +77,8 @@ LDLIBS_dio := -laio -luring
 LDLIBS_maps := -luring
 LDLIBS_faults := -laio -luring
 LDLIBS_stress := -laio -luring
+# libaio requests stalled on userfaultfd pages while the engine goes.
+LDLIBS_teardown := -laio
 
 CLI_SRC := tools/mmdma.c tools/mmdma_dev.c
 
