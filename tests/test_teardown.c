@@ -24,6 +24,8 @@
 #include <poll.h>
 #include <stddef.h>
 #include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +44,8 @@
 #define UNBIND_MS	5000
 /* How long a call may take to end once its page is there. */
 #define CALL_MS		10000
+/* edu's identification register, at offset 0 of BAR0. */
+#define EDU_ID		0x010000edU
 
 /* An engine that can be unbound and bound again through sysfs. */
 struct eng {
@@ -548,6 +552,197 @@ static void export_efault_after_fd_leaves_nothing(void)
 	munmap(area, 2 * PAGE);
 }
 
+/* ---- register mappings ------------------------------------------------ */
+
+static sigjmp_buf bus_jmp;
+
+static void on_sigbus(int sig)
+{
+	(void)sig;
+	siglongjmp(bus_jmp, 1);
+}
+
+/* Does reading @p raise SIGBUS?  (Otherwise *@val is what it read.) */
+static bool read_sigbus(const volatile uint32_t *p, uint32_t *val)
+{
+	struct sigaction sa = { .sa_handler = on_sigbus }, old;
+	bool bus = false;
+
+	sigaction(SIGBUS, &sa, &old);
+	if (sigsetjmp(bus_jmp, 1))
+		bus = true;
+	else
+		*val = *p;
+	sigaction(SIGBUS, &old, NULL);
+	return bus;
+}
+
+/* 4 bytes at @addr of this process, as ptrace (gdb) reads them. */
+static ssize_t ptrace_read(const void *addr, uint32_t *val)
+{
+	int fd = open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	ASSERT_OK(fd);
+	n = pread(fd, val, sizeof(*val), (off_t)(uintptr_t)addr);
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	return n;
+}
+
+/*
+ * BAR0 pages appear at fault time, and only while the device is alive:
+ * ptrace reads a page never touched; after the unbind a touched page and
+ * an untouched one both raise SIGBUS and ptrace gets EIO.
+ */
+static void edu_bar_mapping_gone_with_unbind(void)
+{
+	struct eng e = edu_eng();
+	int dev = t_dev_or_skip(e.node), kmsg = kmsg_open();
+	volatile uint32_t *r = t_map(dev, 2 * PAGE, PROT_READ, MAP_SHARED, 0);
+	uint32_t v = 0;
+
+	EXPECT_EQ(ptrace_read((const void *)r, &v), 4);
+	EXPECT_EQ(v, EDU_ID);
+	EXPECT(!read_sigbus(r, &v));
+	EXPECT_EQ(v, EDU_ID);
+
+	drv_write(&e, "unbind");
+	EXPECT(read_sigbus(r, &v));
+	EXPECT(read_sigbus(r + PAGE / 4, &v));
+	EXPECT_EQ(ptrace_read((const void *)r, &v), -EIO);
+	munmap((void *)r, 2 * PAGE);
+	close(dev);
+	close(rebind(&e));
+	EXPECT_EQ(kmsg_bad(kmsg), 0);
+	close(kmsg);
+}
+
+struct mapper {
+	int dev;
+	atomic_int stop;
+	void *maps[4096];
+	int n;
+};
+
+/* mmap() BAR0 until the device is gone (ENODEV), keeping every mapping. */
+static void *mapper_thread(void *arg)
+{
+	struct mapper *m = arg;
+
+	while (!atomic_load(&m->stop) && m->n < 4096) {
+		void *p = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, m->dev, 0);
+
+		if (p == MAP_FAILED)
+			break;
+		m->maps[m->n++] = p;
+	}
+	return NULL;
+}
+
+/*
+ * mmap() of BAR0 racing the unbind, 20 times: whichever side wins, no
+ * mapping outlives the device (each one raises SIGBUS afterwards), and
+ * mmap() after the unbind is ENODEV.
+ */
+static void edu_bar_mmap_racing_unbind_leaves_no_mapping(void)
+{
+	struct eng e = edu_eng();
+	int kmsg = kmsg_open(), live = 0, total = 0;
+
+	for (int round = 0; round < 20; round++) {
+		static struct mapper m;
+		pthread_t t;
+		uint32_t v;
+
+		m.dev = t_dev_or_skip(e.node);
+		m.n = 0;
+		atomic_store(&m.stop, 0);
+		ASSERT_EQ(pthread_create(&t, NULL, mapper_thread, &m), 0);
+		usleep(1000 * (round % 5));
+		drv_write(&e, "unbind");
+		atomic_store(&m.stop, 1);
+		pthread_join(t, NULL);
+		EXPECT_SYSERR(mmap(NULL, PAGE, PROT_READ, MAP_SHARED, m.dev, 0),
+			      ENODEV);
+		for (int i = 0; i < m.n; i++) {
+			if (!read_sigbus(m.maps[i], &v))
+				live++;
+			munmap(m.maps[i], PAGE);
+		}
+		total += m.n;
+		close(m.dev);
+		close(rebind(&e));
+	}
+	ktap_diag("%d mappings made while unbinding, %d still live", total, live);
+	EXPECT_EQ(live, 0);
+	EXPECT_EQ(kmsg_bad(kmsg), 0);
+	close(kmsg);
+}
+
+/* ---- coherent memory racing the unbind -------------------------------- */
+
+struct allocator {
+	int ctl, dev;
+	atomic_int stop;
+	int made;
+};
+
+/* Coherent buffers of the device, made and dropped until it is gone. */
+static void *allocator_thread(void *arg)
+{
+	struct allocator *a = arg;
+
+	while (!atomic_load(&a->stop)) {
+		int buf = mmdma_alloc_dev(a->ctl, PAGE, MMDMA_MEM_COHERENT,
+					  MMDMA_MAP_REMAP, 0, a->dev);
+
+		if (buf < 0)
+			break;
+		a->made++;
+		close(buf);
+	}
+	return NULL;
+}
+
+/*
+ * Coherent allocations racing the unbind of the software engine, 20 times:
+ * a buffer is revoked only once it is complete (no NULL dereference), the
+ * allocations after it fail, the log stays clean.
+ */
+static void soft_coherent_alloc_racing_unbind(void)
+{
+	struct eng e = soft_eng();
+	int kmsg = kmsg_open(), made = 0;
+	unsigned long long nr = sysfs_ull("buffers");
+
+	for (int round = 0; round < 20; round++) {
+		static struct allocator a;
+		pthread_t t;
+
+		a.ctl = t_ctl();
+		a.dev = t_dev_or_skip(e.node);
+		a.made = 0;
+		atomic_store(&a.stop, 0);
+		ASSERT_EQ(pthread_create(&t, NULL, allocator_thread, &a), 0);
+		usleep(1000 * (round % 5));
+		drv_write(&e, "unbind");
+		atomic_store(&a.stop, 1);
+		pthread_join(t, NULL);
+		EXPECT_ERR(mmdma_alloc_dev(a.ctl, PAGE, MMDMA_MEM_COHERENT,
+					   MMDMA_MAP_REMAP, 0, a.dev), ENODEV);
+		made += a.made;
+		close(a.dev);
+		close(a.ctl);
+		close(rebind(&e));
+	}
+	ktap_diag("%d coherent buffers made while unbinding", made);
+	EXPECT_EQ(sysfs_ull("buffers"), nr);
+	EXPECT_EQ(kmsg_bad(kmsg), 0);
+	close(kmsg);
+}
+
 static const struct ktap_case cases[] = {
 	KTAP_CASE(alloc_efault_after_fd_leaves_nothing),
 	KTAP_CASE(export_efault_after_fd_leaves_nothing),
@@ -559,6 +754,9 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(edu_unbind_while_sync_write_pin_stalled),
 	KTAP_CASE(edu_unbind_while_aio_read_pin_stalled),
 	KTAP_CASE(edu_unbind_while_attached_xfer_copyin_stalled),
+	KTAP_CASE(edu_bar_mapping_gone_with_unbind),
+	KTAP_CASE(edu_bar_mmap_racing_unbind_leaves_no_mapping),
+	KTAP_CASE(soft_coherent_alloc_racing_unbind),
 };
 
 int main(int argc, char **argv)
