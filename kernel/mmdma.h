@@ -494,6 +494,8 @@ int mmdma_soft_init(void);
 void mmdma_soft_exit(void);
 
 /* mmdma_dio.c: read/write on a device node, direct I/O into user pages */
+int mmdma_dio_init(void);
+void mmdma_dio_exit(void);
 ssize_t mmdma_dev_read_iter(struct kiocb *iocb, struct iov_iter *to);
 ssize_t mmdma_dev_write_iter(struct kiocb *iocb, struct iov_iter *from);
 

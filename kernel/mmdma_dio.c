@@ -140,10 +140,29 @@ static void mmdma_dio_complete(struct work_struct *work)
 	iocb->ki_complete(iocb, err ?: bytes);
 }
 
+/*
+ * Completions run on the module's own queue, which module unload drains:
+ * the last thing a completion does, ki_complete(), may drop the last
+ * reference to the file and with it to the module, and the work function
+ * must still be there to return into.
+ */
+static struct workqueue_struct *mmdma_dio_wq;
+
+int mmdma_dio_init(void)
+{
+	mmdma_dio_wq = alloc_workqueue("mmdma_dio", WQ_UNBOUND, 0);
+	return mmdma_dio_wq ? 0 : -ENOMEM;
+}
+
+void mmdma_dio_exit(void)
+{
+	destroy_workqueue(mmdma_dio_wq);
+}
+
 static void mmdma_dio_put(struct mmdma_dio *dio)
 {
 	if (atomic_dec_and_test(&dio->pending))
-		queue_work(system_unbound_wq, &dio->work);
+		queue_work(mmdma_dio_wq, &dio->work);
 }
 
 /* Called by the engine with mdev->lock held: only hand off. */
