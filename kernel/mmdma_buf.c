@@ -142,18 +142,80 @@ static ssize_t mmdma_buf_copy(struct mmdma_buf *buf, loff_t *ppos,
 	return done;
 }
 
-/* mmdma_buf_copy() inside an access that a dying device can refuse. */
+/*
+ * Coherent memory is revoked when its device goes, and revocation waits
+ * for every access (mmdma_buf_access_begin()).  So the copy goes a page at
+ * a time through a kernel page, and user memory is touched only outside
+ * the access: a user page that stalls (userfaultfd, FUSE) never holds off
+ * an unbind.  A buffer revoked half-way ends the copy there.
+ */
+static ssize_t mmdma_buf_copy_coherent(struct mmdma_buf *buf, loff_t *ppos,
+				       char __user *ubuf, size_t len,
+				       bool to_user)
+{
+	loff_t pos = *ppos;
+	size_t done = 0;
+	ssize_t ret = 0;
+	void *bounce;
+
+	if (pos < 0)
+		return -EINVAL;
+	if (pos >= buf->size)
+		return 0;
+	len = min_t(size_t, len, buf->size - pos);
+	bounce = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	if (!bounce)
+		return -ENOMEM;
+
+	while (done < len) {
+		size_t in_page = offset_in_page(pos + done);
+		size_t chunk = min_t(size_t, len - done, PAGE_SIZE - in_page);
+		size_t n = chunk;
+		void *kaddr;
+
+		ret = -EFAULT;
+		if (!to_user) {
+			n -= copy_from_user(bounce, ubuf + done, chunk);
+			if (!n)
+				break;
+		}
+		ret = mmdma_buf_access_begin(buf);
+		if (ret)
+			break;
+		kaddr = mmdma_buf_kmap(buf, (pos + done) >> PAGE_SHIFT);
+		if (to_user)
+			memcpy(bounce, kaddr + in_page, chunk);
+		else
+			memcpy(kaddr + in_page, bounce, n);
+		mmdma_buf_kunmap(buf, kaddr);
+		mmdma_buf_access_end(buf);
+		if (to_user)
+			n -= copy_to_user(ubuf + done, bounce, chunk);
+		done += n;
+		ret = -EFAULT;
+		if (n < chunk)
+			break;
+		ret = -EINTR;
+		if (fatal_signal_pending(current))
+			break;
+		ret = 0;
+		cond_resched();
+	}
+	kfree(bounce);
+	if (!done && len)
+		return ret;
+	*ppos = pos + done;
+	return done;
+}
+
+/* Memory of any kind and user memory, through the kernel's mapping. */
 static ssize_t mmdma_buf_copy_checked(struct mmdma_buf *buf, loff_t *ppos,
 				      char __user *ubuf, size_t len,
 				      bool to_user)
 {
-	ssize_t ret = mmdma_buf_access_begin(buf);
-
-	if (ret)
-		return ret;
-	ret = mmdma_buf_copy(buf, ppos, ubuf, len, to_user);
-	mmdma_buf_access_end(buf);
-	return ret;
+	if (buf->kind == MMDMA_MEM_COHERENT)
+		return mmdma_buf_copy_coherent(buf, ppos, ubuf, len, to_user);
+	return mmdma_buf_copy(buf, ppos, ubuf, len, to_user);
 }
 
 static ssize_t mmdma_buf_read(struct file *file, char __user *ubuf,
@@ -232,6 +294,10 @@ static long mmdma_buf_ioc_fill(void *ctx, void *karg, void __user *uarg)
 	if (ret)
 		return ret;
 
+	/* The one command that touches the memory: see mmdma_buf_ioctl(). */
+	ret = mmdma_buf_access_begin(buf);
+	if (ret)
+		return ret;
 	end = fill->offset + fill->length;
 	for (off = fill->offset; off < end;) {
 		u64 stop = min_t(u64, end, (off | (PAGE_SIZE - 1)) + 1);
@@ -240,11 +306,14 @@ static long mmdma_buf_ioc_fill(void *ctx, void *karg, void __user *uarg)
 		for (; off < stop; off++)
 			kaddr[offset_in_page(off)] = mmdma_pattern_byte(fill->seed, off);
 		mmdma_buf_kunmap(buf, kaddr);
-		if (fatal_signal_pending(current))
-			return -EINTR;
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
 		cond_resched();
 	}
-	return 0;
+	mmdma_buf_access_end(buf);
+	return ret;
 }
 
 static long mmdma_buf_ioc_phys(void *ctx, void *karg, void __user *uarg)
@@ -306,12 +375,17 @@ static long mmdma_buf_ioctl(struct file *file, unsigned int cmd,
 	struct mmdma_buf *buf = file->private_data;
 	long ret = mmdma_buf_access_begin(buf);
 
+	/*
+	 * A revoked buffer refuses every command.  But the dispatcher copies
+	 * user memory, which may stall, and revocation (an unbind) waits for
+	 * accesses: so it runs outside, and MMDMA_BUF_FILL, the only command
+	 * that touches the memory, takes the access itself.
+	 */
 	if (ret)
 		return ret;
-	ret = mmdma_ioctl_dispatch(mmdma_buf_ioctls,
-				   ARRAY_SIZE(mmdma_buf_ioctls), buf, cmd, arg);
 	mmdma_buf_access_end(buf);
-	return ret;
+	return mmdma_ioctl_dispatch(mmdma_buf_ioctls,
+				    ARRAY_SIZE(mmdma_buf_ioctls), buf, cmd, arg);
 }
 
 static int mmdma_buf_file_release(struct inode *inode, struct file *file)
