@@ -6,7 +6,9 @@
  *
  * A userfaultfd page stalls a call into a device node (the pinning of a
  * direct read or write, sync or libaio; the copy-in of an attached
- * transfer's struct) while the engine is unbound through sysfs.  Each case
+ * transfer's struct; a write() to, or the copy-in of MMDMA_BUF_FILL on, a
+ * coherent buffer of the device, whose memory the unbind revokes) while the
+ * engine is unbound through sysfs.  Each case
  * checks that the unbind ends within a deadline while the call is still
  * stalled, that the call then fails with ENODEV, that no page stays pinned
  * (/proc/vmstat), that the kernel log stays clean (no "dma_pool_destroy ...
@@ -247,11 +249,14 @@ static void uffd_close(struct uffd_page *u)
 
 /* ---- the stalled calls ------------------------------------------------ */
 
-enum path { SYNC_READ = 1, SYNC_WRITE, AIO_READ, ATTACHED };
+enum path { SYNC_READ = 1, SYNC_WRITE, AIO_READ, ATTACHED, COHERENT_WRITE,
+	    COHERENT_FILL };
 
 static const char *const path_names[] = {
 	[SYNC_READ] = "sync read", [SYNC_WRITE] = "sync write",
 	[AIO_READ] = "libaio read", [ATTACHED] = "attached transfer",
+	[COHERENT_WRITE] = "write() to its coherent buffer",
+	[COHERENT_FILL] = "MMDMA_BUF_FILL of its coherent buffer",
 };
 
 /* A call into a device node, made in a thread so it can stall. */
@@ -262,6 +267,8 @@ struct call {
 	int nr_iov;
 	io_context_t aio;
 	struct mmdma_xfer *x;	/* ATTACHED: on the userfaultfd page */
+	int buf;		/* COHERENT_*: the buffer */
+	void *arg;		/* COHERENT_*: on the userfaultfd page */
 	pthread_t thread;
 	atomic_int done;
 	long ret;		/* bytes, or -errno */
@@ -295,6 +302,14 @@ static void *call_thread(void *arg)
 		break;
 	case ATTACHED:
 		r = ioctl(c->dev, MMDMA_DEV_XFER, c->x);
+		c->ret = r < 0 ? -errno : r;
+		break;
+	case COHERENT_WRITE:
+		r = pwrite(c->buf, c->arg, PAGE, 0);
+		c->ret = r < 0 ? -errno : r;
+		break;
+	case COHERENT_FILL:
+		r = ioctl(c->buf, MMDMA_BUF_FILL, c->arg);
 		c->ret = r < 0 ? -errno : r;
 		break;
 	}
@@ -358,6 +373,21 @@ static void unbind_while_stalled(const struct eng *e, enum path path)
 		c.x = (struct mmdma_xfer *)(u.page + 128);
 		break;
 	}
+	case COHERENT_WRITE:
+	case COHERENT_FILL: {
+		struct mmdma_buf_fill f = { .length = PAGE, .seed = 7 };
+		int ctl = t_ctl();
+
+		/* The buffer's memory is revoked by the unbind. */
+		buf = mmdma_alloc_dev(ctl, 2 * PAGE, MMDMA_MEM_COHERENT,
+				      MMDMA_MAP_REMAP, 0, d.fd);
+		ASSERT_OK(buf);
+		close(ctl);
+		c.buf = buf;
+		memcpy(content + 256, &f, sizeof(f));
+		c.arg = path == COHERENT_FILL ? u.page + 256 : u.page;
+		break;
+	}
 	}
 
 	ASSERT_EQ(pthread_create(&c.thread, NULL, call_thread, &c), 0);
@@ -411,6 +441,11 @@ static void unbind_while_stalled(const struct eng *e, enum path path)
 				 buf, 0, -1, 0, 0, 1000, &x));
 		close(buf);
 	}
+	if (path == COHERENT_WRITE || path == COHERENT_FILL) {
+		/* Revoked for good: the rebound device is another device. */
+		EXPECT_SYSERR(pwrite(buf, content, 8, 0), ENODEV);
+		close(buf);
+	}
 	close(d.fd);
 	EXPECT_EQ(kmsg_bad(kmsg), 0);
 	close(kmsg);
@@ -444,6 +479,20 @@ static void soft_unbind_while_attached_xfer_copyin_stalled(void)
 	unbind_while_stalled(&e, ATTACHED);
 }
 
+static void soft_unbind_while_coherent_write_stalled(void)
+{
+	struct eng e = soft_eng();
+
+	unbind_while_stalled(&e, COHERENT_WRITE);
+}
+
+static void soft_unbind_while_coherent_fill_copyin_stalled(void)
+{
+	struct eng e = soft_eng();
+
+	unbind_while_stalled(&e, COHERENT_FILL);
+}
+
 static void edu_unbind_while_sync_read_pin_stalled(void)
 {
 	struct eng e = edu_eng();
@@ -470,6 +519,20 @@ static void edu_unbind_while_attached_xfer_copyin_stalled(void)
 	struct eng e = edu_eng();
 
 	unbind_while_stalled(&e, ATTACHED);
+}
+
+static void edu_unbind_while_coherent_write_stalled(void)
+{
+	struct eng e = edu_eng();
+
+	unbind_while_stalled(&e, COHERENT_WRITE);
+}
+
+static void edu_unbind_while_coherent_fill_copyin_stalled(void)
+{
+	struct eng e = edu_eng();
+
+	unbind_while_stalled(&e, COHERENT_FILL);
 }
 
 /* ---- a failed fd-making ioctl leaves nothing -------------------------- */
@@ -750,10 +813,14 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(soft_unbind_while_sync_write_pin_stalled),
 	KTAP_CASE(soft_unbind_while_aio_read_pin_stalled),
 	KTAP_CASE(soft_unbind_while_attached_xfer_copyin_stalled),
+	KTAP_CASE(soft_unbind_while_coherent_write_stalled),
+	KTAP_CASE(soft_unbind_while_coherent_fill_copyin_stalled),
 	KTAP_CASE(edu_unbind_while_sync_read_pin_stalled),
 	KTAP_CASE(edu_unbind_while_sync_write_pin_stalled),
 	KTAP_CASE(edu_unbind_while_aio_read_pin_stalled),
 	KTAP_CASE(edu_unbind_while_attached_xfer_copyin_stalled),
+	KTAP_CASE(edu_unbind_while_coherent_write_stalled),
+	KTAP_CASE(edu_unbind_while_coherent_fill_copyin_stalled),
 	KTAP_CASE(edu_bar_mapping_gone_with_unbind),
 	KTAP_CASE(edu_bar_mmap_racing_unbind_leaves_no_mapping),
 	KTAP_CASE(soft_coherent_alloc_racing_unbind),
