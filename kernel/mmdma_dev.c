@@ -85,6 +85,7 @@ int mmdma_dev_enter(struct mmdma_dev *mdev, bool nowait)
 	return 0;
 }
 
+/* Stop using the device's DMA layer: everything mapped inside is released. */
 void mmdma_dev_leave(struct mmdma_dev *mdev)
 {
 	up_read(&mdev->users);
