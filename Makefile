@@ -34,7 +34,7 @@ TEST_COMMON := tests/ktap.c tests/util.c tests/devutil.c
 TEST_HDR := tests/ktap.h tests/util.h tests/devutil.h $(LIB_HDR)
 TESTS := test_badinput test_mmap test_unload test_edu test_dio test_maps test_kinds \
 	test_limits test_attach test_dmabuf test_faults test_kunit test_stress test_fuzz \
-	test_teardown
+	test_privilege test_abi test_teardown
 HOST_TESTS := test_lib
 
 # trinity (Debian package) goes into the guest when the host has it.
@@ -75,6 +75,8 @@ $(O)/bin/test_%: tests/test_%.c $(TEST_COMMON) $(TEST_HDR) $(LIB_SRC)
 LDLIBS_dio := -laio -luring
 # io_uring reads into mapped buffers.
 LDLIBS_maps := -luring
+# io_uring fixed buffers: direct I/O from memory that is not user-backed.
+LDLIBS_abi := -luring
 LDLIBS_faults := -laio -luring
 LDLIBS_stress := -laio -luring
 # libaio requests stalled on userfaultfd pages while the engine goes.

@@ -146,7 +146,7 @@ long mmdma_buf_alloc_ioctl(void *ctx, void *karg, void __user *uarg,
 void mmdma_buf_get(struct mmdma_buf *buf);
 void mmdma_buf_put(struct mmdma_buf *buf);
 void mmdma_bufs_stats(u64 *total, u32 *nr);
-struct mmdma_buf *mmdma_buf_from_fd(int fd);
+struct mmdma_buf *mmdma_buf_from_fd(int fd, fmode_t need);
 int mmdma_buf_host(struct mmdma_buf *buf, u64 offset, u64 len,
 		   enum dma_data_direction dir, struct mmdma_host *host);
 

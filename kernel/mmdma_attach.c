@@ -385,8 +385,38 @@ static bool mmdma_dir_compatible(enum dma_data_direction mapped,
 }
 
 /*
- * Sync the DMA segments covering [@off, @off + @len): each piece as a range
- * of its segment, so that the rest of the attachment stays where it is.
+ * Is every DMA segment of @sgt the CPU entry of the same index, at the same
+ * length?  So it is with dma-direct and swiotlb, which map entry by entry;
+ * an IOMMU may merge entries into fewer, longer bus segments, and then a
+ * bus segment no longer names one physically contiguous run of memory.
+ */
+static bool mmdma_sgt_one_to_one(struct sg_table *sgt)
+{
+	struct scatterlist *sg;
+	unsigned int i;
+
+	if (sgt->nents != sgt->orig_nents)
+		return false;
+	for_each_sgtable_sg(sgt, sg, i) {
+		if (sg_dma_len(sg) != sg->length)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Sync [@off, @off + @len) of the attachment.  Where each bus segment is
+ * one CPU entry (mmdma_sgt_one_to_one()), only the entries covering the
+ * range are synced, each over the part of it in the range: swiotlb then
+ * copies exactly those bytes and the rest of the buffer stays as the CPU
+ * or the device left it.  A single-range sync of an entry is what the
+ * sg-table form does for that entry (dma-direct syncs each entry as one
+ * run at its bus address).  Otherwise (an IOMMU merged entries) no bus
+ * range names the byte range, and a single-range sync of a merged segment
+ * would treat it as one physical run: the whole table is synced with the
+ * sg-table form, which walks the CPU entries.  No bouncing happens there
+ * (the IOMMU path bounces only entries it maps one by one), so syncing more
+ * than asked only costs cache maintenance.
  */
 static void mmdma_att_sync(struct mmdma_attach *att, u64 off, u64 len,
 			   enum dma_data_direction dir, bool for_cpu)
@@ -395,8 +425,15 @@ static void mmdma_att_sync(struct mmdma_attach *att, u64 off, u64 len,
 	struct scatterlist *sg;
 	unsigned int i;
 
-	for_each_sgtable_dma_sg(&att->sgt, sg, i) {
-		u64 seg = sg_dma_len(sg), n;
+	if (!mmdma_sgt_one_to_one(&att->sgt)) {
+		if (for_cpu)
+			dma_sync_sgtable_for_cpu(dev, &att->sgt, dir);
+		else
+			dma_sync_sgtable_for_device(dev, &att->sgt, dir);
+		return;
+	}
+	for_each_sgtable_sg(&att->sgt, sg, i) {
+		u64 seg = sg->length, n;
 
 		if (off >= seg) {
 			off -= seg;

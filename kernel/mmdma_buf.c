@@ -358,6 +358,72 @@ static long mmdma_buf_ioc_phys(void *ctx, void *karg, void __user *uarg)
 	return 0;
 }
 
+/*
+ * A buffer fd without FMODE_WRITE can only be a source: nothing reached
+ * through it may write the memory, neither the CPU (MMDMA_BUF_FILL) nor a
+ * device (an attachment the device may write, a read-write dma-buf whose
+ * importers may).  Each check reads the struct the dispatcher copied in,
+ * never user memory again, so the caller cannot change it after the check.
+ * Buffer fds are created read-write and cannot be reopened (their inode
+ * has no open method: ENXIO), so this table guards what a future way in
+ * (a named buffer node, say) would hand out.
+ */
+static long mmdma_buf_ioc_fill_ro(void *ctx, void *karg, void __user *uarg)
+{
+	dev_dbg(mmdma_dev(), "fill: the fd is not open for writing\n");
+	return -EBADF;
+}
+
+static long mmdma_buf_ioc_attach_ro(void *ctx, void *karg, void __user *uarg)
+{
+	struct mmdma_buf_attach *req = karg;
+
+	if (req->dir == MMDMA_DIR_FROM_DEVICE ||
+	    req->dir == MMDMA_DIR_BIDIRECTIONAL) {
+		dev_dbg(mmdma_dev(), "attach: direction %u writes memory the fd may only read\n",
+			req->dir);
+		return -EBADF;
+	}
+	return mmdma_buf_ioc_attach(ctx, karg, uarg);
+}
+
+static long mmdma_buf_ioc_sync_ro(void *ctx, void *karg, void __user *uarg)
+{
+	struct mmdma_buf_sync *req = karg;
+
+	/* Syncing for the CPU what the device wrote copies into the memory. */
+	if (req->dir == MMDMA_DIR_FROM_DEVICE ||
+	    req->dir == MMDMA_DIR_BIDIRECTIONAL) {
+		dev_dbg(mmdma_dev(), "sync: direction %u writes memory the fd may only read\n",
+			req->dir);
+		return -EBADF;
+	}
+	return mmdma_buf_ioc_sync(ctx, karg, uarg);
+}
+
+static long mmdma_buf_ioc_export_ro(void *ctx, void *karg, void __user *uarg,
+				    size_t out_size)
+{
+	struct mmdma_buf_export *req = karg;
+
+	if ((req->fd_flags & O_ACCMODE) == O_RDWR) {
+		dev_dbg(mmdma_dev(), "export: a read-only fd exports read-only dma-bufs only\n");
+		return -EBADF;
+	}
+	return mmdma_buf_ioc_export(ctx, karg, uarg, out_size);
+}
+
+static const struct mmdma_ioctl_desc mmdma_buf_ro_ioctls[] = {
+	MMDMA_IOCTL(MMDMA_BUF_INFO, mmdma_buf_ioc_info),
+	MMDMA_IOCTL(MMDMA_BUF_FILL, mmdma_buf_ioc_fill_ro),
+	MMDMA_IOCTL(MMDMA_BUF_PHYS, mmdma_buf_ioc_phys),
+	MMDMA_IOCTL(MMDMA_BUF_ATTACH, mmdma_buf_ioc_attach_ro),
+	MMDMA_IOCTL(MMDMA_BUF_DETACH, mmdma_buf_ioc_detach),
+	MMDMA_IOCTL(MMDMA_BUF_DMA_ADDRS, mmdma_buf_ioc_dma_addrs),
+	MMDMA_IOCTL(MMDMA_BUF_SYNC, mmdma_buf_ioc_sync_ro),
+	MMDMA_IOCTL_FD(MMDMA_BUF_EXPORT, mmdma_buf_ioc_export_ro),
+};
+
 static const struct mmdma_ioctl_desc mmdma_buf_ioctls[] = {
 	MMDMA_IOCTL(MMDMA_BUF_INFO, mmdma_buf_ioc_info),
 	MMDMA_IOCTL(MMDMA_BUF_FILL, mmdma_buf_ioc_fill),
@@ -384,8 +450,13 @@ static long mmdma_buf_ioctl(struct file *file, unsigned int cmd,
 	if (ret)
 		return ret;
 	mmdma_buf_access_end(buf);
-	return mmdma_ioctl_dispatch(mmdma_buf_ioctls,
-				    ARRAY_SIZE(mmdma_buf_ioctls), buf, cmd, arg);
+	if (file->f_mode & FMODE_WRITE)
+		return mmdma_ioctl_dispatch(mmdma_buf_ioctls,
+					    ARRAY_SIZE(mmdma_buf_ioctls), buf,
+					    cmd, arg);
+	return mmdma_ioctl_dispatch(mmdma_buf_ro_ioctls,
+				    ARRAY_SIZE(mmdma_buf_ro_ioctls), buf, cmd,
+				    arg);
 }
 
 static int mmdma_buf_file_release(struct inode *inode, struct file *file)
@@ -411,12 +482,14 @@ static const struct file_operations mmdma_buf_fops = {
 
 /**
  * mmdma_buf_from_fd() - the buffer behind a buffer fd, with a reference
- * @fd: file descriptor in the current process
+ * @fd:   file descriptor in the current process
+ * @need: FMODE_READ and/or FMODE_WRITE the fd must have been opened with
+ *        (FMODE_WRITE for memory a device or the CPU will write)
  *
- * Return: the buffer, or ERR_PTR(-EBADF) for a closed fd and
- * ERR_PTR(-EINVAL) for an fd that is not an mmdma buffer.
+ * Return: the buffer, or ERR_PTR(-EBADF) for a closed fd or one without
+ * @need, ERR_PTR(-EINVAL) for an fd that is not an mmdma buffer.
  */
-struct mmdma_buf *mmdma_buf_from_fd(int fd)
+struct mmdma_buf *mmdma_buf_from_fd(int fd, fmode_t need)
 {
 	struct file *file = fget(fd);
 	struct mmdma_buf *buf;
@@ -427,6 +500,12 @@ struct mmdma_buf *mmdma_buf_from_fd(int fd)
 		fput(file);
 		dev_dbg(mmdma_dev(), "fd %d is not an mmdma buffer\n", fd);
 		return ERR_PTR(-EINVAL);
+	}
+	if ((file->f_mode & need) != need) {
+		fput(file);
+		dev_dbg(mmdma_dev(), "fd %d is not open for %s\n", fd,
+			need & FMODE_WRITE ? "writing" : "reading");
+		return ERR_PTR(-EBADF);
 	}
 	buf = file->private_data;
 	mmdma_buf_get(buf);

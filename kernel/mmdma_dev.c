@@ -20,6 +20,7 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/user_namespace.h>
 
 #include "mmdma.h"
 
@@ -241,7 +242,9 @@ static int mmdma_xfer_kind_ok(struct mmdma_dev *mdev, struct mmdma_buf *buf)
 static int mmdma_xfer_host(struct mmdma_req *req, int h, int fd, u64 offset,
 			   u64 len, enum dma_data_direction dir, u32 flags)
 {
-	struct mmdma_buf *buf = mmdma_buf_from_fd(fd);
+	/* A read-only fd can only be a source (docs/security.md). */
+	fmode_t need = dir == DMA_FROM_DEVICE ? FMODE_WRITE : FMODE_READ;
+	struct mmdma_buf *buf = mmdma_buf_from_fd(fd, need);
 	int ret;
 
 	if (IS_ERR(buf)) {
@@ -268,13 +271,54 @@ static bool mmdma_xfer_overlaps(const struct mmdma_req *req,
 	       x->dst_offset < x->src_offset + x->length;
 }
 
+/*
+ * Has the caller @cap (CAP_SYS_RAWIO, CAP_SYS_ADMIN), to be told an
+ * address?  Its own capability, in the initial namespace, asked without an
+ * audit record: the transfer succeeds either way, so a caller without it
+ * is no denial worth logging on every transfer.
+ */
+static bool mmdma_may_know(int cap)
+{
+	return ns_capable_noaudit(&init_user_ns, cap);
+}
+
+/*
+ * The addresses a transfer reports, each only to a caller with the
+ * capability that guards it everywhere else (docs/security.md): without
+ * an IOMMU a bus address is a physical address, and either lets a process
+ * that can program a device aim DMA at any memory.  The capability is
+ * asked only when there is something to disclose.
+ */
+static void mmdma_xfer_disclose(struct mmdma_req *req, int primary,
+				struct mmdma_xfer *x)
+{
+	struct mmdma_host *h = &req->host[primary];
+	unsigned int i;
+
+	for (i = 0; i < req->nr_ops; i++) {
+		if (req->ops[i].host == primary && !req->ops[i].host_off) {
+			if (mmdma_may_know(CAP_SYS_RAWIO))
+				x->bus_addr = req->ops[i].bus;
+			break;
+		}
+	}
+	/*
+	 * Coherent memory has no physical address the driver may assume:
+	 * "not written" (0), as for memory without pages of any other kind.
+	 */
+	if (h->pages && mmdma_may_know(CAP_SYS_ADMIN))
+		x->phys_addr = page_to_phys(h->pages[0]) + h->offset;
+	else if (h->direct && h->buf->kind == MMDMA_MEM_RESERVED &&
+		 mmdma_may_know(CAP_SYS_ADMIN))
+		x->phys_addr = h->phys;
+}
+
 static long mmdma_dev_do_xfer(void *ctx, void *karg, void __user *uarg)
 {
 	struct mmdma_dev *mdev = ctx;
 	struct mmdma_xfer *x = karg;
 	int primary = x->op == MMDMA_XFER_FROM_DEV;
 	struct mmdma_req *req;
-	unsigned int i;
 	int ret;
 
 	ret = mmdma_xfer_check(mdev, x);
@@ -317,18 +361,7 @@ static long mmdma_dev_do_xfer(void *ctx, void *karg, void __user *uarg)
 	x->ops = req->next_op;
 	x->bounced = req->bounced;
 	x->nsecs = req->nsecs;
-	for (i = 0; i < req->nr_ops; i++) {
-		if (req->ops[i].host == primary && !req->ops[i].host_off) {
-			x->bus_addr = req->ops[i].bus;
-			break;
-		}
-	}
-	/* Coherent memory has no physical address the driver may assume. */
-	if (capable(CAP_SYS_ADMIN) && req->host[primary].pages)
-		x->phys_addr = page_to_phys(req->host[primary].pages[0]) +
-			       req->host[primary].offset;
-	else if (capable(CAP_SYS_ADMIN) && req->host[primary].direct)
-		x->phys_addr = req->host[primary].phys;
+	mmdma_xfer_disclose(req, primary, x);
 out:
 	mmdma_req_release(req);
 	mmdma_dev_put(mdev);

@@ -293,8 +293,12 @@ static void mmdma_import_put(struct mmdma_host *h)
  * The _unlocked calls take the reservation lock the 6.2 locking rules ask
  * for; Debian backported them to its 6.1, so both kernels have them.
  *
- * Return: 0, -EBADF, -EINVAL (not a dma-buf, range outside it), or the
- * exporter's error (ERANGE from mmdma when the device cannot reach it).
+ * Return: 0, -EBADF (closed fd; an fd not open for writing used as a
+ * destination, or not open for reading used as a source), -EINVAL (not a
+ * dma-buf, range outside it), -ERANGE (another exporter's dma-buf on a
+ * device that cannot reach all RAM with neither an IOMMU nor swiotlb), or
+ * the exporter's error (ERANGE from mmdma when the device cannot reach the
+ * buffer).
  */
 int mmdma_dmabuf_host(struct mmdma_dev *mdev, int fd, u64 offset, u64 len,
 		      enum dma_data_direction dir, struct mmdma_host *h)
@@ -311,11 +315,37 @@ int mmdma_dmabuf_host(struct mmdma_dev *mdev, int fd, u64 offset, u64 len,
 		ret = PTR_ERR(imp->dmabuf);
 		goto err_free;
 	}
+	/*
+	 * A read-only dma-buf can only be a source.  dma_buf_get() accepts
+	 * only the dma-buf's own file (nothing else has its file operations;
+	 * a reopen through /proc fails with ENXIO), so its mode is the mode
+	 * of the fd the caller passed.
+	 */
+	if (!(imp->dmabuf->file->f_mode &
+	      (dir == DMA_TO_DEVICE ? FMODE_READ : FMODE_WRITE))) {
+		dev_dbg(mdev->dma, "dma-buf fd %d is not open for %s\n", fd,
+			dir == DMA_TO_DEVICE ? "reading" : "writing");
+		ret = -EBADF;
+		goto err_put;
+	}
 	if (!len || check_add_overflow(offset, len, &end) ||
 	    end > imp->dmabuf->size) {
 		dev_dbg(mdev->dma, "dma-buf range %llu+%llu outside %zu bytes\n",
 			offset, len, imp->dmabuf->size);
 		ret = -EINVAL;
+		goto err_put;
+	}
+	/*
+	 * Another exporter maps its pages for the device itself, unseen:
+	 * where the device cannot reach all RAM and neither an IOMMU nor
+	 * swiotlb stands between, dma-direct would WARN and fail on a page
+	 * out of reach.  mmdma's own exporter checks each page (ERANGE).
+	 */
+	if (imp->dmabuf->ops != &mmdma_exp_ops &&
+	    (mdev->flags & MMDMA_DEVF_LIMITED) &&
+	    !(mdev->flags & (MMDMA_DEVF_IOMMU | MMDMA_DEVF_SWIOTLB))) {
+		dev_dbg(mdev->dma, "dma-buf of another exporter: memory may be out of reach\n");
+		ret = -ERANGE;
 		goto err_put;
 	}
 	imp->attach = dma_buf_attach(imp->dmabuf, mdev->dma);

@@ -220,7 +220,8 @@ static vm_fault_t edu_bar_fault(struct vm_fault *vmf)
 
 /*
  * ptrace (gdb): through the driver's own mapping of the registers, also
- * for pages not faulted in yet, and -EIO once the device is gone.
+ * for pages not faulted in yet; writes only through a writable mapping;
+ * -EIO once the device is gone.
  */
 static int edu_bar_access(struct vm_area_struct *vma, unsigned long addr,
 			  void *buf, int len, int write)
@@ -230,6 +231,9 @@ static int edu_bar_access(struct vm_area_struct *vma, unsigned long addr,
 			    (vma->vm_pgoff << PAGE_SHIFT);
 	int ret = -EIO;
 
+	/* As generic_access_phys(): a read-only mapping stays read-only. */
+	if (write && !(vma->vm_flags & VM_WRITE))
+		return -EINVAL;
 	len = min_t(unsigned long, len, vma->vm_end - addr);
 	mutex_lock(&mdev->lock);
 	if (!mdev->dead) {

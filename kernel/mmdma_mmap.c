@@ -129,6 +129,19 @@ static int mmdma_mmap_check(struct mmdma_buf *buf, struct vm_area_struct *vma)
 			buf->id);
 		return -EINVAL;
 	}
+	/*
+	 * A private copy is an ordinary anonymous page, write-back in the
+	 * linear map: mapping it WC or UC would be the disagreement
+	 * mmdma_cache.c exists to prevent, and mapping the copies cached but
+	 * the buffer's own pages (before the first write) WC would be the
+	 * same disagreement the other way round.  Shared mappings only.
+	 */
+	if ((buf->cache == MMDMA_CACHE_WC || buf->cache == MMDMA_CACHE_UC) &&
+	    is_cow_mapping(vma->vm_flags)) {
+		dev_dbg(mmdma_dev(), "buf %u: MAP_PRIVATE of a WC or UC buffer\n",
+			buf->id);
+		return -EINVAL;
+	}
 	return 0;
 }
 

@@ -21,7 +21,8 @@
 #include "mmdma.h"
 
 static unsigned long mmdma_reserved_base;
-module_param_named(reserved_base, mmdma_reserved_base, ulong, 0444);
+/* A physical address: root reads it back (docs/security.md). */
+module_param_named(reserved_base, mmdma_reserved_base, ulong, 0400);
 MODULE_PARM_DESC(reserved_base, "physical address of RAM reserved at boot with memmap=SIZE$ADDR (page-aligned)");
 
 static unsigned long mmdma_reserved_size;
@@ -102,8 +103,9 @@ int mmdma_reserved_init(void)
 			   mmdma_reserved_size, NUMA_NO_NODE);
 	if (ret)
 		goto err_destroy;
-	pr_info("mmdma: reserved region %#lx+%#lx claimed (struct pages: %s)\n",
-		mmdma_reserved_base, mmdma_reserved_size,
+	/* No address at the default log level: docs/security.md. */
+	pr_info("mmdma: reserved region of %#lx bytes claimed (struct pages: %s)\n",
+		mmdma_reserved_size,
 		pfn_valid(PHYS_PFN(mmdma_reserved_base)) ? "yes" : "no");
 	return 0;
 

@@ -3,13 +3,14 @@
  * mmdma: a sysfs directory per buffer, /sys/kernel/mmdma/buffers/<id>/, so
  * that scripts and other programs can see what exists without the fd:
  * size, kind, method, cache, live_maps, attachments (device, direction,
- * state) and, for root only (mode 0400), dma_addrs (device and first bus
- * address of each attachment).
+ * state) and, for root with CAP_SYS_RAWIO only (mode 0400), dma_addrs
+ * (device and first bus address of each attachment).
  *
  * The directory lives from allocation to the buffer's release, which
  * removes it before freeing anything: kernfs waits for readers still in a
  * show function, so show never sees a freed buffer.
  */
+#include <linux/capability.h>
 #include <linux/kobject.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
@@ -113,10 +114,18 @@ static ssize_t attachments_show(struct kobject *kobj, struct kobj_attribute *a,
 	return mmdma_attach_show(mmdma_kobj_buf(kobj), out, false);
 }
 
-/* Bus addresses let whoever can program a device aim it: root only. */
+/*
+ * Bus addresses let whoever can program a device aim it.  Two checks: the
+ * mode (0400, root's) at open, and at read the reader's CAP_SYS_RAWIO, as
+ * for MMDMA_BUF_DMA_ADDRS: a root process that dropped its capabilities
+ * can still open its own file, and an fd opened by root and handed to
+ * another process still reads nothing there.
+ */
 static ssize_t dma_addrs_show(struct kobject *kobj, struct kobj_attribute *a,
 			      char *out)
 {
+	if (!capable(CAP_SYS_RAWIO))
+		return -EPERM;
 	return mmdma_attach_show(mmdma_kobj_buf(kobj), out, true);
 }
 

@@ -354,6 +354,50 @@ static void cache_modes_map_and_read_back(void)
 }
 
 /*
+ * MAP_PRIVATE of a WC or UC buffer is EINVAL, read-only or not, directly or
+ * through its dma-buf: its copies on write would be write-back pages mapped
+ * WC/UC (or, mapped cached, the buffer's own pages would be).  Shared
+ * mappings work; a cached buffer still takes MAP_PRIVATE.
+ */
+static void cache_wc_uc_private_mapping_refused(void)
+{
+	static const uint32_t modes[] = { MMDMA_CACHE_WC, MMDMA_CACHE_UC };
+	static const struct combo cs[] = {
+		{ MMDMA_MEM_PAGES, MMDMA_MAP_FAULT },
+		{ MMDMA_MEM_PAGES, MMDMA_MAP_INSERT },
+		{ MMDMA_MEM_CONTIG, MMDMA_MAP_FAULT },
+		{ MMDMA_MEM_CONTIG, MMDMA_MAP_INSERT },
+	};
+	int kmsg = kmsg_open();
+
+	for (size_t k = 0; k < 2; k++) {
+		for (size_t i = 0; i < sizeof(cs) / sizeof(cs[0]); i++) {
+			int fd = t_buf_cache(2 * PAGE, cs[i].kind, cs[i].method, modes[k]);
+			int d = mmdma_buf_export(fd, O_RDWR | O_CLOEXEC);
+			void *p;
+
+			ASSERT_OK(d);
+			EXPECT_SYSERR(mmap(NULL, 2 * PAGE, rw, MAP_PRIVATE, fd, 0), EINVAL);
+			EXPECT_SYSERR(mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE, fd, PAGE), EINVAL);
+			EXPECT_SYSERR(mmap(NULL, 2 * PAGE, rw, MAP_PRIVATE, d, 0), EINVAL);
+			p = t_map(fd, 2 * PAGE, rw, MAP_SHARED, 0);
+			munmap(p, 2 * PAGE);
+			if (ktap_failed())
+				ktap_diag("failed for %s, cache %s", combo_name(&cs[i]),
+					  mmdma_cache_name(modes[k]));
+			close(d);
+			close(fd);
+		}
+	}
+	/* The rule is about the cache mode, not the method. */
+	int fd = t_buf_cache(2 * PAGE, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT,
+			     MMDMA_CACHE_CACHED);
+	munmap(t_map(fd, 2 * PAGE, rw, MAP_PRIVATE, 0), 2 * PAGE);
+	close(fd);
+	EXPECT_EQ(kmsg_bad(kmsg), 0);
+}
+
+/*
  * A WC or UC buffer hands its pages back write-back: PAT refuses to make a
  * page WC again unless it is, so many rounds on recycled pages all succeed.
  */
@@ -561,6 +605,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(mmdma_dio_into_huge_mapping_efault),
 	KTAP_CASE_T(cache_modes_map_and_read_back, 300),
 	KTAP_CASE(cache_modes_restore_write_back),
+	KTAP_CASE(cache_wc_uc_private_mapping_refused),
 	KTAP_CASE(huge_mapping_data_right),
 	KTAP_CASE(huge_4mib_takes_two_huge_faults),
 	KTAP_CASE(huge_allowed_by_thp_madvise),

@@ -4,11 +4,15 @@
  * user space.
  */
 
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -251,6 +255,87 @@ static void mremap_grows_and_shrinks_fault_mapping(void)
 	munmap(q, 10 * PAGE);
 	EXPECT_EQ(t_live_maps(fd), 0);
 	close(fd);
+}
+
+/* "6.1.0-..." -> 601, "6.12.117+..." -> 612. */
+static int kernel_version(void)
+{
+	struct utsname u;
+	int major = 0, minor = 0;
+
+	ASSERT_OK(uname(&u));
+	ASSERT_EQ(sscanf(u.release, "%d.%d", &major, &minor), 2);
+	return major * 100 + minor;
+}
+
+/*
+ * Grow a 2-page mapping of an 8-page buffer to 4 pages with mremap()
+ * @flags, with the pages after it free (@room) or taken by another
+ * mapping.  Returns 0 when it grew (the data checked, moved or not), else
+ * the errno.
+ */
+static int grow(uint32_t method, uint32_t seed, bool room, int flags)
+{
+	int fd = t_buf(8 * PAGE, MMDMA_MEM_PAGES, method);
+	uint8_t *hole, *p, *q, *guard = NULL;
+	int err = 0;
+
+	ASSERT_OK(mmdma_buf_fill(fd, 0, 8 * PAGE, seed));
+	/* An 8-page hole, the mapping at its start, the rest free or not. */
+	hole = t_map(-1, 8 * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, 0);
+	ASSERT_OK(munmap(hole, 8 * PAGE));
+	p = mmap(hole, 2 * PAGE, rw, MAP_SHARED | MAP_FIXED_NOREPLACE, fd, 0);
+	ASSERT(p == hole);
+	if (!room) {
+		guard = mmap(hole + 2 * PAGE, PAGE, PROT_NONE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+		ASSERT(guard == hole + 2 * PAGE);
+	}
+	q = mremap(p, 2 * PAGE, 4 * PAGE, flags);
+	if (q == MAP_FAILED) {
+		err = errno;
+		q = p;
+		t_expect_pattern(q, 0, 2 * PAGE, seed);
+		munmap(q, 2 * PAGE);
+	} else {
+		if (!(flags & MREMAP_MAYMOVE))
+			EXPECT(q == p);
+		t_expect_pattern(q, 0, 4 * PAGE, seed);
+		munmap(q, 4 * PAGE);
+	}
+	if (guard)
+		munmap(guard, PAGE);
+	EXPECT_EQ(t_live_maps(fd), 0);
+	close(fd);
+	return err;
+}
+
+/*
+ * docs/abi.md: how fault and insert mappings grow.  A fault mapping grows
+ * like any file mapping: in place when the pages after it are free, by
+ * moving with MREMAP_MAYMOVE when they are not.  An insert mapping is
+ * VM_MIXEDMAP (vm_insert_pages()): 6.1 grows it the same way, but 6.12
+ * grows in place only by merging, which VM_MIXEDMAP forbids, and fails
+ * with ENOMEM whenever the pages after it are free, MREMAP_MAYMOVE or not;
+ * it grows only by moving, when they are taken.
+ */
+static void mremap_growth_by_method_and_kernel(void)
+{
+	int v = kernel_version();
+	int mixed = v >= 612 ? ENOMEM : 0;
+
+	/* Free after: in place, with or without leave to move. */
+	EXPECT_EQ(grow(MMDMA_MAP_FAULT, 63, true, 0), 0);
+	EXPECT_EQ(grow(MMDMA_MAP_FAULT, 63, true, MREMAP_MAYMOVE), 0);
+	EXPECT_EQ(grow(MMDMA_MAP_INSERT, 64, true, 0), mixed);
+	EXPECT_EQ(grow(MMDMA_MAP_INSERT, 64, true, MREMAP_MAYMOVE), mixed);
+	/* Taken after: only by moving. */
+	EXPECT_EQ(grow(MMDMA_MAP_FAULT, 65, false, 0), ENOMEM);
+	EXPECT_EQ(grow(MMDMA_MAP_FAULT, 65, false, MREMAP_MAYMOVE), 0);
+	EXPECT_EQ(grow(MMDMA_MAP_INSERT, 66, false, 0), ENOMEM);
+	EXPECT_EQ(grow(MMDMA_MAP_INSERT, 66, false, MREMAP_MAYMOVE), 0);
+	if (ktap_failed())
+		ktap_diag("kernel version %d", v);
 }
 
 /* remap_pfn_range() mappings may shrink or move but never grow. */
@@ -509,6 +594,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(fork_child_writes_parent_sees),
 	KTAP_CASE(mremap_grows_and_shrinks_fault_mapping),
 	KTAP_CASE(mremap_cannot_grow_remap_mapping),
+	KTAP_CASE(mremap_growth_by_method_and_kernel),
 	KTAP_CASE(map_private_copies_on_write_or_is_refused),
 	KTAP_CASE(live_maps_follow_partial_munmap),
 	KTAP_CASE(live_maps_zero_after_kill),

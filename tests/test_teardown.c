@@ -656,8 +656,9 @@ static ssize_t ptrace_read(const void *addr, uint32_t *val)
 
 /*
  * BAR0 pages appear at fault time, and only while the device is alive:
- * ptrace reads a page never touched; after the unbind a touched page and
- * an untouched one both raise SIGBUS and ptrace gets EIO.
+ * ptrace reads a page never touched (and cannot write through the
+ * read-only mapping); after the unbind a touched page and an untouched
+ * one both raise SIGBUS and ptrace gets EIO.
  */
 static void edu_bar_mapping_gone_with_unbind(void)
 {
@@ -668,6 +669,15 @@ static void edu_bar_mapping_gone_with_unbind(void)
 
 	EXPECT_EQ(ptrace_read((const void *)r, &v), 4);
 	EXPECT_EQ(v, EDU_ID);
+	{
+		/* Not through a read-only mapping, whatever ptrace forces. */
+		int mem = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+		uint32_t w = 0;
+
+		ASSERT_OK(mem);
+		EXPECT_SYSERR(pwrite(mem, &w, 4, (off_t)(uintptr_t)(r + 1)), EIO);
+		close(mem);
+	}
 	EXPECT(!read_sigbus(r, &v));
 	EXPECT_EQ(v, EDU_ID);
 

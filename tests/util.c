@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
+#include <grp.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -307,6 +309,85 @@ void t_drop_cap(int cap)
 	data[cap / 32].effective &= ~(1U << (cap % 32));
 	data[cap / 32].permitted &= ~(1U << (cap % 32));
 	ASSERT_OK(syscall(SYS_capset, &hdr, data));
+}
+
+int t_no_caps(void)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2];
+
+	ASSERT_OK(syscall(SYS_capget, &hdr, data));
+	return !(data[0].effective | data[1].effective | data[0].permitted |
+		 data[1].permitted | data[0].inheritable | data[1].inheritable);
+}
+
+/* Close every fd from 3 up that is not in @keep. */
+static void close_all_but(const int *keep, size_t n)
+{
+	long max = sysconf(_SC_OPEN_MAX);
+
+	if (max < 0 || max > 65536)
+		max = 65536;
+	for (int fd = 3; fd < max; fd++) {
+		size_t i;
+
+		for (i = 0; i < n && keep[i] != fd; i++)
+			;
+		if (i == n)
+			close(fd);
+	}
+}
+
+struct unpriv_call {
+	void (*fn)(void *);
+	void *arg;
+	const int *keep;
+	size_t n;
+};
+
+static void become_nobody(void *p)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct none[2] = { { 0 } };
+	const struct unpriv_call *c = p;
+	uid_t r, e, s;
+	gid_t rg, eg, sg;
+
+	close_all_but(c->keep, c->n);
+	/* Empty the bounding set while CAP_SETPCAP is still there. */
+	for (int cap = 0; cap <= 63; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) && errno != EINVAL)
+			ktap_fail(true, __FILE__, __LINE__, "PR_CAPBSET_DROP %d: %s",
+				  cap, strerror(errno));
+	ASSERT_OK(setgroups(0, NULL));
+	ASSERT_OK(setresgid(T_NOBODY, T_NOBODY, T_NOBODY));
+	/* From uid 0 to none: the kernel clears permitted and effective. */
+	ASSERT_OK(setresuid(T_NOBODY, T_NOBODY, T_NOBODY));
+	/* Inheritable and ambient survive a uid change: clear them too. */
+	ASSERT_OK(syscall(SYS_capset, &hdr, none));
+	ASSERT_OK(prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0));
+	ASSERT_OK(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0));
+	/* A uid change made us undumpable, /proc/self root's: undo that. */
+	ASSERT_OK(prctl(PR_SET_DUMPABLE, 1, 0, 0, 0));
+
+	ASSERT_OK(getresuid(&r, &e, &s));
+	ASSERT_OK(getresgid(&rg, &eg, &sg));
+	ASSERT(r == T_NOBODY && e == T_NOBODY && s == T_NOBODY);
+	ASSERT(rg == T_NOBODY && eg == T_NOBODY && sg == T_NOBODY);
+	ASSERT_EQ(getgroups(0, NULL), 0);
+	ASSERT(t_no_caps());
+	ASSERT_EQ(prctl(PR_CAPBSET_READ, CAP_SYS_ADMIN, 0, 0, 0), 0);
+	ASSERT_EQ(prctl(PR_CAPBSET_READ, CAP_SYS_RAWIO, 0, 0, 0), 0);
+	ASSERT_EQ(prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0), 1);
+	c->fn(c->arg);
+}
+
+int t_run_unprivileged(void (*fn)(void *), void *arg, const int *keep,
+		       size_t n)
+{
+	struct unpriv_call c = { fn, arg, keep, n };
+
+	return t_wait(t_fork(become_nobody, &c));
 }
 
 const char *t_edu_bdf(void)

@@ -48,6 +48,26 @@ pid_t t_fork(void (*fn)(void *), void *arg);
  * skips the calling case. */
 int t_wait(pid_t pid);
 
+/*
+ * The user an unprivileged child runs as: "nobody"/"nogroup" on Debian,
+ * owning no file of the test VM.
+ */
+#define T_NOBODY	65534
+
+/*
+ * Fork a child that becomes a genuinely unprivileged process and runs
+ * @fn(@arg): every fd but 0-2 and the @n in @keep closed, no supplementary
+ * groups, real/effective/saved gid and uid T_NOBODY, no capability in any
+ * set (the bounding set emptied too), PR_SET_NO_NEW_PRIVS, dumpable like a
+ * process started as that user.  The child checks all of it before @fn
+ * runs and fails the case if any step did not hold.  Returns what
+ * t_wait() does: the child's exit status (0 unless a check failed).
+ */
+int t_run_unprivileged(void (*fn)(void *), void *arg, const int *keep,
+		       size_t n);
+/* True when no capability is effective or permitted in this process. */
+int t_no_caps(void);
+
 /* Check that the memory holds the fill pattern; reports the first miss. */
 void t_expect_pattern(const void *p, uint64_t off, size_t len, uint32_t seed);
 

@@ -223,9 +223,14 @@ int cmd_xfer(int argc, char **argv)
 	printf("%llu bytes through %s (%s memory, %s): %s\n",
 	       (unsigned long long)a.len, a.dev, mmdma_kind_name(a.kind),
 	       mmdma_dma_name(x.dma), ret ? "DATA DIFFERS" : "data checked");
-	printf("  operations %llu, bounced %llu bytes, first bus address %#llx\n",
-	       (unsigned long long)x.ops, (unsigned long long)x.bounced,
-	       (unsigned long long)x.bus_addr);
+	printf("  operations %llu, bounced %llu bytes\n",
+	       (unsigned long long)x.ops, (unsigned long long)x.bounced);
+	/* The kernel writes it for CAP_SYS_RAWIO only (docs/security.md). */
+	if (x.bus_addr)
+		printf("  first bus address %#llx\n",
+		       (unsigned long long)x.bus_addr);
+	else
+		printf("  first bus address not disclosed (needs CAP_SYS_RAWIO)\n");
 	printf("  %.3f ms\n", x.nsecs / 1e6);
 out:
 	for (int i = 0; i < 2; i++)

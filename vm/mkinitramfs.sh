@@ -50,4 +50,12 @@ for m in ${MMDMA_KMODS:-}; do
 	esac
 done
 
+# mktemp -d makes the directory 0700 and the host's umask may be strict;
+# cpio carries both to the guest, where a process switched to another uid
+# (tests/test_privilege.c) could then reach nothing.  The guest tree is
+# what a system's is: readable and searchable by all, writable by root,
+# /tmp world-writable and sticky.
+chmod -R u+rwX,go+rX,go-w "$root"
+chmod 1777 "$root/tmp"
+
 (cd "$root" && find . | cpio -o -H newc --quiet) | gzip -1 > "$out"

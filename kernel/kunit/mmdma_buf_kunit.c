@@ -115,11 +115,55 @@ static void mmdma_kunit_alloc_over_ram(struct kunit *test)
 	mmdma_max_buf_size = saved;
 }
 
+/*
+ * A buffer fd without FMODE_WRITE dispatches through mmdma_buf_ro_ioctls.
+ * No such fd can be made from user space (buffer fds are read-write and
+ * cannot be reopened), so the table's checks are tested here, on the
+ * structs the dispatcher would have copied in: every write is EBADF before
+ * anything else, and what only reads goes on to the ordinary handler,
+ * whose own first check (a bad flag, here) answers.  No handler reaches
+ * the buffer on these paths, so none is needed.
+ */
+static void mmdma_kunit_readonly_fd(struct kunit *test)
+{
+	struct mmdma_buf_fill fill = { .length = 1 };
+	struct mmdma_buf_attach att = { .dev_fd = -1, .flags = 1 };
+	struct mmdma_buf_sync sync = { .dev_fd = -1, .length = 1 };
+	struct mmdma_buf_export exp = { .reserved = { 1 } };
+
+	KUNIT_EXPECT_EQ(test, mmdma_buf_ioc_fill_ro(NULL, &fill, NULL), -EBADF);
+
+	att.dir = MMDMA_DIR_FROM_DEVICE;
+	KUNIT_EXPECT_EQ(test, mmdma_buf_ioc_attach_ro(NULL, &att, NULL), -EBADF);
+	att.dir = MMDMA_DIR_BIDIRECTIONAL;
+	KUNIT_EXPECT_EQ(test, mmdma_buf_ioc_attach_ro(NULL, &att, NULL), -EBADF);
+	att.dir = MMDMA_DIR_TO_DEVICE;
+	KUNIT_EXPECT_EQ(test, mmdma_buf_ioc_attach_ro(NULL, &att, NULL), -EINVAL);
+
+	/* flags 0 is not a sync direction: EINVAL once past the mode check. */
+	sync.dir = MMDMA_DIR_FROM_DEVICE;
+	KUNIT_EXPECT_EQ(test, mmdma_buf_ioc_sync_ro(NULL, &sync, NULL), -EBADF);
+	sync.dir = MMDMA_DIR_BIDIRECTIONAL;
+	KUNIT_EXPECT_EQ(test, mmdma_buf_ioc_sync_ro(NULL, &sync, NULL), -EBADF);
+	sync.dir = MMDMA_DIR_TO_DEVICE;
+	KUNIT_EXPECT_EQ(test, mmdma_buf_ioc_sync_ro(NULL, &sync, NULL), -EINVAL);
+
+	exp.fd_flags = O_RDWR;
+	KUNIT_EXPECT_EQ(test, mmdma_buf_ioc_export_ro(NULL, &exp, NULL, 0), -EBADF);
+	exp.fd_flags = O_RDWR | O_CLOEXEC;
+	KUNIT_EXPECT_EQ(test, mmdma_buf_ioc_export_ro(NULL, &exp, NULL, 0), -EBADF);
+	exp.fd_flags = O_RDONLY;
+	KUNIT_EXPECT_EQ(test, mmdma_buf_ioc_export_ro(NULL, &exp, NULL, 0), -EINVAL);
+	exp.fd_flags = O_WRONLY;
+	KUNIT_EXPECT_EQ(test, mmdma_buf_ioc_export_ro(NULL, &exp, NULL, 0), -EINVAL);
+}
+
 static struct kunit_case mmdma_buf_kunit_cases[] = {
 	KUNIT_CASE(mmdma_kunit_method_valid),
 	KUNIT_CASE(mmdma_kunit_range_ok),
 	KUNIT_CASE(mmdma_kunit_alloc_check),
 	KUNIT_CASE(mmdma_kunit_alloc_over_ram),
+	KUNIT_CASE(mmdma_kunit_readonly_fd),
 	{}
 };
 

@@ -88,9 +88,12 @@ enum mmdma_map_method {
  *                       own mapping of the memory is made write-combining
  *                       too for as long as the buffer lives, so no two
  *                       mappings disagree (MMDMA_MEM_PAGES, MMDMA_MEM_CONTIG
- *                       only; EINVAL for other kinds)
+ *                       only; EINVAL for other kinds).  Shared mappings
+ *                       only: MAP_PRIVATE is EINVAL, since its copies on
+ *                       write are ordinary write-back pages
  * @MMDMA_CACHE_UC:      uncached (pgprot_noncached), with the kernel's
- *                       mapping changed the same way; same kinds as WC
+ *                       mapping changed the same way; same kinds and
+ *                       same MAP_PRIVATE rule as WC
  */
 enum mmdma_cache_mode {
 	MMDMA_CACHE_DEFAULT = 0,
@@ -218,6 +221,7 @@ struct mmdma_buf_info {
  *
  * Byte at buffer offset o becomes mmdma_pattern_byte(seed, o), so user space
  * can check any window of the buffer without knowing how it was written.
+ * EBADF on a buffer fd not open for writing.
  */
 struct mmdma_buf_fill {
 	__u64 offset;
@@ -380,9 +384,11 @@ enum mmdma_dma_method {
  * @flags:      (in) MMDMA_XFER_* bits
  * @src_fd:     (in) buffer fd read by TO_DEV and ROUNDTRIP; ignored by
  *              FROM_DEV.  A dma-buf fd (of any exporter) is accepted too:
- *              the device imports it for the transfer
+ *              the device imports it for the transfer.  EBADF for an fd
+ *              not open for reading
  * @dst_fd:     (in) buffer fd written by FROM_DEV and ROUNDTRIP; ignored by
- *              TO_DEV; a dma-buf fd too
+ *              TO_DEV; a dma-buf fd too.  EBADF for an fd not open for
+ *              writing (a read-only dma-buf can only be a source)
  * @__pad:      reserved, zero
  * @src_offset: (in) first byte read in the source buffer
  * @dst_offset: (in) first byte written in the destination buffer
@@ -392,9 +398,13 @@ enum mmdma_dma_method {
  * @bounced:    (out) bytes the driver bounced because the device could not
  *              reach them
  * @bus_addr:   (out) bus address the device used for the first host byte
- *              (of the source for TO_DEV and ROUNDTRIP)
- * @phys_addr:  (out) physical address of that byte; CAP_SYS_ADMIN only,
- *              zero for everyone else
+ *              (of the source for TO_DEV and ROUNDTRIP); written only for
+ *              a caller with CAP_SYS_RAWIO, 0 for everyone else (without
+ *              an IOMMU a bus address is a physical address)
+ * @phys_addr:  (out) physical address of that byte; written only for a
+ *              caller with CAP_SYS_ADMIN, and never for memory the driver
+ *              knows no physical address of (coherent memory, an imported
+ *              dma-buf): 0 then
  * @nsecs:      (out) time from submission to completion
  * @reserved:   reserved, zero
  */
@@ -454,7 +464,9 @@ enum mmdma_dma_dir {
  *            on entry
  * @reserved: reserved, zero
  *
- * One attachment per buffer and device: EBUSY for a second.  ERANGE when
+ * One attachment per buffer and device: EBUSY for a second.  EBADF for
+ * MMDMA_DIR_FROM_DEVICE or MMDMA_DIR_BIDIRECTIONAL on a buffer fd not open
+ * for writing (the device would write the memory).  ERANGE when
  * the device cannot reach all of the buffer's memory and neither an IOMMU
  * nor swiotlb can stand between (the driver does not bounce attachments);
  * ENODEV when the device has gone away.
@@ -536,7 +548,12 @@ struct mmdma_buf_dma_addrs {
  * @__pad:    reserved, zero
  * @reserved: reserved, zero
  *
- * Only the bus segments covering [@offset, @offset + @length) are synced.
+ * Where the DMA layer maps the buffer entry by entry (no IOMMU merging
+ * entries; swiotlb bounces), only the entries covering [@offset, @offset +
+ * @length) are synced, each over the part in the range, so swiotlb copies
+ * exactly those bytes; where an IOMMU merged entries, the whole attachment
+ * is synced (nothing is bounced there).  EBADF for MMDMA_DIR_FROM_DEVICE or
+ * MMDMA_DIR_BIDIRECTIONAL on a buffer fd not open for writing.
  * ENOENT when not attached, ENODEV when the device has gone.
  */
 struct mmdma_buf_sync {
@@ -552,7 +569,9 @@ struct mmdma_buf_sync {
 /**
  * struct mmdma_buf_export - export a buffer as a dma-buf
  * @fd_flags: (in) O_CLOEXEC, and O_RDWR or O_RDONLY (0) for the dma-buf's
- *            file; other bits: EINVAL
+ *            file; other bits: EINVAL.  O_RDWR from a buffer fd not open
+ *            for writing: EBADF.  A read-only dma-buf cannot be mapped
+ *            writable (EACCES) nor be a transfer's destination (EBADF)
  * @fd:       (out) the dma-buf fd; must be zero on entry
  * @reserved: reserved, zero
  *
