@@ -832,8 +832,9 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(edu_unbind_while_coherent_write_stalled),
 	KTAP_CASE(edu_unbind_while_coherent_fill_copyin_stalled),
 	KTAP_CASE(edu_bar_mapping_gone_with_unbind),
-	KTAP_CASE(edu_bar_mmap_racing_unbind_leaves_no_mapping),
-	KTAP_CASE(soft_coherent_alloc_racing_unbind),
+	/* 20 unbinds and binds: about 40 s on the debug kernel. */
+	KTAP_CASE_T(edu_bar_mmap_racing_unbind_leaves_no_mapping, 300),
+	KTAP_CASE_T(soft_coherent_alloc_racing_unbind, 300),
 };
 
 int main(int argc, char **argv)
