@@ -692,10 +692,13 @@ static void edu_bar_mapping_gone_with_unbind(void)
 	close(kmsg);
 }
 
+/* At most this many mappings a round: the race is at the unbind's start. */
+#define MAX_MAPS	1024
+
 struct mapper {
 	int dev;
 	atomic_int stop;
-	void *maps[4096];
+	void *maps[MAX_MAPS];
 	int n;
 };
 
@@ -704,7 +707,7 @@ static void *mapper_thread(void *arg)
 {
 	struct mapper *m = arg;
 
-	while (!atomic_load(&m->stop) && m->n < 4096) {
+	while (!atomic_load(&m->stop) && m->n < MAX_MAPS) {
 		void *p = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, m->dev, 0);
 
 		if (p == MAP_FAILED)
