@@ -108,15 +108,27 @@ struct mmdma_buf {
  * @min_size: smallest struct accepted (the size in ABI version 1)
  * @fn:       handler; @karg holds the copied-in struct and is copied out
  *            after a non-negative return; @uarg is the caller's pointer
+ * @fn_fd:    instead of @fn, for a command that installs a new fd: the
+ *            handler copies @karg out itself (@out_size bytes to @uarg,
+ *            mmdma_ioctl_copy_out()) before fd_install(), so a copy that
+ *            fails can still undo everything; the dispatcher copies
+ *            nothing out
  */
 struct mmdma_ioctl_desc {
 	unsigned int cmd;
 	size_t min_size;
 	long (*fn)(void *ctx, void *karg, void __user *uarg);
+	long (*fn_fd)(void *ctx, void *karg, void __user *uarg,
+		      size_t out_size);
 };
 
 #define MMDMA_IOCTL(_cmd, _fn) \
 	{ .cmd = (_cmd), .min_size = _IOC_SIZE(_cmd), .fn = (_fn) }
+#define MMDMA_IOCTL_FD(_cmd, _fn) \
+	{ .cmd = (_cmd), .min_size = _IOC_SIZE(_cmd), .fn_fd = (_fn) }
+
+int mmdma_ioctl_copy_out(void __user *uarg, const void *karg,
+			 size_t out_size);
 
 long mmdma_ioctl_dispatch(const struct mmdma_ioctl_desc *table, size_t n,
 			  void *ctx, unsigned int cmd, unsigned long arg);
@@ -129,7 +141,8 @@ bool mmdma_buf_has_pages(const struct mmdma_buf *buf);
 size_t mmdma_max_contig_size(void);
 
 /* mmdma_buf.c: buffer objects and their fds */
-long mmdma_buf_alloc_ioctl(void *ctx, void *karg, void __user *uarg);
+long mmdma_buf_alloc_ioctl(void *ctx, void *karg, void __user *uarg,
+			   size_t out_size);
 void mmdma_buf_get(struct mmdma_buf *buf);
 void mmdma_buf_put(struct mmdma_buf *buf);
 void mmdma_bufs_stats(u64 *total, u32 *nr);
@@ -314,9 +327,12 @@ struct mmdma_dev_ops {
  * @max_batch:  operations one start() takes
  * @flags:      MMDMA_DEVF_* bits, set at registration
  * @id_released: @id went back to the allocator at unregistration
- * @users:      held for reading by every call into the device node that
- *              may map memory for the device; unregister takes it for
- *              writing to wait them out
+ * @users:      held for reading (mmdma_dev_enter()) around every use of
+ *              the device's DMA layer by a call: mapping, running and
+ *              unmapping requests, attaching, allocating coherent memory.
+ *              Never held across an access to user memory (copy in/out,
+ *              pinning): a userfaultfd or FUSE page would stall the
+ *              unregistration, which takes it for writing to wait them out
  * @lock:       protects @queue, @cur, @op_active, @dead and the engine's
  *              use of the shared bounce and streaming buffers
  * @queue:      requests waiting for the hardware
@@ -324,6 +340,9 @@ struct mmdma_dev_ops {
  * @op_active:  an operation of @cur is running on the hardware
  * @op_seq:     bumped at every start(): a completion that reports an older
  *              number (a late one, after a time-out) is ignored
+ * @op_deadline: jiffies when the running operation times out; a time-out
+ *              handler that runs before it (one armed for an earlier
+ *              operation) does nothing
  * @dead:       the device is going away: no new requests, no new mappings
  * @timeout:    fires when an operation takes longer than op_timeout_ms
  * @idle:       woken whenever @cur becomes NULL
@@ -359,6 +378,7 @@ struct mmdma_dev {
 	struct mmdma_req *cur;
 	bool op_active;
 	u32 op_seq;
+	unsigned long op_deadline;
 	bool dead;
 	struct delayed_work timeout;
 	wait_queue_head_t idle;
@@ -390,6 +410,8 @@ struct mmdma_dev *mmdma_dev_create(struct device *dma, u32 kind,
 int mmdma_dev_register(struct mmdma_dev *mdev);
 void mmdma_dev_unregister(struct mmdma_dev *mdev);
 void mmdma_dev_put(struct mmdma_dev *mdev);
+int mmdma_dev_enter(struct mmdma_dev *mdev, bool nowait);
+void mmdma_dev_leave(struct mmdma_dev *mdev);
 struct mmdma_dev *mmdma_dev_from_fd(int fd);
 bool mmdma_devs_present(void);
 
@@ -452,7 +474,8 @@ bool mmdma_buf_reachable(struct mmdma_buf *buf, struct device *dev);
 int mmdma_attach_show(struct mmdma_buf *buf, char *out, bool addrs);
 
 /* mmdma_dmabuf.c: dma-buf export of buffers, import into transfers */
-long mmdma_buf_ioc_export(void *ctx, void *karg, void __user *uarg);
+long mmdma_buf_ioc_export(void *ctx, void *karg, void __user *uarg,
+			  size_t out_size);
 int mmdma_dmabuf_host(struct mmdma_dev *mdev, int fd, u64 offset, u64 len,
 		      enum dma_data_direction dir, struct mmdma_host *h);
 
@@ -471,6 +494,8 @@ int mmdma_soft_init(void);
 void mmdma_soft_exit(void);
 
 /* mmdma_dio.c: read/write on a device node, direct I/O into user pages */
+int mmdma_dio_init(void);
+void mmdma_dio_exit(void);
 ssize_t mmdma_dev_read_iter(struct kiocb *iocb, struct iov_iter *to);
 ssize_t mmdma_dev_write_iter(struct kiocb *iocb, struct iov_iter *from);
 

@@ -142,18 +142,80 @@ static ssize_t mmdma_buf_copy(struct mmdma_buf *buf, loff_t *ppos,
 	return done;
 }
 
-/* mmdma_buf_copy() inside an access that a dying device can refuse. */
+/*
+ * Coherent memory is revoked when its device goes, and revocation waits
+ * for every access (mmdma_buf_access_begin()).  So the copy goes a page at
+ * a time through a kernel page, and user memory is touched only outside
+ * the access: a user page that stalls (userfaultfd, FUSE) never holds off
+ * an unbind.  A buffer revoked half-way ends the copy there.
+ */
+static ssize_t mmdma_buf_copy_coherent(struct mmdma_buf *buf, loff_t *ppos,
+				       char __user *ubuf, size_t len,
+				       bool to_user)
+{
+	loff_t pos = *ppos;
+	size_t done = 0;
+	ssize_t ret = 0;
+	void *bounce;
+
+	if (pos < 0)
+		return -EINVAL;
+	if (pos >= buf->size)
+		return 0;
+	len = min_t(size_t, len, buf->size - pos);
+	bounce = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	if (!bounce)
+		return -ENOMEM;
+
+	while (done < len) {
+		size_t in_page = offset_in_page(pos + done);
+		size_t chunk = min_t(size_t, len - done, PAGE_SIZE - in_page);
+		size_t n = chunk;
+		void *kaddr;
+
+		ret = -EFAULT;
+		if (!to_user) {
+			n -= copy_from_user(bounce, ubuf + done, chunk);
+			if (!n)
+				break;
+		}
+		ret = mmdma_buf_access_begin(buf);
+		if (ret)
+			break;
+		kaddr = mmdma_buf_kmap(buf, (pos + done) >> PAGE_SHIFT);
+		if (to_user)
+			memcpy(bounce, kaddr + in_page, chunk);
+		else
+			memcpy(kaddr + in_page, bounce, n);
+		mmdma_buf_kunmap(buf, kaddr);
+		mmdma_buf_access_end(buf);
+		if (to_user)
+			n -= copy_to_user(ubuf + done, bounce, chunk);
+		done += n;
+		ret = -EFAULT;
+		if (n < chunk)
+			break;
+		ret = -EINTR;
+		if (fatal_signal_pending(current))
+			break;
+		ret = 0;
+		cond_resched();
+	}
+	kfree(bounce);
+	if (!done && len)
+		return ret;
+	*ppos = pos + done;
+	return done;
+}
+
+/* Memory of any kind and user memory, through the kernel's mapping. */
 static ssize_t mmdma_buf_copy_checked(struct mmdma_buf *buf, loff_t *ppos,
 				      char __user *ubuf, size_t len,
 				      bool to_user)
 {
-	ssize_t ret = mmdma_buf_access_begin(buf);
-
-	if (ret)
-		return ret;
-	ret = mmdma_buf_copy(buf, ppos, ubuf, len, to_user);
-	mmdma_buf_access_end(buf);
-	return ret;
+	if (buf->kind == MMDMA_MEM_COHERENT)
+		return mmdma_buf_copy_coherent(buf, ppos, ubuf, len, to_user);
+	return mmdma_buf_copy(buf, ppos, ubuf, len, to_user);
 }
 
 static ssize_t mmdma_buf_read(struct file *file, char __user *ubuf,
@@ -232,6 +294,10 @@ static long mmdma_buf_ioc_fill(void *ctx, void *karg, void __user *uarg)
 	if (ret)
 		return ret;
 
+	/* The one command that touches the memory: see mmdma_buf_ioctl(). */
+	ret = mmdma_buf_access_begin(buf);
+	if (ret)
+		return ret;
 	end = fill->offset + fill->length;
 	for (off = fill->offset; off < end;) {
 		u64 stop = min_t(u64, end, (off | (PAGE_SIZE - 1)) + 1);
@@ -240,11 +306,14 @@ static long mmdma_buf_ioc_fill(void *ctx, void *karg, void __user *uarg)
 		for (; off < stop; off++)
 			kaddr[offset_in_page(off)] = mmdma_pattern_byte(fill->seed, off);
 		mmdma_buf_kunmap(buf, kaddr);
-		if (fatal_signal_pending(current))
-			return -EINTR;
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
 		cond_resched();
 	}
-	return 0;
+	mmdma_buf_access_end(buf);
+	return ret;
 }
 
 static long mmdma_buf_ioc_phys(void *ctx, void *karg, void __user *uarg)
@@ -332,7 +401,8 @@ static long mmdma_buf_ioc_sync_ro(void *ctx, void *karg, void __user *uarg)
 	return mmdma_buf_ioc_sync(ctx, karg, uarg);
 }
 
-static long mmdma_buf_ioc_export_ro(void *ctx, void *karg, void __user *uarg)
+static long mmdma_buf_ioc_export_ro(void *ctx, void *karg, void __user *uarg,
+				    size_t out_size)
 {
 	struct mmdma_buf_export *req = karg;
 
@@ -340,7 +410,7 @@ static long mmdma_buf_ioc_export_ro(void *ctx, void *karg, void __user *uarg)
 		dev_dbg(mmdma_dev(), "export: a read-only fd exports read-only dma-bufs only\n");
 		return -EBADF;
 	}
-	return mmdma_buf_ioc_export(ctx, karg, uarg);
+	return mmdma_buf_ioc_export(ctx, karg, uarg, out_size);
 }
 
 static const struct mmdma_ioctl_desc mmdma_buf_ro_ioctls[] = {
@@ -351,7 +421,7 @@ static const struct mmdma_ioctl_desc mmdma_buf_ro_ioctls[] = {
 	MMDMA_IOCTL(MMDMA_BUF_DETACH, mmdma_buf_ioc_detach),
 	MMDMA_IOCTL(MMDMA_BUF_DMA_ADDRS, mmdma_buf_ioc_dma_addrs),
 	MMDMA_IOCTL(MMDMA_BUF_SYNC, mmdma_buf_ioc_sync_ro),
-	MMDMA_IOCTL(MMDMA_BUF_EXPORT, mmdma_buf_ioc_export_ro),
+	MMDMA_IOCTL_FD(MMDMA_BUF_EXPORT, mmdma_buf_ioc_export_ro),
 };
 
 static const struct mmdma_ioctl_desc mmdma_buf_ioctls[] = {
@@ -362,7 +432,7 @@ static const struct mmdma_ioctl_desc mmdma_buf_ioctls[] = {
 	MMDMA_IOCTL(MMDMA_BUF_DETACH, mmdma_buf_ioc_detach),
 	MMDMA_IOCTL(MMDMA_BUF_DMA_ADDRS, mmdma_buf_ioc_dma_addrs),
 	MMDMA_IOCTL(MMDMA_BUF_SYNC, mmdma_buf_ioc_sync),
-	MMDMA_IOCTL(MMDMA_BUF_EXPORT, mmdma_buf_ioc_export),
+	MMDMA_IOCTL_FD(MMDMA_BUF_EXPORT, mmdma_buf_ioc_export),
 };
 
 static long mmdma_buf_ioctl(struct file *file, unsigned int cmd,
@@ -371,18 +441,22 @@ static long mmdma_buf_ioctl(struct file *file, unsigned int cmd,
 	struct mmdma_buf *buf = file->private_data;
 	long ret = mmdma_buf_access_begin(buf);
 
+	/*
+	 * A revoked buffer refuses every command.  But the dispatcher copies
+	 * user memory, which may stall, and revocation (an unbind) waits for
+	 * accesses: so it runs outside, and MMDMA_BUF_FILL, the only command
+	 * that touches the memory, takes the access itself.
+	 */
 	if (ret)
 		return ret;
-	if (file->f_mode & FMODE_WRITE)
-		ret = mmdma_ioctl_dispatch(mmdma_buf_ioctls,
-					   ARRAY_SIZE(mmdma_buf_ioctls), buf,
-					   cmd, arg);
-	else
-		ret = mmdma_ioctl_dispatch(mmdma_buf_ro_ioctls,
-					   ARRAY_SIZE(mmdma_buf_ro_ioctls), buf,
-					   cmd, arg);
 	mmdma_buf_access_end(buf);
-	return ret;
+	if (file->f_mode & FMODE_WRITE)
+		return mmdma_ioctl_dispatch(mmdma_buf_ioctls,
+					    ARRAY_SIZE(mmdma_buf_ioctls), buf,
+					    cmd, arg);
+	return mmdma_ioctl_dispatch(mmdma_buf_ro_ioctls,
+				    ARRAY_SIZE(mmdma_buf_ro_ioctls), buf, cmd,
+				    arg);
 }
 
 static int mmdma_buf_file_release(struct inode *inode, struct file *file)
@@ -612,17 +686,19 @@ err_free_buf:
 
 /**
  * mmdma_buf_alloc_ioctl() - MMDMA_IOC_ALLOC: allocate a buffer, return its fd
- * @ctx:  unused
- * @karg: struct mmdma_alloc, copied in
- * @uarg: the caller's struct, where the fd is stored before it is installed
+ * @ctx:      unused
+ * @karg:     struct mmdma_alloc, copied in
+ * @uarg:     the caller's struct, written whole before the fd is installed
+ * @out_size: bytes of it to write
  *
- * The fd number reaches user space before fd_install(), so a failing
- * copy_to_user() can still undo everything and no fd leaks into the table.
+ * The whole struct reaches user space before fd_install(), so a failing
+ * copy (any byte of it not writable: EFAULT) can still undo everything:
+ * no fd, no buffer, nothing charged against max_total.
  */
-long mmdma_buf_alloc_ioctl(void *ctx, void *karg, void __user *uarg)
+long mmdma_buf_alloc_ioctl(void *ctx, void *karg, void __user *uarg,
+			   size_t out_size)
 {
 	struct mmdma_alloc *req = karg;
-	struct mmdma_alloc __user *ureq = uarg;
 	unsigned int fd_flags;
 	struct mmdma_buf *buf;
 	struct file *file;
@@ -658,12 +734,13 @@ long mmdma_buf_alloc_ioctl(void *ctx, void *karg, void __user *uarg)
 	if (buf->inode)
 		file->f_mapping = buf->inode->i_mapping;
 
-	if (put_user(fd, &ureq->fd)) {
+	req->fd = fd;
+	ret = mmdma_ioctl_copy_out(uarg, req, out_size);
+	if (ret) {
 		put_unused_fd(fd);
 		fput(file);
-		return -EFAULT;
+		return ret;
 	}
-	req->fd = fd;
 	fd_install(fd, file);
 	return 0;
 

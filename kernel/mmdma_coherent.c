@@ -87,13 +87,16 @@ int mmdma_coherent_alloc(struct mmdma_buf *buf, int dev_fd)
 	ret = -ENOMEM;
 	if (!buf->vaddr)
 		goto err_up;
+	/*
+	 * Complete before it is on the list: from there an unbind may
+	 * revoke it, and revocation needs the device and the inode.
+	 */
+	buf->mdev = mdev;
+	buf->inode = inode;
 	mutex_lock(&mdev->coherent_lock);
 	list_add_tail(&buf->dev_node, &mdev->coherent_bufs);
 	mutex_unlock(&mdev->coherent_lock);
 	up_read(&mdev->users);
-
-	buf->mdev = mdev;
-	buf->inode = inode;
 	return 0;
 
 err_up:

@@ -57,6 +57,41 @@ void mmdma_dev_put(struct mmdma_dev *mdev)
 	kref_put(&mdev->ref, mmdma_dev_release);
 }
 
+/**
+ * mmdma_dev_enter() - start using the device's DMA layer
+ * @mdev:   the device
+ * @nowait: fail with -EAGAIN rather than wait for the lock
+ *
+ * Takes mdev->users for reading: unregistration waits for the caller to
+ * mmdma_dev_leave() before it frees the pool, the staging buffers and
+ * the device.  Everything the caller maps while inside is released before
+ * it leaves.  Never enter around an access to user memory (copy_*_user(),
+ * pinning): a page that stalls (userfaultfd, FUSE) would stall the unbind.
+ *
+ * Return: 0, -EAGAIN (@nowait and contended), -EINTR (fatal signal) or
+ * -ENODEV (the device is going away).
+ */
+int mmdma_dev_enter(struct mmdma_dev *mdev, bool nowait)
+{
+	if (nowait) {
+		if (!down_read_trylock(&mdev->users))
+			return -EAGAIN;
+	} else if (down_read_killable(&mdev->users)) {
+		return -EINTR;
+	}
+	if (READ_ONCE(mdev->dead)) {
+		up_read(&mdev->users);
+		return -ENODEV;
+	}
+	return 0;
+}
+
+/* Stop using the device's DMA layer: everything mapped inside is released. */
+void mmdma_dev_leave(struct mmdma_dev *mdev)
+{
+	up_read(&mdev->users);
+}
+
 static struct mmdma_dev *mmdma_dev_from_sysfs(struct device *dev)
 {
 	struct miscdevice *misc = dev_get_drvdata(dev);
@@ -278,7 +313,7 @@ static void mmdma_xfer_disclose(struct mmdma_req *req, int primary,
 		x->phys_addr = h->phys;
 }
 
-static long mmdma_dev_ioc_xfer(void *ctx, void *karg, void __user *uarg)
+static long mmdma_dev_do_xfer(void *ctx, void *karg, void __user *uarg)
 {
 	struct mmdma_dev *mdev = ctx;
 	struct mmdma_xfer *x = karg;
@@ -334,6 +369,25 @@ out:
 	return ret;
 }
 
+/*
+ * MMDMA_DEV_XFER.  Inside the device (mmdma_dev_enter()) from the first
+ * mapping to the last release, so every mapping, pool block and dma-buf
+ * attachment of the transfer is gone before an unbind frees the device's
+ * DMA layer.  The dispatcher copies the struct in and out outside.
+ */
+static long mmdma_dev_ioc_xfer(void *ctx, void *karg, void __user *uarg)
+{
+	struct mmdma_dev *mdev = ctx;
+	long ret;
+
+	ret = mmdma_dev_enter(mdev, false);
+	if (ret)
+		return ret;
+	ret = mmdma_dev_do_xfer(ctx, karg, uarg);
+	mmdma_dev_leave(mdev);
+	return ret;
+}
+
 static const struct mmdma_ioctl_desc mmdma_dev_ioctls[] = {
 	MMDMA_IOCTL(MMDMA_DEV_INFO, mmdma_dev_ioc_info),
 	MMDMA_IOCTL(MMDMA_DEV_XFER, mmdma_dev_ioc_xfer),
@@ -343,18 +397,17 @@ static long mmdma_dev_ioctl(struct file *file, unsigned int cmd,
 			    unsigned long arg)
 {
 	struct mmdma_dev *mdev = file->private_data;
-	long ret;
 
-	if (down_read_killable(&mdev->users))
-		return -EINTR;
+	/*
+	 * Not inside the device here: the dispatcher copies the struct in
+	 * and out, and user memory may stall.  Handlers that use the DMA
+	 * layer enter it themselves and check again.
+	 */
 	if (READ_ONCE(mdev->dead))
-		ret = -ENODEV;
-	else
-		ret = mmdma_ioctl_dispatch(mmdma_dev_ioctls,
-					   ARRAY_SIZE(mmdma_dev_ioctls), mdev,
-					   cmd, arg);
-	up_read(&mdev->users);
-	return ret;
+		return -ENODEV;
+	return mmdma_ioctl_dispatch(mmdma_dev_ioctls,
+				    ARRAY_SIZE(mmdma_dev_ioctls), mdev, cmd,
+				    arg);
 }
 
 static int mmdma_dev_mmap(struct file *file, struct vm_area_struct *vma)
@@ -579,9 +632,10 @@ void mmdma_dev_unregister(struct mmdma_dev *mdev)
 	misc_deregister(&mdev->misc);
 	mmdma_engine_shutdown(mdev);
 	/*
-	 * Wait for calls still inside the node: they may hold DMA mappings
-	 * and pool blocks, which must be gone before the driver lets go of
-	 * the device.  Their requests have failed, so they leave soon.
+	 * Wait for calls still inside the device (mmdma_dev_enter()): they
+	 * may hold DMA mappings and pool blocks, which must be gone before
+	 * the driver lets go of the device.  Their requests have failed, and
+	 * none of them waits on user memory in there, so they leave soon.
 	 */
 	down_write(&mdev->users);
 	up_write(&mdev->users);

@@ -17,6 +17,14 @@
  * gets -EIOCBQUEUED and completes through ->ki_complete() once every
  * segment has ended; a process that exits meanwhile leaves its requests to
  * end on the engine (bounded by the time-out), and they unpin its pages.
+ *
+ * Teardown: pages are pinned outside the device (mmdma_dev_enter()), so a
+ * userfaultfd or FUSE page that stalls the pinning never holds off an
+ * unbind; the call then finds the device gone and fails with ENODEV.
+ * Inside, every DMA mapping and pool block a request took is released
+ * before the call leaves: by the engine when the request ends, by the
+ * shutdown for queued ones, here for one that failed to queue.  Only the
+ * unpinning may come later, from the completion.
  */
 #include <linux/fs.h>
 #include <linux/slab.h>
@@ -35,19 +43,24 @@ struct mmdma_dio {
 	struct mmdma_req reqs[];
 };
 
-/* Pin user segment @seg and prepare the request that moves it. */
-static int mmdma_dio_prepare(struct mmdma_req *req, struct mmdma_dev *mdev,
-			     struct iovec seg, loff_t pos, bool to_dev)
+/*
+ * Pin user segment @seg for the request that moves it.  Outside the device
+ * (not between mmdma_dev_enter() and mmdma_dev_leave()): the pages may be
+ * userfaultfd or FUSE pages that take forever, and an unbind must not
+ * wait for them.
+ */
+static int mmdma_dio_pin(struct mmdma_req *req, struct mmdma_dev *mdev,
+			 struct iovec seg, bool to_dev)
 {
-	int h = to_dev ? 0 : 1;
-	int ret;
-
 	req->mdev = mdev;
-	ret = mmdma_host_pin_user(&req->host[h], (unsigned long)seg.iov_base,
-				  seg.iov_len,
-				  to_dev ? DMA_TO_DEVICE : DMA_FROM_DEVICE);
-	if (ret)
-		return ret;
+	return mmdma_host_pin_user(&req->host[to_dev ? 0 : 1],
+				   (unsigned long)seg.iov_base, seg.iov_len,
+				   to_dev ? DMA_TO_DEVICE : DMA_FROM_DEVICE);
+}
+
+/* Map a pinned request for the device; the caller is inside the device. */
+static int mmdma_dio_map(struct mmdma_req *req, loff_t pos, bool to_dev)
+{
 	return mmdma_req_prepare(req, to_dev ? MMDMA_XFER_TO_DEV :
 				 MMDMA_XFER_FROM_DEV, MMDMA_DMA_AUTO, pos);
 }
@@ -84,10 +97,17 @@ static ssize_t mmdma_dio_sync(struct mmdma_dev *mdev, struct kiocb *iocb,
 
 		if (!seg.iov_len)
 			break;
-		ret = mmdma_dio_prepare(req, mdev, seg, iocb->ki_pos + done,
-					to_dev);
+		ret = mmdma_dio_pin(req, mdev, seg, to_dev);
 		if (!ret)
-			ret = mmdma_req_run(req);
+			ret = mmdma_dev_enter(mdev, false);
+		if (!ret) {
+			ret = mmdma_dio_map(req, iocb->ki_pos + done, to_dev);
+			if (!ret)
+				ret = mmdma_req_run(req);
+			/* DMA state goes while the device is held; pins later. */
+			mmdma_req_unmap(req);
+			mmdma_dev_leave(mdev);
+		}
 		mmdma_req_release(req);
 		if (ret)
 			break;
@@ -120,10 +140,29 @@ static void mmdma_dio_complete(struct work_struct *work)
 	iocb->ki_complete(iocb, err ?: bytes);
 }
 
+/*
+ * Completions run on the module's own queue, which module unload drains:
+ * the last thing a completion does, ki_complete(), may drop the last
+ * reference to the file and with it to the module, and the work function
+ * must still be there to return into.
+ */
+static struct workqueue_struct *mmdma_dio_wq;
+
+int mmdma_dio_init(void)
+{
+	mmdma_dio_wq = alloc_workqueue("mmdma_dio", WQ_UNBOUND, 0);
+	return mmdma_dio_wq ? 0 : -ENOMEM;
+}
+
+void mmdma_dio_exit(void)
+{
+	destroy_workqueue(mmdma_dio_wq);
+}
+
 static void mmdma_dio_put(struct mmdma_dio *dio)
 {
 	if (atomic_dec_and_test(&dio->pending))
-		queue_work(system_unbound_wq, &dio->work);
+		queue_work(mmdma_dio_wq, &dio->work);
 }
 
 /* Called by the engine with mdev->lock held: only hand off. */
@@ -148,19 +187,29 @@ static ssize_t mmdma_dio_async(struct mmdma_dev *mdev, struct kiocb *iocb,
 	dio->mdev = mdev;
 	INIT_WORK(&dio->work, mmdma_dio_complete);
 
-	/* Pin and map everything first: a failure here fails the call. */
+	/* Pin everything first, outside the device: a failure fails the call. */
 	while (iov_iter_count(iter) && dio->nr < max) {
 		struct iovec seg = mmdma_dio_next_seg(iter);
 
 		if (!seg.iov_len)
 			break;
-		ret = mmdma_dio_prepare(&dio->reqs[dio->nr], mdev, seg, pos,
-					to_dev);
+		ret = mmdma_dio_pin(&dio->reqs[dio->nr], mdev, seg, to_dev);
 		dio->nr++;
 		if (ret)
-			goto err;
+			goto err_release;
 		iov_iter_advance(iter, seg.iov_len);
-		pos += seg.iov_len;
+	}
+
+	ret = mmdma_dev_enter(mdev, iocb->ki_flags & IOCB_NOWAIT);
+	if (ret)
+		goto err_release;
+	for (i = 0; i < dio->nr; i++) {
+		struct mmdma_req *req = &dio->reqs[i];
+
+		ret = mmdma_dio_map(req, pos, to_dev);
+		if (ret)
+			goto err_unmap;
+		pos += req->host[0].len + req->host[1].len;
 	}
 
 	kref_get(&mdev->ref);
@@ -172,15 +221,26 @@ static ssize_t mmdma_dio_async(struct mmdma_dev *mdev, struct kiocb *iocb,
 		req->priv = dio;
 		ret = mmdma_req_submit(req);
 		if (ret) {
-			/* Not queued: it ends here, with the error. */
+			/*
+			 * Not queued: it ends here, with the error.  Its
+			 * mappings and pool block go now, while the device is
+			 * held; only the pins wait for the completion.
+			 */
+			mmdma_req_unmap(req);
 			req->status = ret;
 			mmdma_dio_put(dio);
 		}
 	}
+	/* Queued requests are unmapped by the engine, or by the shutdown. */
 	mmdma_dio_put(dio);
+	mmdma_dev_leave(mdev);
 	return -EIOCBQUEUED;
 
-err:
+err_unmap:
+	for (i = 0; i < dio->nr; i++)
+		mmdma_req_unmap(&dio->reqs[i]);
+	mmdma_dev_leave(mdev);
+err_release:
 	for (i = 0; i < dio->nr; i++)
 		mmdma_req_release(&dio->reqs[i]);
 	kvfree(dio);
@@ -192,7 +252,6 @@ static ssize_t mmdma_dio(struct kiocb *iocb, struct iov_iter *iter,
 {
 	struct mmdma_dev *mdev = iocb->ki_filp->private_data;
 	loff_t pos = iocb->ki_pos;
-	ssize_t ret;
 
 	if (!user_backed_iter(iter))
 		return -EOPNOTSUPP;
@@ -210,20 +269,14 @@ static ssize_t mmdma_dio(struct kiocb *iocb, struct iov_iter *iter,
 	 * an asynchronous one is queued.  Pinning may still fault pages in,
 	 * as the block layer's direct I/O does under IOCB_NOWAIT.
 	 */
-	if (iocb->ki_flags & IOCB_NOWAIT) {
-		if (is_sync_kiocb(iocb) || !down_read_trylock(&mdev->users))
-			return -EAGAIN;
-	} else if (down_read_killable(&mdev->users)) {
-		return -EINTR;
-	}
+	if ((iocb->ki_flags & IOCB_NOWAIT) && is_sync_kiocb(iocb))
+		return -EAGAIN;
+	/* Early out only: mmdma_dev_enter() decides, after the pinning. */
 	if (READ_ONCE(mdev->dead))
-		ret = -ENODEV;
-	else if (is_sync_kiocb(iocb))
-		ret = mmdma_dio_sync(mdev, iocb, iter, to_dev);
-	else
-		ret = mmdma_dio_async(mdev, iocb, iter, to_dev);
-	up_read(&mdev->users);
-	return ret;
+		return -ENODEV;
+	if (is_sync_kiocb(iocb))
+		return mmdma_dio_sync(mdev, iocb, iter, to_dev);
+	return mmdma_dio_async(mdev, iocb, iter, to_dev);
 }
 
 /* Device memory at the file position to the caller's memory. */

@@ -215,13 +215,14 @@ static struct dma_buf *mmdma_export(struct mmdma_buf *buf, u32 fd_flags)
 }
 
 /*
- * MMDMA_BUF_EXPORT.  The fd number reaches user space before fd_install(),
- * so a failing copy can still undo everything without leaking an fd.
+ * MMDMA_BUF_EXPORT.  The whole struct reaches user space before
+ * fd_install(), so a failing copy (EFAULT) can still undo everything
+ * without leaking an fd or the dma-buf.
  */
-long mmdma_buf_ioc_export(void *ctx, void *karg, void __user *uarg)
+long mmdma_buf_ioc_export(void *ctx, void *karg, void __user *uarg,
+			  size_t out_size)
 {
 	struct mmdma_buf_export *req = karg;
-	struct mmdma_buf_export __user *ureq = uarg;
 	u32 acc = req->fd_flags & O_ACCMODE;
 	struct dma_buf *dmabuf;
 	int fd;
@@ -246,13 +247,13 @@ long mmdma_buf_ioc_export(void *ctx, void *karg, void __user *uarg)
 		dma_buf_put(dmabuf);
 		return fd;
 	}
-	if (put_user(fd, &ureq->fd)) {
+	req->fd = fd;
+	if (mmdma_ioctl_copy_out(uarg, req, out_size)) {
 		put_unused_fd(fd);
 		dma_buf_put(dmabuf);
 		return -EFAULT;
 	}
 	fd_install(fd, dmabuf->file);
-	req->fd = fd;
 	return 0;
 }
 

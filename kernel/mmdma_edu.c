@@ -192,31 +192,98 @@ static void edu_stop(struct mmdma_dev *mdev)
 	pci_set_master(edu->pdev);
 }
 
-/* ptrace (gdb) reaches the registers through generic_access_phys(). */
+/*
+ * BAR0 reaches user space a page per fault, not at mmap() time.  A page is
+ * put in only under mdev->lock with the device alive, and a fault only
+ * happens in a VMA that is already on the node's mapping list, so an
+ * unbind (dead set under the lock, then the list zapped) finds every
+ * page.  A mapping filled in ->mmap (vm_iomap_memory()) joins that list
+ * only after ->mmap returns: an unbind in between would miss it and leave
+ * a live mapping of a BAR the driver has let go of.
+ */
+static vm_fault_t edu_bar_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct mmdma_dev *mdev = vma->vm_private_data;
+	vm_fault_t ret = VM_FAULT_SIGBUS;
+
+	mutex_lock(&mdev->lock);
+	if (!mdev->dead) {
+		struct mmdma_edu *edu = mdev->priv;
+
+		ret = vmf_insert_pfn(vma, vmf->address,
+				     PHYS_PFN(edu->bar->start) + vmf->pgoff);
+	}
+	mutex_unlock(&mdev->lock);
+	return ret;
+}
+
+/*
+ * ptrace (gdb): through the driver's own mapping of the registers, also
+ * for pages not faulted in yet; writes only through a writable mapping;
+ * -EIO once the device is gone.
+ */
+static int edu_bar_access(struct vm_area_struct *vma, unsigned long addr,
+			  void *buf, int len, int write)
+{
+	struct mmdma_dev *mdev = vma->vm_private_data;
+	unsigned long off = addr - vma->vm_start +
+			    (vma->vm_pgoff << PAGE_SHIFT);
+	int ret = -EIO;
+
+	/* As generic_access_phys(): a read-only mapping stays read-only. */
+	if (write && !(vma->vm_flags & VM_WRITE))
+		return -EINVAL;
+	len = min_t(unsigned long, len, vma->vm_end - addr);
+	mutex_lock(&mdev->lock);
+	if (!mdev->dead) {
+		struct mmdma_edu *edu = mdev->priv;
+		resource_size_t size = resource_size(edu->bar);
+
+		if (off < size) {
+			len = min_t(resource_size_t, len, size - off);
+			if (write)
+				memcpy_toio(edu->regs + off, buf, len);
+			else
+				memcpy_fromio(buf, edu->regs + off, len);
+			ret = len;
+		}
+	}
+	mutex_unlock(&mdev->lock);
+	return ret;
+}
+
 static const struct vm_operations_struct edu_bar_vm_ops = {
-#ifdef CONFIG_HAVE_IOREMAP_PROT
-	.access = generic_access_phys,
-#endif
+	.fault	= edu_bar_fault,
+	.access	= edu_bar_access,
 };
 
 /*
- * "Remapping specific I/O regions": BAR0 mapped uncached into user space.
- * Whoever can write the DMA registers can read and write all of RAM, hence
- * CAP_SYS_RAWIO.
+ * "Remapping specific I/O regions": BAR0 mapped uncached into user space,
+ * at fault time (see edu_bar_fault() for why not all at once).  Whoever
+ * can write the DMA registers can read and write all of RAM, hence
+ * CAP_SYS_RAWIO.  Called with mdev->lock held, the device alive.
  */
 static int edu_mmap(struct mmdma_dev *mdev, struct vm_area_struct *vma)
 {
 	struct mmdma_edu *edu = mdev->priv;
+	unsigned long pages = resource_size(edu->bar) >> PAGE_SHIFT;
 
 	if (!capable(CAP_SYS_RAWIO))
 		return -EPERM;
 	/* VM_MAYSHARE: a read-only fd gives a shared mapping without VM_SHARED. */
 	if (!(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
+	/* Inside BAR0, as vm_iomap_memory() would check. */
+	if (offset_in_page(edu->bar->start) || vma->vm_pgoff >= pages ||
+	    vma_pages(vma) > pages - vma->vm_pgoff)
+		return -EINVAL;
 	vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
+	vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
+	/* The VMA holds the file, the file the device. */
+	vma->vm_private_data = mdev;
 	vma->vm_ops = &edu_bar_vm_ops;
-	/* Checks offset and length against the BAR, then io_remap_pfn_range(). */
-	return vm_iomap_memory(vma, edu->bar->start, resource_size(edu->bar));
+	return 0;
 }
 
 static const struct mmdma_dev_ops edu_ops = {

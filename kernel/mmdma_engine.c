@@ -136,6 +136,8 @@ static void mmdma_run_op(struct mmdma_dev *mdev, struct mmdma_req *req)
 		atomic64_add(ops[i].len, &mdev->stats.bounce_bytes);
 		req->bounced += ops[i].len;
 	}
+	/* Before arming: the work never runs before this deadline. */
+	mdev->op_deadline = jiffies + msecs_to_jiffies(mmdma_op_timeout_ms);
 	mod_delayed_work(system_wq, &mdev->timeout,
 			 msecs_to_jiffies(mmdma_op_timeout_ms));
 }
@@ -195,14 +197,22 @@ void mmdma_dev_op_done(struct mmdma_dev *mdev, u32 seq, int err)
 	mutex_unlock(&mdev->lock);
 }
 
-/* An operation took longer than op_timeout_ms: quiesce, fail, move on. */
+/*
+ * An operation took longer than op_timeout_ms: quiesce, fail, move on.
+ * mmdma_dev_op_done() cancels the work without waiting (it holds the lock
+ * this takes), so a run armed for an operation that has ended may get the
+ * lock only after the next one started: the deadline, set when each
+ * operation is armed, tells it that this operation's time is not up, and
+ * the work armed for it runs later.
+ */
 void mmdma_engine_timeout(struct work_struct *work)
 {
 	struct mmdma_dev *mdev = container_of(to_delayed_work(work),
 					      struct mmdma_dev, timeout);
 
 	mutex_lock(&mdev->lock);
-	if (mdev->cur && mdev->op_active) {
+	if (mdev->cur && mdev->op_active &&
+	    time_after_eq(jiffies, mdev->op_deadline)) {
 		mdev->op_active = false;
 		atomic64_inc(&mdev->stats.timeouts);
 		dev_warn_ratelimited(mdev->dma, "DMA operation timed out after %u ms\n",

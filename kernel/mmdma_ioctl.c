@@ -6,7 +6,9 @@
  * struct can grow by appending fields: the kernel copies in the smaller of
  * the two sizes, insists that any user bytes beyond its own struct are zero
  * (a newer caller asking for something this kernel does not know), and
- * copies out the smaller of the two sizes.
+ * copies out the smaller of the two sizes.  A command that makes a new fd
+ * copies out itself (mmdma_ioctl_desc.fn_fd), so that nothing can fail
+ * after the fd is installed.
  */
 #include <linux/uaccess.h>
 
@@ -49,6 +51,10 @@ long mmdma_ioctl_dispatch(const struct mmdma_ioctl_desc *table, size_t n,
 			return ret;
 	}
 
+	/* It copies out itself, before the fd it made is installed. */
+	if (desc->fn_fd)
+		return desc->fn_fd(ctx, kbuf, uarg, min(usize, ksize));
+
 	ret = desc->fn(ctx, kbuf, uarg);
 	if (ret < 0)
 		return ret;
@@ -57,4 +63,19 @@ long mmdma_ioctl_dispatch(const struct mmdma_ioctl_desc *table, size_t n,
 	    copy_to_user(uarg, kbuf, min(usize, ksize)))
 		return -EFAULT;
 	return ret;
+}
+
+/**
+ * mmdma_ioctl_copy_out() - a handler's own copy-out of its whole struct
+ * @uarg:     the caller's struct
+ * @karg:     the kernel's copy, with every output filled in
+ * @out_size: bytes to copy (the dispatcher's min(user size, kernel size))
+ *
+ * Return: 0, or -EFAULT when any of it is not writable (the caller then
+ * undoes the call: nothing may be left behind, no fd installed).
+ */
+int mmdma_ioctl_copy_out(void __user *uarg, const void *karg,
+			 size_t out_size)
+{
+	return copy_to_user(uarg, karg, out_size) ? -EFAULT : 0;
 }

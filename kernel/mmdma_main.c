@@ -54,7 +54,7 @@ static long mmdma_ioc_info(void *ctx, void *karg, void __user *uarg)
 
 static const struct mmdma_ioctl_desc mmdma_ctl_ioctls[] = {
 	MMDMA_IOCTL(MMDMA_IOC_INFO, mmdma_ioc_info),
-	MMDMA_IOCTL(MMDMA_IOC_ALLOC, mmdma_buf_alloc_ioctl),
+	MMDMA_IOCTL_FD(MMDMA_IOC_ALLOC, mmdma_buf_alloc_ioctl),
 };
 
 static long mmdma_ctl_ioctl(struct file *file, unsigned int cmd,
@@ -119,9 +119,12 @@ static int __init mmdma_init(void)
 	ret = mmdma_fs_init();
 	if (ret)
 		return ret;
-	ret = mmdma_reserved_init();
+	ret = mmdma_dio_init();
 	if (ret)
 		goto err_fs_exit;
+	ret = mmdma_reserved_init();
+	if (ret)
+		goto err_dio_exit;
 	ret = misc_register(&mmdma_misc);
 	if (ret)
 		goto err_reserved_exit;
@@ -144,6 +147,8 @@ err_misc_deregister:
 	misc_deregister(&mmdma_misc);
 err_reserved_exit:
 	mmdma_reserved_exit();
+err_dio_exit:
+	mmdma_dio_exit();
 err_fs_exit:
 	mmdma_fs_exit();
 	return ret;
@@ -156,6 +161,8 @@ static void __exit mmdma_exit(void)
 	mmdma_sysfs_exit();
 	misc_deregister(&mmdma_misc);
 	mmdma_reserved_exit();
+	/* Waits for the last direct-I/O completion to return. */
+	mmdma_dio_exit();
 	mmdma_fs_exit();
 }
 

@@ -180,6 +180,8 @@ static const char *const kmsg_bad_words[] = {
 	"WARNING:", "BUG:", "Oops", "KASAN", "UBSAN", "DMA-API",
 	"kmemleak", "possible circular locking", "general protection",
 	"Call Trace:", "refcount_t:", "list_add corruption", "list_del corruption",
+	/* "dma_pool_destroy <pool> busy": blocks outlived their device. */
+	"dma_pool_destroy",
 };
 
 int kmsg_bad(int fd)

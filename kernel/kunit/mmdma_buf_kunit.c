@@ -149,13 +149,13 @@ static void mmdma_kunit_readonly_fd(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, mmdma_buf_ioc_sync_ro(NULL, &sync, NULL), -EINVAL);
 
 	exp.fd_flags = O_RDWR;
-	KUNIT_EXPECT_EQ(test, mmdma_buf_ioc_export_ro(NULL, &exp, NULL), -EBADF);
+	KUNIT_EXPECT_EQ(test, mmdma_buf_ioc_export_ro(NULL, &exp, NULL, 0), -EBADF);
 	exp.fd_flags = O_RDWR | O_CLOEXEC;
-	KUNIT_EXPECT_EQ(test, mmdma_buf_ioc_export_ro(NULL, &exp, NULL), -EBADF);
+	KUNIT_EXPECT_EQ(test, mmdma_buf_ioc_export_ro(NULL, &exp, NULL, 0), -EBADF);
 	exp.fd_flags = O_RDONLY;
-	KUNIT_EXPECT_EQ(test, mmdma_buf_ioc_export_ro(NULL, &exp, NULL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mmdma_buf_ioc_export_ro(NULL, &exp, NULL, 0), -EINVAL);
 	exp.fd_flags = O_WRONLY;
-	KUNIT_EXPECT_EQ(test, mmdma_buf_ioc_export_ro(NULL, &exp, NULL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mmdma_buf_ioc_export_ro(NULL, &exp, NULL, 0), -EINVAL);
 }
 
 static struct kunit_case mmdma_buf_kunit_cases[] = {
