@@ -243,7 +243,9 @@ static int mmdma_attach_locked(struct mmdma_buf *buf, struct mmdma_dev *mdev,
 		return -EBUSY;
 	}
 	list_add_tail(&att->node, &mmdma_atts);
-	*nr_segs = att->sgt.nents;
+	/* The count tells which pages are adjacent: see mmdma_xfer_disclose(). */
+	*nr_segs = ns_capable_noaudit(&init_user_ns, CAP_SYS_RAWIO) ?
+		   att->sgt.nents : 0;
 	mutex_unlock(&mmdma_att_lock);
 	return 0;
 }

@@ -167,7 +167,8 @@ ATTRIBUTE_GROUPS(mmdma_dev);
 
 static long mmdma_dev_ioc_info(void *ctx, void *karg, void __user *uarg)
 {
-	struct mmdma_dev *mdev = ctx;
+	struct file *file = ctx;
+	struct mmdma_dev *mdev = file->private_data;
 	struct mmdma_dev_info *info = karg;
 
 	info->id = mdev->id;
@@ -295,11 +296,20 @@ static void mmdma_xfer_disclose(struct mmdma_req *req, int primary,
 	struct mmdma_host *h = &req->host[primary];
 	unsigned int i;
 
-	for (i = 0; i < req->nr_ops; i++) {
-		if (req->ops[i].host == primary && !req->ops[i].host_off) {
-			if (mmdma_may_know(CAP_SYS_RAWIO))
+	/*
+	 * How many operations a range took tells which of its pages are
+	 * physically adjacent, and whether it bounced tells which lie above
+	 * the device's mask: what /proc/self/pagemap hides from a caller
+	 * without privilege.  Both go with the bus address.
+	 */
+	if (mmdma_may_know(CAP_SYS_RAWIO)) {
+		x->ops = req->next_op;
+		x->bounced = req->bounced;
+		for (i = 0; i < req->nr_ops; i++) {
+			if (req->ops[i].host == primary && !req->ops[i].host_off) {
 				x->bus_addr = req->ops[i].bus;
-			break;
+				break;
+			}
 		}
 	}
 	/*
@@ -313,17 +323,35 @@ static void mmdma_xfer_disclose(struct mmdma_req *req, int primary,
 		x->phys_addr = h->phys;
 }
 
-static long mmdma_dev_do_xfer(void *ctx, void *karg, void __user *uarg)
+/*
+ * The node's own access mode, as read(2) and write(2) check it: a transfer
+ * to the device writes device memory (FMODE_WRITE), one from it reads
+ * device memory (FMODE_READ), a round trip does both.
+ */
+static int mmdma_xfer_node_mode(struct file *file, const struct mmdma_xfer *x)
 {
-	struct mmdma_dev *mdev = ctx;
+	fmode_t need = 0;
+
+	if (x->op != MMDMA_XFER_FROM_DEV)
+		need |= FMODE_WRITE;
+	if (x->op != MMDMA_XFER_TO_DEV)
+		need |= FMODE_READ;
+	if ((file->f_mode & need) != need) {
+		dev_dbg(((struct mmdma_dev *)file->private_data)->dma,
+			"xfer: the device node fd is not open for %s\n",
+			need & ~file->f_mode & FMODE_WRITE ? "writing" : "reading");
+		return -EBADF;
+	}
+	return 0;
+}
+
+static long mmdma_dev_do_xfer(struct mmdma_dev *mdev, void *karg)
+{
 	struct mmdma_xfer *x = karg;
 	int primary = x->op == MMDMA_XFER_FROM_DEV;
 	struct mmdma_req *req;
 	int ret;
 
-	ret = mmdma_xfer_check(mdev, x);
-	if (ret)
-		return ret;
 	/* Outputs: whatever the caller left there never comes back. */
 	x->ops = 0;
 	x->bounced = 0;
@@ -358,8 +386,6 @@ static long mmdma_dev_do_xfer(void *ctx, void *karg, void __user *uarg)
 		goto out;
 	ret = mmdma_req_run(req);
 
-	x->ops = req->next_op;
-	x->bounced = req->bounced;
 	x->nsecs = req->nsecs;
 	mmdma_xfer_disclose(req, primary, x);
 out:
@@ -377,13 +403,19 @@ out:
  */
 static long mmdma_dev_ioc_xfer(void *ctx, void *karg, void __user *uarg)
 {
-	struct mmdma_dev *mdev = ctx;
+	struct file *file = ctx;
+	struct mmdma_dev *mdev = file->private_data;
 	long ret;
 
+	ret = mmdma_xfer_check(mdev, karg);
+	if (!ret)
+		ret = mmdma_xfer_node_mode(file, karg);
+	if (ret)
+		return ret;
 	ret = mmdma_dev_enter(mdev, false);
 	if (ret)
 		return ret;
-	ret = mmdma_dev_do_xfer(ctx, karg, uarg);
+	ret = mmdma_dev_do_xfer(mdev, karg);
 	mmdma_dev_leave(mdev);
 	return ret;
 }
@@ -406,7 +438,7 @@ static long mmdma_dev_ioctl(struct file *file, unsigned int cmd,
 	if (READ_ONCE(mdev->dead))
 		return -ENODEV;
 	return mmdma_ioctl_dispatch(mmdma_dev_ioctls,
-				    ARRAY_SIZE(mmdma_dev_ioctls), mdev, cmd,
+				    ARRAY_SIZE(mmdma_dev_ioctls), file, cmd,
 				    arg);
 }
 

@@ -55,7 +55,7 @@ int mmdma_buf_phys(int buf, uint64_t offset, uint64_t count, uint64_t *addrs);
 /*
  * Attachments (MMDMA_BUF_ATTACH ...): map buffer @buf for the device of
  * node fd @dev in direction @dir (enum mmdma_dma_dir); returns the number of
- * bus segments.  Sync hands [@offset, @offset + @length) to the CPU or the
+ * bus segments (0 for a caller without CAP_SYS_RAWIO).  Sync hands [@offset, @offset + @length) to the CPU or the
  * device (@flags: MMDMA_SYNC_FOR_CPU or MMDMA_SYNC_FOR_DEVICE).  DMA_ADDRS
  * stores up to @count segments from @first in @segs and the total in
  * *@nr_segs (may be NULL); returns the number stored (CAP_SYS_RAWIO).

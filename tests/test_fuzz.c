@@ -1289,7 +1289,7 @@ static void *stalled_read_thread(void *arg)
  * the page is a userfaultfd page nobody has supplied yet.  The unbind runs
  * in a child, so a driver that waits for the read cannot hang the fuzzer;
  * the page is supplied after a grace period either way.  The unbind must
- * not wait for a page nobody supplies (docs/security-teardown.md); the read
+ * not wait for a page nobody supplies (docs/security.md, "Teardown"); the read
  * then says ENODEV, and no pin is left (the end of the run counts them).
  */
 static void step_unbind_stalled(void)

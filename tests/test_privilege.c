@@ -341,12 +341,13 @@ static void addrs_with(void *arg)
 		t_drop_cap(c->drop);
 	ASSERT_OK(xfer(c->f->dev, MMDMA_XFER_TO_DEV, MMDMA_DMA_SG, c->flags,
 		       c->f->buf, 0, -1, 0, PAGE, &x));
-	EXPECT(x.ops > 0);
+	/* The operation count goes with the bus address (CAP_SYS_RAWIO). */
+	EXPECT_EQ(x.ops, c->bus ? 1 : 0);
 	expect_addrs(c, &x);
 	/* The destination of FROM_DEV follows the same rule. */
 	ASSERT_OK(xfer(c->f->dev, MMDMA_XFER_FROM_DEV, MMDMA_DMA_SG, c->flags,
 		       -1, 0, c->f->buf, 0, PAGE, &x));
-	EXPECT(x.ops > 0);
+	EXPECT_EQ(x.ops, c->bus ? 1 : 0);
 	expect_addrs(c, &x);
 }
 
@@ -426,7 +427,123 @@ static void coherent_xfer_phys_addr_not_written(void)
 	close(ctl);
 }
 
+/*
+ * How many operations a transfer took, how many bytes bounced and how many
+ * segments an attachment has tell which pages are physically adjacent and
+ * which lie above the device's mask: only CAP_SYS_RAWIO learns them.  Two
+ * pages of one buffer moved with SG take one operation exactly when they
+ * are adjacent, so without the capability every count is 0.
+ */
+static void unpriv_counts(void *arg)
+{
+	struct fds *f = arg;
+	struct mmdma_buf_attach a = { .dev_fd = f->dev, .dir = MMDMA_DIR_TO_DEVICE };
+	struct mmdma_xfer x;
+
+	for (uint64_t off = 0; off < 7 * PAGE; off += PAGE) {
+		memset(&x, 0xff, sizeof(x));
+		ASSERT_OK(xfer(f->dev, MMDMA_XFER_TO_DEV, MMDMA_DMA_SG, 0, f->buf,
+			       off, -1, 0, 2 * PAGE, &x));
+		EXPECT_EQ(x.ops, 0);
+		EXPECT_EQ(x.bounced, 0);
+		EXPECT_EQ(x.bus_addr, 0);
+		EXPECT_EQ(x.phys_addr, 0);
+	}
+	ASSERT_OK(ioctl(f->buf2, MMDMA_BUF_ATTACH, &a));
+	EXPECT_EQ(a.nr_segs, 0);
+}
+
+static void xfer_counts_need_cap_sys_rawio(void)
+{
+	struct fds f = no_fds();
+	struct mmdma_buf_attach a;
+	struct mmdma_xfer x;
+
+	f.dev = soft();
+	f.buf = t_buf(8 * PAGE, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+	f.buf2 = t_buf(8 * PAGE, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+	/* Root, for contrast: at least one operation per transfer. */
+	ASSERT_OK(xfer(f.dev, MMDMA_XFER_TO_DEV, MMDMA_DMA_SG, 0, f.buf, 0, -1, 0,
+		       2 * PAGE, &x));
+	EXPECT(x.ops == 1 || x.ops == 2);
+	EXPECT_EQ(run_unpriv(unpriv_counts, &f, &f), 0);
+	/* Root with CAP_SYS_RAWIO dropped learns no more than nobody. */
+	t_drop_cap(CAP_SYS_RAWIO);
+	ASSERT_OK(xfer(f.dev, MMDMA_XFER_TO_DEV, MMDMA_DMA_SG, 0, f.buf, 0, -1, 0,
+		       2 * PAGE, &x));
+	EXPECT_EQ(x.ops, 0);
+	EXPECT_EQ(x.bounced, 0);
+	a = (struct mmdma_buf_attach){ .dev_fd = f.dev, .dir = MMDMA_DIR_TO_DEVICE };
+	ASSERT_OK(ioctl(f.buf, MMDMA_BUF_ATTACH, &a));
+	EXPECT_EQ(a.nr_segs, 0);
+}
+
 /* ---- access mode -------------------------------------------------------------- */
+
+/*
+ * A device node fd is checked as read(2) and write(2) check it: a transfer
+ * to the device writes device memory (the fd must be open for writing), one
+ * from it reads device memory (for reading), a round trip both.  EBADF, and
+ * device memory keeps what was there.
+ */
+static void unpriv_ro_node(void *arg)
+{
+	struct fds *f = arg;
+	struct mmdma_xfer x;
+	int b = mmdma_alloc(f->ctl, PAGE, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT, 0);
+
+	ASSERT_OK(b);
+	ASSERT_OK(mmdma_buf_fill(b, 0, PAGE, 77));
+	EXPECT_EQ(xfer(f->dev, MMDMA_XFER_TO_DEV, 0, 0, b, 0, -1, 0, PAGE, &x), -EBADF);
+	EXPECT_EQ(xfer(f->dev, MMDMA_XFER_ROUNDTRIP, 0, 0, b, 0, b, 0, 100, &x), -EBADF);
+	/* Reading device memory is what a read-only fd is for. */
+	EXPECT_EQ(xfer(f->dev, MMDMA_XFER_FROM_DEV, 0, 0, -1, 0, b, 0, PAGE, &x), 0);
+	t_expect_pattern_at(b, 0, PAGE, 11);
+	close(b);
+}
+
+static void node_fd_access_mode_checked(void)
+{
+	int rw = soft();
+	int ro = open("/dev/" T_SOFT, O_RDONLY | O_CLOEXEC);
+	int wo = open("/dev/" T_SOFT, O_WRONLY | O_CLOEXEC);
+	int b = t_buf(PAGE, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+	struct fds f = no_fds();
+	struct mmdma_xfer x;
+
+	ASSERT_OK(ro);
+	ASSERT_OK(wo);
+	/* Device memory [0, PAGE) holds pattern 11. */
+	ASSERT_OK(mmdma_buf_fill(b, 0, PAGE, 11));
+	ASSERT_OK(xfer(rw, MMDMA_XFER_TO_DEV, 0, 0, b, 0, -1, 0, PAGE, &x));
+	ASSERT_OK(mmdma_buf_fill(b, 0, PAGE, 12));
+
+	/* Root too: the mode of the fd, not the caller, decides. */
+	EXPECT_EQ(xfer(ro, MMDMA_XFER_TO_DEV, 0, 0, b, 0, -1, 0, PAGE, &x), -EBADF);
+	EXPECT_EQ(xfer(ro, MMDMA_XFER_ROUNDTRIP, 0, 0, b, 0, b, PAGE / 2, 100, &x), -EBADF);
+	EXPECT_EQ(xfer(wo, MMDMA_XFER_FROM_DEV, 0, 0, -1, 0, b, 0, PAGE, &x), -EBADF);
+	EXPECT_EQ(xfer(wo, MMDMA_XFER_ROUNDTRIP, 0, 0, b, 0, b, PAGE / 2, 100, &x), -EBADF);
+	/* Nothing was read into the buffer, nothing written to the device. */
+	t_expect_pattern_at(b, 0, PAGE, 12);
+	ASSERT_OK(xfer(ro, MMDMA_XFER_FROM_DEV, 0, 0, -1, 0, b, 0, PAGE, &x));
+	t_expect_pattern_at(b, 0, PAGE, 11);
+	/* A write-only fd writes device memory, as write(2) on it does. */
+	ASSERT_OK(mmdma_buf_fill(b, 0, PAGE, 13));
+	ASSERT_OK(xfer(wo, MMDMA_XFER_TO_DEV, 0, 0, b, 0, -1, 0, PAGE, &x));
+	ASSERT_OK(mmdma_buf_fill(b, 0, PAGE, 11));
+	ASSERT_OK(xfer(rw, MMDMA_XFER_TO_DEV, 0, 0, b, 0, -1, 0, PAGE, &x));
+
+	/* nobody, holding only the control fd and the read-only node fd. */
+	f.ctl = t_ctl();
+	f.dev = ro;
+	EXPECT_EQ(run_unpriv(unpriv_ro_node, &f, &f), 0);
+	ASSERT_OK(xfer(rw, MMDMA_XFER_FROM_DEV, 0, 0, -1, 0, b, 0, PAGE, &x));
+	t_expect_pattern_at(b, 0, PAGE, 11);
+	close(b);
+	close(wo);
+	close(ro);
+	close(rw);
+}
 
 /* A read-only dma-buf of one page filled with @seed; the buffer fd closed. */
 static int ro_dmabuf(uint32_t seed)
@@ -770,15 +887,15 @@ static void cli_without_rawio(void *arg)
 	_exit(98);
 }
 
-/* `mmdma xfer` shows a bus address only to a caller that gets one. */
+/* `mmdma xfer` shows counts and a bus address only to a caller told them. */
 static void cli_shows_no_bus_address_without_rawio(void)
 {
 	int pipefd[2];
 	char out[4096] = "";
 	ssize_t n, got = 0;
 
-	if (access("/opt/mmdma/bin/mmdma", X_OK))
-		ktap_skip("no mmdma CLI in this VM");
+	/* make check always puts the CLI in the guest. */
+	ASSERT_OK(access("/opt/mmdma/bin/mmdma", X_OK));
 	soft();
 	ASSERT_OK(pipe(pipefd));
 	pid_t pid = t_fork(cli_without_rawio, pipefd);
@@ -789,8 +906,9 @@ static void cli_shows_no_bus_address_without_rawio(void)
 	out[got] = '\0';
 	EXPECT_EQ(t_wait(pid), 0);
 	EXPECT(strstr(out, "data checked") != NULL);
-	EXPECT(strstr(out, "first bus address not disclosed (needs CAP_SYS_RAWIO)") != NULL);
+	EXPECT(strstr(out, "operations, bouncing and bus address not disclosed (needs CAP_SYS_RAWIO)") != NULL);
 	EXPECT(strstr(out, "first bus address 0x") == NULL);
+	EXPECT(strstr(out, "operations 0") == NULL);
 	if (ktap_failed())
 		ktap_diag("output: %s", out);
 }
@@ -804,6 +922,8 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(xfer_addresses_need_capabilities),
 	KTAP_CASE(attached_xfer_addresses_need_capabilities),
 	KTAP_CASE(coherent_xfer_phys_addr_not_written),
+	KTAP_CASE(xfer_counts_need_cap_sys_rawio),
+	KTAP_CASE(node_fd_access_mode_checked),
 	KTAP_CASE(readonly_dmabuf_is_not_a_destination),
 	KTAP_CASE(readonly_dmabuf_is_not_an_edu_destination),
 	KTAP_CASE(other_exporters_dmabuf_access_mode),

@@ -223,14 +223,19 @@ int cmd_xfer(int argc, char **argv)
 	printf("%llu bytes through %s (%s memory, %s): %s\n",
 	       (unsigned long long)a.len, a.dev, mmdma_kind_name(a.kind),
 	       mmdma_dma_name(x.dma), ret ? "DATA DIFFERS" : "data checked");
-	printf("  operations %llu, bounced %llu bytes\n",
-	       (unsigned long long)x.ops, (unsigned long long)x.bounced);
-	/* The kernel writes it for CAP_SYS_RAWIO only (docs/security.md). */
-	if (x.bus_addr)
+	/*
+	 * The kernel writes these for CAP_SYS_RAWIO only (docs/security.md):
+	 * a transfer always takes at least one operation, so 0 means "not
+	 * told".
+	 */
+	if (x.ops) {
+		printf("  operations %llu, bounced %llu bytes\n",
+		       (unsigned long long)x.ops, (unsigned long long)x.bounced);
 		printf("  first bus address %#llx\n",
 		       (unsigned long long)x.bus_addr);
-	else
-		printf("  first bus address not disclosed (needs CAP_SYS_RAWIO)\n");
+	} else {
+		printf("  operations, bouncing and bus address not disclosed (needs CAP_SYS_RAWIO)\n");
+	}
 	printf("  %.3f ms\n", x.nsecs / 1e6);
 out:
 	for (int i = 0; i < 2; i++)

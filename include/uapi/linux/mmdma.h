@@ -379,7 +379,9 @@ enum mmdma_dma_method {
 
 /**
  * struct mmdma_xfer - a synchronous DMA transfer
- * @op:         (in) enum mmdma_xfer_op
+ * @op:         (in) enum mmdma_xfer_op.  The device node's fd must be open
+ *              for writing for TO_DEV (device memory is written), for
+ *              reading for FROM_DEV, for both for ROUNDTRIP: EBADF if not
  * @dma:        (in) enum mmdma_dma_method
  * @flags:      (in) MMDMA_XFER_* bits
  * @src_fd:     (in) buffer fd read by TO_DEV and ROUNDTRIP; ignored by
@@ -394,9 +396,12 @@ enum mmdma_dma_method {
  * @dst_offset: (in) first byte written in the destination buffer
  * @dev_offset: (in) device memory offset (TO_DEV, FROM_DEV; 0 for ROUNDTRIP)
  * @length:     (in) bytes, > 0
- * @ops:        (out) hardware operations the transfer took
+ * @ops:        (out) hardware operations the transfer took; written only
+ *              for a caller with CAP_SYS_RAWIO, 0 for everyone else (the
+ *              count tells which pages are physically adjacent)
  * @bounced:    (out) bytes the driver bounced because the device could not
- *              reach them
+ *              reach them; CAP_SYS_RAWIO only, as @ops (it tells which
+ *              pages lie above the device's DMA mask)
  * @bus_addr:   (out) bus address the device used for the first host byte
  *              (of the source for TO_DEV and ROUNDTRIP); written only for
  *              a caller with CAP_SYS_RAWIO, 0 for everyone else (without
@@ -461,7 +466,8 @@ enum mmdma_dma_dir {
  * @flags:    (in) none defined; must be zero
  * @dir:      (in) enum mmdma_dma_dir the mapping is made for
  * @nr_segs:  (out) bus-contiguous segments of the mapping; must be zero
- *            on entry
+ *            on entry; written only for a caller with CAP_SYS_RAWIO (0
+ *            otherwise: the count tells which pages are adjacent)
  * @reserved: reserved, zero
  *
  * One attachment per buffer and device: EBUSY for a second.  EBADF for
