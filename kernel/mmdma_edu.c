@@ -298,9 +298,12 @@ static const struct mmdma_dev_ops edu_ops = {
  * so the self-check waits by spinning, never idle: with -icount sleep=off
  * an idle guest's clock jumps straight to its next timer, and a sleeping
  * time-out would expire before that thread had even run (a loaded host
- * failed probe that way).  Probe happens once; the spin is short.
+ * failed probe that way).  Probe happens once; the spin is short.  The
+ * bound is generous: that thread runs on a host that may be busy (a
+ * 2-second bound failed a probe while the host built a kernel), and only a
+ * broken device ever spins that long.
  */
-#define EDU_FACT_WAIT_MS	2000
+#define EDU_FACT_WAIT_MS	10000
 
 static int edu_selfcheck(struct mmdma_edu *edu, bool irq)
 {
