@@ -773,7 +773,14 @@ static void step_xfer(void)
 		 * looks at methods and ranges: memory it cannot reach may be
 		 * refused first (ERANGE, the exporter's attach).
 		 */
-		if (must && on_edu && !(must == ERRBIT(EINVAL) && structural_bad) &&
+		/*
+		 * The node's own mode comes right after the struct's fields,
+		 * as read(2)/write(2) check it first: a read-only node fd
+		 * cannot write device memory (TO_DEV, ROUNDTRIP).
+		 */
+		if (!structural_bad && dev == soft_ro && x.op != MMDMA_XFER_FROM_DEV)
+			must = ERRBIT(EBADF);
+		else if (must && on_edu && !(must == ERRBIT(EINVAL) && structural_bad) &&
 		    ((src.used && src.p.cls == FC_DMABUF) || (dst.used && dst.p.cls == FC_DMABUF)))
 			must |= ERRBIT(ERANGE);
 	}
@@ -810,8 +817,13 @@ static void step_xfer(void)
 	/* What only privileged callers get to see (docs/abi.md, the XFER fields). */
 	if (caps_dropped)
 		EXPECT_EQ(x.phys_addr, 0);
-	if (MODEL_ACCESS_RULES && caps_dropped)
+	if (MODEL_ACCESS_RULES && caps_dropped) {
 		EXPECT_EQ(x.bus_addr, 0);
+		EXPECT_EQ(x.ops, 0);
+		EXPECT_EQ(x.bounced, 0);
+	} else {
+		EXPECT(x.ops >= 1);	/* a transfer takes at least one */
+	}
 	/* The first host byte is the source's, FROM_DEV's the destination's. */
 	if ((x.op == MMDMA_XFER_FROM_DEV ? dst : src).p.cls == FC_DMABUF)
 		EXPECT_EQ(x.phys_addr, 0);
@@ -995,9 +1007,11 @@ static void step_attach(void)
 		if (must) {
 			expect_one_of(must, ret, "attach", dv.what);
 		} else if (on_soft) {
-			if (ret < 1)
+			/* The segment count is told to CAP_SYS_RAWIO only. */
+			if (ret < 0 || (caps_dropped ? ret != 0 : ret < 1))
 				PROBLEM("attach dir %u to %s: %s", dir, dv.what,
-					ret < 0 ? strerror(-ret) : "no segments");
+					ret < 0 ? strerror(-ret) :
+					ret ? "segments told without CAP_SYS_RAWIO" : "no segments");
 			fb->attached = true;
 			fb->attach_dir = dir;
 		} else if (ret < 0 && ret != -EBUSY && ret != -ERANGE && ret != -ENODEV &&
