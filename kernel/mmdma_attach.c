@@ -213,17 +213,27 @@ err_free_att:
 	return ERR_PTR(ret);
 }
 
-/* Undo mmdma_att_create() for an attachment never published. */
-static void mmdma_att_destroy(struct mmdma_attach *att)
+/* Map and publish; called with the device's users lock held. */
+/*
+ * Serialises attaching, from the look for an existing attachment to the
+ * new one's publication: a second mapping of pages already mapped for the
+ * same device in a direction it writes is what the DMA API forbids (DMA-API
+ * debug: "overlapping mappings aren't supported"), so the EBUSY check comes
+ * before mapping, and nobody can map in between.  Attaching is rare; one
+ * mutex for all keeps the rule simple.
+ */
+static DEFINE_MUTEX(mmdma_att_create_lock);
+
+static bool mmdma_att_exists(struct mmdma_buf *buf, struct mmdma_dev *mdev)
 {
-	dma_unmap_sgtable(att->mdev->dma, &att->sgt, att->dir, 0);
-	sg_free_table(&att->sgt);
-	mmdma_dev_put(att->mdev);
-	mmdma_buf_put(att->buf);
-	kfree(att);
+	bool found;
+
+	mutex_lock(&mmdma_att_lock);
+	found = mmdma_att_find(buf, mdev) != NULL;
+	mutex_unlock(&mmdma_att_lock);
+	return found;
 }
 
-/* Map and publish; called with the device's users lock held. */
 static int mmdma_attach_locked(struct mmdma_buf *buf, struct mmdma_dev *mdev,
 			       enum dma_data_direction dir, u32 *nr_segs)
 {
@@ -231,22 +241,25 @@ static int mmdma_attach_locked(struct mmdma_buf *buf, struct mmdma_dev *mdev,
 
 	if (READ_ONCE(mdev->dead))
 		return -ENODEV;
-	att = mmdma_att_create(buf, mdev, dir);
-	if (IS_ERR(att))
-		return PTR_ERR(att);
-
-	mutex_lock(&mmdma_att_lock);
-	if (mmdma_att_find(buf, mdev)) {
-		mutex_unlock(&mmdma_att_lock);
+	if (mutex_lock_killable(&mmdma_att_create_lock))
+		return -EINTR;
+	if (mmdma_att_exists(buf, mdev)) {
+		mutex_unlock(&mmdma_att_create_lock);
 		dev_dbg(mdev->dma, "buf %u: attached already\n", buf->id);
-		mmdma_att_destroy(att);
 		return -EBUSY;
 	}
+	att = mmdma_att_create(buf, mdev, dir);
+	if (IS_ERR(att)) {
+		mutex_unlock(&mmdma_att_create_lock);
+		return PTR_ERR(att);
+	}
+	mutex_lock(&mmdma_att_lock);
 	list_add_tail(&att->node, &mmdma_atts);
 	/* The count tells which pages are adjacent: see mmdma_xfer_disclose(). */
 	*nr_segs = ns_capable_noaudit(&init_user_ns, CAP_SYS_RAWIO) ?
 		   att->sgt.nents : 0;
 	mutex_unlock(&mmdma_att_lock);
+	mutex_unlock(&mmdma_att_create_lock);
 	return 0;
 }
 
