@@ -213,7 +213,6 @@ err_free_att:
 	return ERR_PTR(ret);
 }
 
-/* Map and publish; called with the device's users lock held. */
 /*
  * Serialises attaching, from the look for an existing attachment to the
  * new one's publication: a second mapping of pages already mapped for the
@@ -234,6 +233,7 @@ static bool mmdma_att_exists(struct mmdma_buf *buf, struct mmdma_dev *mdev)
 	return found;
 }
 
+/* Map and publish; called with the device's users lock held. */
 static int mmdma_attach_locked(struct mmdma_buf *buf, struct mmdma_dev *mdev,
 			       enum dma_data_direction dir, u32 *nr_segs)
 {
