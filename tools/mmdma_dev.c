@@ -21,6 +21,8 @@ static const char *dev_kind_name(uint32_t kind)
 		return "edu";
 	case MMDMA_DEV_SOFT:
 		return "soft";
+	case MMDMA_DEV_ISA:
+		return "isa";
 	}
 	return "?";
 }
