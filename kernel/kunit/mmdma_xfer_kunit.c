@@ -113,12 +113,15 @@ static void mmdma_kunit_emit_grows(struct kunit *test)
 static void mmdma_kunit_emit_boundary(struct kunit *test)
 {
 	struct device_dma_parameters parms = { .segment_boundary_mask = 0xffff };
-	struct device dev = { .dma_parms = &parms };
+	/* struct device is too big for a KUnit case's stack. */
+	struct device *dev = kunit_kzalloc(test, sizeof(*dev), GFP_KERNEL);
 	struct mmdma_dev mdev = mmdma_kunit_mdev(SZ_1M, SZ_1M);
 	struct mmdma_req req = { .mdev = &mdev };
 	struct mmdma_opgen g = { .req = &req };
 
-	mdev.dma = &dev;
+	KUNIT_ASSERT_NOT_NULL(test, dev);
+	dev->dma_parms = &parms;
+	mdev.dma = dev;
 	KUNIT_ASSERT_EQ(test, mmdma_emit(&g, 0xf000, 0x13000, MMDMA_COPY_NONE, false), 0);
 	KUNIT_ASSERT_EQ(test, g.nr, 3U);
 	KUNIT_EXPECT_EQ(test, g.ops[0].bus, (dma_addr_t)0xf000);
