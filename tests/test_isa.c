@@ -519,6 +519,27 @@ static void writes_land_on_the_disk(void)
 	close(e.fd);
 }
 
+/* `mmdma tour` ends with one ISA transfer: the first bytes of the disk. */
+static void tour_shows_an_isa_transfer(void)
+{
+	FILE *f = popen("/opt/mmdma/bin/mmdma tour 2>&1", "r");
+	char line[256], want[64];
+	bool seen_head = false, seen_bytes = false;
+
+	ASSERT(f != NULL);
+	snprintf(want, sizeof(want), "first bytes: %02x %02x %02x %02x %02x",
+		 pat(IMG_KEY, 0), pat(IMG_KEY, 1), pat(IMG_KEY, 2),
+		 pat(IMG_KEY, 3), pat(IMG_KEY, 4));
+	while (fgets(line, sizeof(line), f)) {
+		seen_head |= strstr(line, "sectors 0-1 (1024 bytes)") != NULL;
+		seen_bytes |= strstr(line, want) != NULL;
+	}
+	EXPECT_EQ(pclose(f), 0);
+	EXPECT(seen_head);
+	if (!seen_bytes)
+		ktap_fail(false, __FILE__, __LINE__, "no line with '%s'", want);
+}
+
 static const struct ktap_case cases[] = {
 	KTAP_CASE(node_describes_isa_engine),
 	KTAP_CASE(beyond_the_disk_refused),
@@ -533,6 +554,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(multi_track_transfer),
 	KTAP_CASE(libaio_and_io_uring_read_at_offset),
 	KTAP_CASE(writes_land_on_the_disk),
+	KTAP_CASE_T(tour_shows_an_isa_transfer, 120),
 };
 
 int main(int argc, char **argv)
