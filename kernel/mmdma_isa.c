@@ -511,7 +511,7 @@ static void isa_stop(struct mmdma_dev *mdev)
 	release_dma_lock(flags);
 	atomic_set(&isa->last_residue, residue);
 	atomic64_inc(&isa->fdc_errors);
-	dev_info(&isa->pdev->dev, "stopped sectors %u+%u with %d of %u bytes not moved\n",
+	dev_info_ratelimited(&isa->pdev->dev, "stopped sectors %u+%u with %d of %u bytes not moved\n",
 		 isa->job.lba, isa->job.nsect, residue,
 		 isa->job.nsect * DISK_SECT);
 	isa->job.active = false;
