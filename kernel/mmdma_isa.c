@@ -8,7 +8,7 @@
  * set_dma_count(), enable_dma() sequence; get_dma_residue() when a command
  * ends or is stopped.
  *
- * Device memory is the disk (a 1.44 MB 3.5" medium in drive 0: 80
+ * Device memory is the disk (a 1.44 MB 3.5" medium in drive isa_unit: 80
  * cylinders, 2 heads, 18 sectors of 512 bytes), byte for byte: transfer
  * offsets and read(2)/write(2) positions are disk offsets.
  *
@@ -94,6 +94,10 @@ static bool isa_fdc;
 module_param(isa_fdc, bool, 0444);
 MODULE_PARM_DESC(isa_fdc, "drive the floppy controller at 0x3f0 (IRQ 6, ISA DMA channel 2) as an ISA DMA engine (default 0: legacy ports are never probed unasked)");
 
+static unsigned int isa_unit;
+module_param(isa_unit, uint, 0644);
+MODULE_PARM_DESC(isa_unit, "the drive (0 or 1) whose disk is the engine's device memory; read at probe");
+
 static unsigned int isa_inject_hang;
 module_param(isa_inject_hang, uint, 0644);
 MODULE_PARM_DESC(isa_inject_hang, "testing: leave the DMA channel masked for the next N floppy commands, which then never complete");
@@ -108,6 +112,7 @@ enum isa_step {
 /**
  * struct mmdma_isa - the floppy controller and its DMA channel
  * @pdev:     the platform device the DMA layer maps for
+ * @unit:     the drive, 0 or 1 (isa_unit at probe)
  * @mdev:     the DMA device registered for it
  * @hw_lock:  protects the controller's registers, @job and the staging
  *            buffer; taken inside mdev->lock (start, stop), never around
@@ -124,6 +129,7 @@ enum isa_step {
  */
 struct mmdma_isa {
 	struct platform_device *pdev;
+	u8 unit;
 	struct mmdma_dev *mdev;
 	struct mutex hw_lock;
 	struct completion sync;
@@ -233,12 +239,18 @@ static int fdc_setup(void)
 	return 0;
 }
 
+/* Drive @unit selected, its motor on, DMA and interrupts enabled. */
+static u8 fdc_dor(unsigned int unit)
+{
+	return FDC_DOR_NRESET | FDC_DOR_DMAEN | (FDC_DOR_MOTOR0 << unit) | unit;
+}
+
 /* Pulse reset; the caller collects or ignores the interrupt it raises. */
-static void fdc_reset_pulse(void)
+static void fdc_reset_pulse(struct mmdma_isa *isa)
 {
 	fdc_out(0, FDC_DOR);
 	udelay(20);
-	fdc_out(FDC_DOR_NRESET | FDC_DOR_DMAEN | FDC_DOR_MOTOR0, FDC_DOR);
+	fdc_out(fdc_dor(isa->unit), FDC_DOR);
 }
 
 /* The four drives' SENSE INTERRUPT STATUS an 82077 wants after a reset. */
@@ -270,7 +282,8 @@ static int isa_program(struct mmdma_isa *isa, bool write, dma_addr_t bus,
 	u32 cyl = lba / DISK_CYL_SECT, head = lba / DISK_SPT % DISK_HEADS;
 	u8 cmd[9] = {
 		(write ? FDC_CMD_WRITE : FDC_CMD_READ) | FDC_CMD_MFM | FDC_CMD_MT,
-		head << 2, cyl, head, lba % DISK_SPT + 1, DISK_N, DISK_SPT,
+		head << 2 | isa->unit, cyl, head, lba % DISK_SPT + 1, DISK_N,
+		DISK_SPT,
 		DISK_GAP3, 0xff,
 	};
 	u32 count = nsect * DISK_SECT;
@@ -515,7 +528,7 @@ static void isa_stop(struct mmdma_dev *mdev)
 		 isa->job.lba, isa->job.nsect, residue,
 		 isa->job.nsect * DISK_SECT);
 	isa->job.active = false;
-	fdc_reset_pulse();
+	fdc_reset_pulse(isa);
 	if (fdc_after_reset())
 		dev_err(&isa->pdev->dev, "controller does not answer after a reset\n");
 	mutex_unlock(&isa->hw_lock);
@@ -535,16 +548,16 @@ static int isa_wait_irq(struct mmdma_isa *isa, const char *what)
 	return -ENODEV;
 }
 
-/* Reset, identify, set up, recalibrate drive 0. */
+/* Reset, identify, set up, recalibrate the drive. */
 static int isa_hw_init(struct mmdma_isa *isa)
 {
 	struct device *dev = &isa->pdev->dev;
-	static const u8 recal[] = { FDC_CMD_RECALIBRATE, 0 };
+	u8 recal[] = { FDC_CMD_RECALIBRATE, isa->unit };
 	u8 version = FDC_CMD_VERSION, st0, pcn;
 	int ret;
 
 	reinit_completion(&isa->sync);
-	fdc_reset_pulse();
+	fdc_reset_pulse(isa);
 	ret = isa_wait_irq(isa, "reset");
 	if (ret)
 		return ret;
@@ -566,11 +579,11 @@ static int isa_hw_init(struct mmdma_isa *isa)
 		return ret;
 	if (fdc_sense(&st0, &pcn) || !(st0 & FDC_ST0_SE) ||
 	    (st0 & FDC_ST0_IC) || pcn) {
-		dev_err(dev, "recalibrate of drive 0 failed\n");
+		dev_err(dev, "recalibrate of drive %u failed\n", isa->unit);
 		return -ENODEV;
 	}
-	dev_info(dev, "floppy controller version %#x at %#x, IRQ %d, DMA %d\n",
-		 version, FDC_BASE, FDC_IRQ, FDC_DMA);
+	dev_info(dev, "floppy controller version %#x at %#x, IRQ %d, DMA %d, drive %u\n",
+		 version, FDC_BASE, FDC_IRQ, FDC_DMA, isa->unit);
 	return 0;
 }
 
@@ -620,10 +633,15 @@ static int isa_probe(struct platform_device *pdev)
 	dma_set_seg_boundary(dev, ISA_BOUNDARY - 1);
 	dma_set_max_seg_size(dev, ISA_MAX_OP);
 
+	if (isa_unit > 1) {
+		dev_err(dev, "isa_unit is %u: drive 0 or 1\n", isa_unit);
+		return -EINVAL;
+	}
 	isa = devm_kzalloc(dev, sizeof(*isa), GFP_KERNEL);
 	if (!isa)
 		return -ENOMEM;
 	isa->pdev = pdev;
+	isa->unit = isa_unit;
 	mutex_init(&isa->hw_lock);
 	init_completion(&isa->sync);
 	platform_set_drvdata(pdev, isa);

@@ -28,6 +28,7 @@
 #define CYL		(36 * SECT)
 #define IMG_KEY		0xa5c3e10fU
 #define WR_KEY		0x3c96d2b4U
+#define RO_KEY		0x0f1e2d3cU	/* drive 1, write-protected */
 
 /* What writes_land_on_the_disk writes; vm/hooks/isa.sh WRITES is the same. */
 static const struct { uint64_t off, len; } isa_writes[] = {
@@ -255,6 +256,62 @@ static int bind_isa(void)
 	n = write(fd, "mmdma-isa", 9);
 	close(fd);
 	return n == 9 ? 0 : -errno;
+}
+
+/* Unbind the engine and bind it again on drive @unit (isa_unit, at probe). */
+static void rebind_on_unit(unsigned int unit)
+{
+	t_write_str(ISA_DRV "/unbind", "mmdma-isa");
+	t_param_set("isa_unit", unit);
+	ASSERT_OK(bind_isa());
+}
+
+/*
+ * A write to a write-protected medium (drive 1, read-only to QEMU) ends
+ * abnormally: EIO, counted, with the channel's residue; reads work, and
+ * nothing changes on the medium (the host checks the image).
+ */
+static void write_protected_medium_eio_with_residue(void)
+{
+	struct t_dev e;
+	struct mmdma_dev_info before, after;
+	unsigned long long errs;
+	uint8_t p[1024], q[1024];
+
+	rebind_on_unit(1);
+	e = isa();
+	before = isa_info(&e);
+	errs = t_read_ull(ISA_SYSFS "/device/fdc_errors");
+	EXPECT_EQ(pread(e.fd, q, sizeof(q), 8192), (ssize_t)sizeof(q));
+	for (size_t i = 0; i < sizeof(q); i++)
+		if (q[i] != pat(RO_KEY, 8192 + i)) {
+			ktap_fail(false, __FILE__, __LINE__, "drive 1 byte %zu is %#x, expected %#x",
+				  8192 + i, q[i], pat(RO_KEY, 8192 + i));
+			break;
+		}
+	fill_wr(p, 8192, sizeof(p));
+	EXPECT_SYSERR(pwrite(e.fd, p, sizeof(p), 8192), EIO);
+	/*
+	 * QEMU 7.2's controller counts the first sector it refused as moved
+	 * (its DMA handler returns that sector's length), so the channel is
+	 * left with the second: 512 of the 1024 bytes.
+	 */
+	EXPECT_EQ(t_read_ull(ISA_SYSFS "/device/last_residue"), 512);
+	EXPECT_EQ(t_read_ull(ISA_SYSFS "/device/fdc_errors"), errs + 1);
+	/* A partial sector: the read half of the read-modify-write works. */
+	EXPECT_SYSERR(pwrite(e.fd, p, 100, 8192 + 7), EIO);
+	EXPECT_EQ(t_read_ull(ISA_SYSFS "/device/fdc_errors"), errs + 2);
+	after = isa_info(&e);
+	EXPECT_EQ(after.errors, before.errors + 2);
+	EXPECT_EQ(after.timeouts, before.timeouts);
+	EXPECT_EQ(pread(e.fd, q, sizeof(q), 8192), (ssize_t)sizeof(q));
+	EXPECT_EQ(q[0], pat(RO_KEY, 8192));
+	close(e.fd);
+	rebind_on_unit(0);
+	e = isa();
+	EXPECT_EQ(pread(e.fd, q, 16, 0), 16);
+	expect_disk(q, 0, 16, false);
+	close(e.fd);
 }
 
 /*
@@ -546,6 +603,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(node_fd_mode_checked),
 	KTAP_CASE(unprivileged_user_as_other_engines),
 	KTAP_CASE(masked_channel_times_out_with_residue),
+	KTAP_CASE(write_protected_medium_eio_with_residue),
 	KTAP_CASE_T(busy_controller_is_ebusy, 120),
 	KTAP_CASE_T(odd_sizes_read_byte_exact, 120),
 	KTAP_CASE_T(whole_disk_reads_byte_exact, 300),

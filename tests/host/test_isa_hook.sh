@@ -51,6 +51,10 @@ expect "a stray byte far from the writes" 1
 expect "a shorter image" 1
 rm -f "$dir/floppy.img"
 expect "no image" 1
+"$hook" pre "$dir" && write_all
+expect "both images as expected" 0
+printf '\x00' | dd of="$dir/floppy-ro.img" bs=1 seek=4096 conv=notrunc status=none
+expect "the read-only image changed" 1
 
 echo "test_isa_hook: $n checks, $fails failed"
 [ $fails -eq 0 ]
