@@ -449,6 +449,23 @@ static int isa_step_done(struct mmdma_isa *isa)
 	return isa_next_step(isa);
 }
 
+/*
+ * After a command that failed half-way (bytes not taken, a short result
+ * phase) or ended abnormally, the controller's state is not known: mask
+ * the channel and reset it, so the next command starts clean.  hw_lock
+ * held; the reset's interrupt finds no job.
+ */
+static void isa_recover(struct mmdma_isa *isa)
+{
+	unsigned long flags = claim_dma_lock();
+
+	disable_dma(FDC_DMA);
+	release_dma_lock(flags);
+	fdc_reset_pulse(isa);
+	if (fdc_after_reset())
+		dev_err(&isa->pdev->dev, "controller does not answer after a reset\n");
+}
+
 static irqreturn_t isa_irq(int irq, void *data)
 {
 	/* The result phase is read in the thread, under hw_lock. */
@@ -474,6 +491,8 @@ static irqreturn_t isa_irq_thread(int irq, void *data)
 		return IRQ_HANDLED;
 	}
 	isa->job.active = false;
+	if (ret == -EIO)
+		isa_recover(isa);
 	seq = isa->job.seq;
 	mutex_unlock(&isa->hw_lock);
 	mmdma_dev_op_done(isa->mdev, seq, ret < 0 ? ret : 0);
@@ -499,6 +518,8 @@ static int isa_start(struct mmdma_dev *mdev, const struct mmdma_op *op,
 	isa->job.end = op->dev_off + op->len;
 	isa->job.bus = op->bus;
 	ret = isa_next_step(isa);
+	if (ret == -EIO)
+		isa_recover(isa);
 	/* Only now: an interrupt of a command refused above is no job's. */
 	isa->job.active = !ret;
 	mutex_unlock(&isa->hw_lock);
@@ -528,9 +549,7 @@ static void isa_stop(struct mmdma_dev *mdev)
 		 isa->job.lba, isa->job.nsect, residue,
 		 isa->job.nsect * DISK_SECT);
 	isa->job.active = false;
-	fdc_reset_pulse(isa);
-	if (fdc_after_reset())
-		dev_err(&isa->pdev->dev, "controller does not answer after a reset\n");
+	isa_recover(isa);
 	mutex_unlock(&isa->hw_lock);
 }
 
