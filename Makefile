@@ -14,7 +14,7 @@
 #   make clean
 
 KERNELS ?= deb61 deb612
-PROFILES ?= mm edu edu-iommu edu-swiotlb edu-64 reserved fuzz
+PROFILES ?= mm edu edu-iommu edu-swiotlb edu-64 reserved fuzz isa
 # faults needs fault injection and KUnit, which only the debug kernel has.
 DEBUG_PROFILES ?= $(PROFILES) faults
 O ?= build
@@ -34,10 +34,10 @@ TEST_COMMON := tests/ktap.c tests/util.c tests/devutil.c
 TEST_HDR := tests/ktap.h tests/util.h tests/devutil.h $(LIB_HDR)
 TESTS := test_badinput test_mmap test_unload test_edu test_dio test_maps test_kinds \
 	test_limits test_attach test_dmabuf test_faults test_kunit test_stress test_fuzz \
-	test_privilege test_abi test_teardown
+	test_privilege test_abi test_teardown test_isa
 HOST_TESTS := test_lib test_promise
 # Shell tests of the harness (vm/): each feeds it a broken case.
-HOST_SCRIPTS := test_ktap_summary.sh test_guest_promise.sh test_stale_verdict.sh
+HOST_SCRIPTS := test_ktap_summary.sh test_guest_promise.sh test_stale_verdict.sh test_isa_hook.sh
 
 # trinity (Debian package) goes into the guest when the host has it.
 TRINITY := $(wildcard /usr/bin/trinity)
@@ -83,6 +83,8 @@ LDLIBS_faults := -laio -luring
 LDLIBS_stress := -laio -luring
 # libaio requests stalled on userfaultfd pages while the engine goes.
 LDLIBS_teardown := -laio
+# The floppy through libaio and io_uring.
+LDLIBS_isa := -laio -luring
 
 CLI_SRC := tools/mmdma.c tools/mmdma_dev.c
 

@@ -493,6 +493,10 @@ void mmdma_edu_exit(void);
 int mmdma_soft_init(void);
 void mmdma_soft_exit(void);
 
+/* mmdma_isa.c: the floppy controller through the ISA DMA API (isa_fdc=1) */
+int mmdma_isa_init(void);
+void mmdma_isa_exit(void);
+
 /* mmdma_dio.c: read/write on a device node, direct I/O into user pages */
 int mmdma_dio_init(void);
 void mmdma_dio_exit(void);

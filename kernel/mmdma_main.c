@@ -137,8 +137,13 @@ static int __init mmdma_init(void)
 	ret = mmdma_soft_init();
 	if (ret)
 		goto err_edu_exit;
+	ret = mmdma_isa_init();
+	if (ret)
+		goto err_soft_exit;
 	return 0;
 
+err_soft_exit:
+	mmdma_soft_exit();
 err_edu_exit:
 	mmdma_edu_exit();
 err_sysfs_exit:
@@ -156,6 +161,7 @@ err_fs_exit:
 
 static void __exit mmdma_exit(void)
 {
+	mmdma_isa_exit();
 	mmdma_soft_exit();
 	mmdma_edu_exit();
 	mmdma_sysfs_exit();

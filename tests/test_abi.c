@@ -772,6 +772,9 @@ static void module_parameter_defaults_and_modes(void)
 		{ "edu_inject_hang", "0\n", 0644 },
 		{ "soft_mem_size", "33554432\n", 0444 },
 		{ "soft_inject_hang", "0\n", 0644 },
+		{ "isa_fdc", "N\n", 0444 },	/* legacy ports only when asked */
+		{ "isa_unit", "0\n", 0644 },
+		{ "isa_inject_hang", "0\n", 0644 },
 	};
 	const char *params = getenv("MMDMA_PARAMS");
 

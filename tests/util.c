@@ -72,7 +72,9 @@ void t_absent(const char *what, const char *fmt, ...)
 /* The promise word for device node @name: "mmdma-edu0" is "edu". */
 static const char *dev_promise(const char *name)
 {
-	return strstr(name, "edu") ? "edu" : "soft";
+	if (strstr(name, "edu"))
+		return "edu";
+	return strstr(name, "isa") ? "isa" : "soft";
 }
 
 int t_ctl(void)

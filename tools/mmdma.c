@@ -36,7 +36,8 @@ static void usage(FILE *f)
 		"  tour                      make a buffer of every kind, map it with every\n"
 		"                            method that can map it, and show the data\n"
 		"                            moving between write(), the mapping and the\n"
-		"                            kernel, with the live-mapping counts\n"
+		"                            kernel, with the live-mapping counts; and one\n"
+		"                            ISA DMA read of the floppy, if there is one\n"
 		"  devices                   the DMA device nodes, their limits and counters\n"
 		"  xfer DEVICE LENGTH [--dma METHOD] [--kind KIND]\n"
 		"                            a round trip through DEVICE (e.g. mmdma-edu0):\n"
@@ -350,6 +351,7 @@ static int cmd_tour(void)
 	}
 	printf("  (remap_pfn_range() maps one physically contiguous range;\n"
 	       "   vmalloc memory and page arrays are not one)\n");
+	bad |= cli_tour_isa(ctl);
 	close(ctl);
 	return bad;
 }

@@ -14,5 +14,7 @@ int cli_open_ctl(void);
 
 int cmd_devices(void);
 int cmd_xfer(int argc, char **argv);
+/* The tour's ISA DMA stop (tools/mmdma_dev.c). */
+int cli_tour_isa(int ctl);
 
 #endif /* MMDMA_CLI_H */

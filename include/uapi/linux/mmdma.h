@@ -267,10 +267,14 @@ static __inline__ __u8 mmdma_pattern_byte(__u32 seed, __u64 off)
  * @MMDMA_DEV_EDU:  QEMU's edu PCI device (vendor 0x1234, device 0x11e8)
  * @MMDMA_DEV_SOFT: the software engine: the CPU copies, through the same
  *                  pinning, scatter/gather and DMA-API path
+ * @MMDMA_DEV_ISA:  a floppy disk controller on the ISA bus, moving sectors
+ *                  through the 8237 DMA controller (the kernel's ISA DMA
+ *                  API); device memory is the disk, byte for byte
  */
 enum mmdma_dev_kind {
 	MMDMA_DEV_EDU = 1,
 	MMDMA_DEV_SOFT = 2,
+	MMDMA_DEV_ISA = 3,
 };
 
 /* struct mmdma_dev_info.flags */
