@@ -10,7 +10,10 @@
 #   make sparse        the module through sparse, for every kernel
 #   make module KDIR=/lib/modules/$(uname -r)/build
 #                      the module for the running (or any) kernel, in build/host
-#   make deps          install what is missing (apt-get; sudo when not root)
+#   make deps          install what is missing (apt-get; sudo when not root);
+#                      the test VMs' kernel images are unpacked into
+#                      /var/cache/mmdma/kernels, never installed: the kernel
+#                      this machine boots does not change (docs/install.md)
 #   make install       the CLI, libmmdma (.so, .a, headers, pkg-config), man
 #                      pages, udev rule, modprobe.d example (DESTDIR, PREFIX)
 #   make uninstall     what make install put there
@@ -234,10 +237,10 @@ dkms-uninstall:
 
 # Debian packages, from a copy of the tree (debian/); .debs in $(O)/deb.
 deb:
-	scripts/deb.sh build $(O)/deb
+	O=$(O) scripts/deb.sh build $(O)/deb
 
-deb-check:
-	scripts/deb.sh check $(O)/deb
+deb-check: userspace
+	O=$(O) scripts/deb.sh check $(O)/deb "$(KERNELS)" $(GUEST_BINS)
 
 deps:
 	scripts/deps.sh $(KERNELS)
