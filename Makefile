@@ -224,7 +224,7 @@ DKMS_TREE := $(DESTDIR)$(DKMSSRCDIR)/mmdma-$(VERSION)
 dkms-src: $(KSRC) dist/dkms.conf.in
 	rm -rf $(DKMS_TREE) && mkdir -p $(DKMS_TREE)
 	cp -a kernel include VERSION $(DKMS_TREE)/
-	rm -f $(DKMS_TREE)/kernel/*.o $(DKMS_TREE)/kernel/*.ko $(DKMS_TREE)/kernel/*.mod*
+	$(MAKE) -s -C $(DKMS_TREE)/kernel clean
 	sed -e 's|@VERSION@|$(VERSION)|' dist/dkms.conf.in > $(DKMS_TREE)/dkms.conf
 
 # Into the running system's DKMS, built for every kernel that has headers.

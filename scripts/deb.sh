@@ -85,7 +85,7 @@ done
 mmdma_state() {
 	dpkg-query -W -f='${Package} ${Status}\n' $packages 2>/dev/null | grep ' installed$' || true
 	ls -d /usr/src/mmdma-* /var/lib/dkms/mmdma 2>/dev/null || true
-	ls /lib/modules/*/updates/dkms/mmdma.ko 2>/dev/null || true
+	ls /lib/modules/*/updates/dkms/mmdma.ko* 2>/dev/null || true
 }
 # And what the install touches on the host must be the same after.
 host_state() {
@@ -114,17 +114,18 @@ bad() { echo "not ok: \$*"; fails=\$((fails + 1)); }
 expect_eq() { [ "\$2" = "\$3" ] || bad "\$1: got '\$2', expected '\$3'"; }
 export DEBIAN_FRONTEND=noninteractive
 echo "# in-root: dpkg -i $packages"
-if ! dpkg -i $(for p in $packages; do printf '%s ' "$dest/${p}_${version}_"*.deb; done) > /tmp/dpkg.log 2>&1; then
-	cat /tmp/dpkg.log
+if ! dpkg -i $(for p in $packages; do printf '%s ' "$dest/${p}_${version}_"*.deb; done) > /mmdma-out/dpkg.log 2>&1; then
+	cat /mmdma-out/dpkg.log
 	bad "dpkg -i failed"
 	exit 1
 fi
-grep -E 'Building|kernel|dkms-all' /tmp/dpkg.log | sed 's/^/# dpkg: /'
+grep -E '^Building|^dkms-all' /mmdma-out/dpkg.log | sed 's/^/# dpkg: /'
 for r in $releases; do
-	expect_eq "dkms status for \$r" "\$(dkms status -m mmdma -v $version -k \$r | sed 's/,.*//; s/: .*//')" "mmdma/$version"
-	dkms status -m mmdma -v $version -k \$r | grep -q ': installed' || bad "mmdma not installed by DKMS for \$r"
-	ko=/lib/modules/\$r/updates/dkms/mmdma.ko
-	[ -f "\$ko" ] || { bad "\$ko missing"; continue; }
+	expect_eq "dkms status for \$r" "\$(dkms status -m mmdma -v $version -k \$r 2>/dev/null | sed 's/,.*//; s/: .*//')" "mmdma/$version"
+	dkms status -m mmdma -v $version -k \$r 2>/dev/null | grep -q ': installed' || bad "mmdma not installed by DKMS for \$r"
+	# DKMS compresses the module as the kernel's own are (6.12: xz).
+	ko=\$(ls /lib/modules/\$r/updates/dkms/mmdma.ko* 2>/dev/null | head -n 1)
+	[ -n "\$ko" ] || { bad "/lib/modules/\$r/updates/dkms/mmdma.ko* missing"; continue; }
 	expect_eq "\$r: modinfo version" "\$(modinfo -F version "\$ko")" "$version"
 	expect_eq "\$r: vermagic release" "\$(modinfo -F vermagic "\$ko" | cut -d' ' -f1)" "\$r"
 done
@@ -153,11 +154,19 @@ echo "\$out" | grep -q 'apt-get install linux-headers-6.99.0-1-amd64' || bad "ma
 rmdir /lib/modules/6.99.0-1-amd64
 echo "# in-root: the modules, out to the host"
 for r in $releases; do
-	mkdir -p /mmdma-out/\$r && cp /lib/modules/\$r/updates/dkms/mmdma.ko /mmdma-out/\$r/ || bad "copy of \$r's module"
+	mkdir -p /mmdma-out/\$r
+	ko=\$(ls /lib/modules/\$r/updates/dkms/mmdma.ko* 2>/dev/null | head -n 1)
+	case "\$ko" in
+	*.ko) cp "\$ko" /mmdma-out/\$r/mmdma.ko ;;
+	*.ko.xz) xz -dc "\$ko" > /mmdma-out/\$r/mmdma.ko ;;
+	*.ko.zst) zstd -qdc "\$ko" > /mmdma-out/\$r/mmdma.ko ;;
+	*.ko.gz) gzip -dc "\$ko" > /mmdma-out/\$r/mmdma.ko ;;
+	*) false ;;
+	esac || bad "copy of \$r's module (\$ko)"
 done
 # Removal takes the modules away again.
-dpkg --purge $packages > /tmp/purge.log 2>&1 || { cat /tmp/purge.log; bad "dpkg --purge failed"; }
-ls /lib/modules/*/updates/dkms/mmdma.ko 2>/dev/null | grep -q . && bad "modules left after purge"
+dpkg --purge $packages > /mmdma-out/purge.log 2>&1 || { cat /mmdma-out/purge.log; bad "dpkg --purge failed"; }
+ls /lib/modules/*/updates/dkms/mmdma.ko* 2>/dev/null | grep -q . && bad "modules left after purge"
 [ -e /usr/src/mmdma-$version ] && bad "/usr/src/mmdma-$version left after purge"
 echo "# in-root: \$fails failed"
 exit \$fails

@@ -13,7 +13,8 @@ if [ "${1:-}" = --deb ]; then
 else
 	kernels=${*:-deb61}
 	# busybox-static, not busybox: the initramfs has no shared libraries for it.
-	packages="gcc make libc6-dev qemu-system-x86 busybox-static cpio kmod gzip sparse liburing-dev libaio-dev trinity"
+	# man-db and pkgconf: the host test of make install (man -l, pkg-config).
+	packages="gcc make libc6-dev qemu-system-x86 busybox-static cpio kmod gzip sparse liburing-dev libaio-dev trinity man-db pkgconf"
 	for k in $kernels; do
 		packages="$packages $("$here/../vm/kernel.sh" packages "$k")"
 	done
