@@ -66,13 +66,15 @@ kernels=${1:?deb.sh check DIR KERNELS FILE...}
 shift
 [ "$(id -u)" -eq 0 ] || { echo "deb: check needs root (a mount namespace and chroot)" >&2; exit 1; }
 
-build
-
 fails=0
 bad() {
 	echo "not ok: $*"
 	fails=$((fails + 1))
 }
+t0=$(date +%s)
+lap() { echo "# deb-check: $1 after $(( $(date +%s) - t0 )) s"; }
+build
+lap "packages built"
 
 # The kernels to build for, by release (vm/kernel.sh names -> releases).
 releases=
@@ -189,10 +191,12 @@ unshare --mount --propagation private bash -euc '
 ' deb-root "$work" "$dest/modules" || rc=$?
 [ $rc -eq 0 ] || bad "inside the root: $rc failed"
 
+lap "packages installed, DKMS-built, checked and purged in the root"
 after=$(host_state)
 [ "$after" = "$before" ] || bad "the host changed: $after"
 rm -rf "$work"
 
+vp=0 vf=0 vs=0
 for k in $kernels; do
 	r=$(vm/kernel.sh kdir "$k"); r=${r#/usr/src/linux-headers-}
 	ko=$dest/modules/$r/mmdma.ko
@@ -201,8 +205,18 @@ for k in $kernels; do
 	echo "### $k / mm, DKMS-built module"
 	vm/run.sh --kernel "$(vm/kernel.sh image "$k")" --module "$ko" --profile mm \
 		--out "$out" --mem-extra "$(vm/kernel.sh mem-extra "$k")" "$@" || bad "$k/mm on the DKMS module"
-	[ -r "$out/summary" ] && echo "# $k/mm (DKMS): $(cat "$out/summary" | awk '{print $1 " passed, " $2 " failed, " $3 " skipped"}')"
+	if [ -r "$out/summary" ]; then
+		read -r sp sf ss < "$out/summary"
+		echo "# $k/mm (DKMS): $sp passed, $sf failed, $ss skipped"
+		vp=$((vp + sp)) vf=$((vf + sf)) vs=$((vs + ss))
+	fi
+	lap "$k/mm done"
 done
 
-echo "deb-check: $fails failed"
-[ $fails -eq 0 ]
+# The verdict last, as make check's ("N passed, N failed[, N skipped]"): the
+# VM cases, and every failed check of the packages as one failure more.
+echo "deb-check: $fails checks of the packages failed"
+line="$vp passed, $((vf + fails)) failed"
+[ "$vs" -gt 0 ] && line="$line, $vs skipped"
+echo "$line"
+[ $((vf + fails)) -eq 0 ]

@@ -52,7 +52,7 @@ vm_images() {
 			[ "$("$here/../vm/kernel.sh" kdir "$k")" = "/usr/src/linux-headers-$r" ] && continue
 		pkg=$("$here/../vm/kernel.sh" image-package "$k")
 		echo "deps: $pkg: for the test VMs only, unpacked into $cache/$r (not installed: the host's boot menu and default kernel do not change)"
-		as_root "set -e; d=\$(mktemp -d); chmod 755 \$d; cd \$d; apt-get download $pkg; mkdir -p $cache/$r.new; dpkg-deb -x ./*.deb $cache/$r.new; rm -rf $cache/$r; mv $cache/$r.new $cache/$r; cd /; rm -rf \$d" || return 1
+		as_root "set -e; d=\$(mktemp -d); chmod 755 \$d; chown _apt \$d 2>/dev/null || true; cd \$d; apt-get download $pkg; mkdir -p $cache/$r.new; dpkg-deb -x ./*.deb $cache/$r.new; rm -rf $cache/$r; mv $cache/$r.new $cache/$r; cd /; rm -rf \$d" || return 1
 	done
 }
 
