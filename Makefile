@@ -227,8 +227,12 @@ dkms-src: $(KSRC) dist/dkms.conf.in
 	$(MAKE) -s -C $(DKMS_TREE)/kernel clean
 	sed -e 's|@VERSION@|$(VERSION)|' dist/dkms.conf.in > $(DKMS_TREE)/dkms.conf
 
-# Into the running system's DKMS, built for every kernel that has headers.
-dkms-install: dkms-src
+# Into the running system's DKMS, built for every kernel that has headers;
+# an earlier install of the same version is removed first, so the module
+# is rebuilt from this tree.
+dkms-install:
+	scripts/dkms-all.sh remove mmdma $(VERSION)
+	$(MAKE) dkms-src
 	scripts/dkms-all.sh install mmdma $(VERSION)
 
 dkms-uninstall:
