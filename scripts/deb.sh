@@ -124,7 +124,10 @@ fi
 grep -E '^Building|^dkms-all' /mmdma-out/dpkg.log | sed 's/^/# dpkg: /'
 for r in $releases; do
 	expect_eq "dkms status for \$r" "\$(dkms status -m mmdma -v $version -k \$r 2>/dev/null | sed 's/,.*//; s/: .*//')" "mmdma/$version"
-	dkms status -m mmdma -v $version -k \$r 2>/dev/null | grep -q ': installed' || bad "mmdma not installed by DKMS for \$r"
+	case "\$(dkms status -m mmdma -v $version -k \$r 2>/dev/null)" in
+	*': installed'*) ;;
+	*) bad "mmdma not installed by DKMS for \$r" ;;
+	esac
 	# DKMS compresses the module as the kernel's own are (6.12: xz).
 	ko=\$(ls /lib/modules/\$r/updates/dkms/mmdma.ko* 2>/dev/null | head -n 1)
 	[ -n "\$ko" ] || { bad "/lib/modules/\$r/updates/dkms/mmdma.ko* missing"; continue; }
@@ -168,7 +171,7 @@ for r in $releases; do
 done
 # Removal takes the modules away again.
 dpkg --purge $packages > /mmdma-out/purge.log 2>&1 || { cat /mmdma-out/purge.log; bad "dpkg --purge failed"; }
-ls /lib/modules/*/updates/dkms/mmdma.ko* 2>/dev/null | grep -q . && bad "modules left after purge"
+[ -n "\$(ls /lib/modules/*/updates/dkms/mmdma.ko* 2>/dev/null)" ] && bad "modules left after purge"
 [ -e /usr/src/mmdma-$version ] && bad "/usr/src/mmdma-$version left after purge"
 echo "# in-root: \$fails failed"
 exit \$fails

@@ -12,15 +12,21 @@ version=${3:?usage: dkms-all.sh install|remove NAME VERSION}
 
 command -v dkms >/dev/null || { echo "dkms-all: dkms is not installed (apt-get install dkms)" >&2; exit 1; }
 
+# dkms status into a variable first: "dkms status | grep -q" under pipefail
+# fails when grep stops reading early (SIGPIPE), whatever dkms says.
+status() {
+	dkms status -m "$name" -v "$version" "$@" 2>/dev/null || true
+}
+
 if [ "$what" = remove ]; then
-	if dkms status -m "$name" -v "$version" | grep -q .; then
+	if [ -n "$(status)" ]; then
 		dkms remove -m "$name" -v "$version" --all
 	fi
 	exit 0
 fi
 [ "$what" = install ] || { echo "dkms-all: unknown action '$what'" >&2; exit 2; }
 
-if ! dkms status -m "$name" -v "$version" | grep -q .; then
+if [ -z "$(status)" ]; then
 	dkms add -m "$name" -v "$version"
 fi
 built=0
@@ -31,10 +37,13 @@ for dir in /lib/modules/*/; do
 		missing="$missing $kver"
 		continue
 	fi
-	if ! dkms status -m "$name" -v "$version" -k "$kver" | grep -q ': installed'; then
+	case "$(status -k "$kver")" in
+	*": installed"*) ;;
+	*)
 		dkms build -m "$name" -v "$version" -k "$kver"
 		dkms install -m "$name" -v "$version" -k "$kver"
-	fi
+		;;
+	esac
 	built=$((built + 1))
 done
 for kver in $missing; do
