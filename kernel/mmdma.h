@@ -124,6 +124,9 @@ struct mmdma_ioctl_desc {
 
 #define MMDMA_IOCTL(_cmd, _fn) \
 	{ .cmd = (_cmd), .min_size = _IOC_SIZE(_cmd), .fn = (_fn) }
+/* A struct that grew by appending: @_v1 is its size in ABI version 1. */
+#define MMDMA_IOCTL_GREW(_cmd, _v1, _fn) \
+	{ .cmd = (_cmd), .min_size = (_v1), .fn = (_fn) }
 #define MMDMA_IOCTL_FD(_cmd, _fn) \
 	{ .cmd = (_cmd), .min_size = _IOC_SIZE(_cmd), .fn_fd = (_fn) }
 

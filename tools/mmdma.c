@@ -45,6 +45,7 @@ static void usage(FILE *f)
 		"                            second buffer, which is checked; METHOD is one of\n"
 		"                            auto sg page single coherent pool stream\n"
 		"  help                      this text\n"
+		"  --version                 the tool's release\n"
 		"\n"
 		"Sizes and offsets take 0x-hex and k/M/G suffixes.  $MMDMA_DEV names the\n"
 		"control node (default " MMDMA_CTL_PATH ").\n",
@@ -362,6 +363,11 @@ int main(int argc, char **argv)
 
 	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
 		usage(stdout);
+		return 0;
+	}
+	/* The tool's release (the tree's VERSION file, as the module's). */
+	if (!strcmp(cmd, "--version")) {
+		printf("mmdma %s\n", MMDMA_VERSION);
 		return 0;
 	}
 	if (!strcmp(cmd, "info"))

@@ -87,14 +87,17 @@ if [ -n "${DYNDBG:-}" ]; then
 	APPEND="$APPEND loglevel=8"
 fi
 # KMODS: kernel modules the tests load themselves, taken from the modules
-# of the image's release (/boot/vmlinuz-RELEASE -> /lib/modules/RELEASE).  A
+# of the image's release, next to it: /boot/vmlinuz-RELEASE ->
+# /lib/modules/RELEASE, and the same in the unpacked kernels' cache
+# (DIR/boot/vmlinuz-RELEASE -> DIR/lib/modules/RELEASE, vm/kernel.sh).  A
 # kernel without them (the debug kernel has no modules) ships none, and
 # the tests that need them skip.
 kmods=
 release=$(basename "$kernel")
 release=${release#vmlinuz-}
+moddir=$(dirname "$kernel")/../lib/modules/$release
 for m in $KMODS; do
-	f=$(find "/lib/modules/$release/kernel" -name "$m.ko" -o -name "$m.ko.xz" \
+	f=$(find "$moddir/kernel" -name "$m.ko" -o -name "$m.ko.xz" \
 		-o -name "$m.ko.zst" 2>/dev/null | head -n 1)
 	[ -n "$f" ] && kmods="$kmods $f"
 done

@@ -22,8 +22,11 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
-/* Bumped when a field or command is added; never when one changes. */
-#define MMDMA_ABI_VERSION	1
+/*
+ * Bumped when a field or command is added; never when one changes.
+ * 2: struct mmdma_info.driver_version.
+ */
+#define MMDMA_ABI_VERSION	2
 
 /**
  * enum mmdma_mem_kind - where a buffer's memory comes from
@@ -126,6 +129,12 @@ enum mmdma_cache_mode {
  * @nr_buffers:      (out) live buffers now
  * @__pad:           reserved, zero
  * @reserved:        reserved, zero
+ * @driver_version:  (out, ABI 2) the module's release, the same string as
+ *                   its MODULE_VERSION ("0.1.0"), NUL-terminated and
+ *                   zero-padded.  A caller built against ABI 1 passes the
+ *                   smaller struct (MMDMA_INFO_SIZE_VER1 bytes) and gets
+ *                   everything up to @reserved; a kernel of ABI 1 leaves
+ *                   this field as the caller set it, so zero it first
  */
 struct mmdma_info {
 	__u32 abi_version;
@@ -138,7 +147,11 @@ struct mmdma_info {
 	__u32 nr_buffers;
 	__u32 __pad;
 	__u64 reserved[4];
+	__u8 driver_version[32];
 };
+
+/* sizeof(struct mmdma_info) in ABI version 1, before @driver_version. */
+#define MMDMA_INFO_SIZE_VER1	88
 
 /* Ask for the new buffer fd to be close-on-exec. */
 #define MMDMA_ALLOC_CLOEXEC	(1U << 0)
