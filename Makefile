@@ -35,7 +35,7 @@ TEST_HDR := tests/ktap.h tests/util.h tests/devutil.h $(LIB_HDR)
 TESTS := test_badinput test_mmap test_unload test_edu test_dio test_maps test_kinds \
 	test_limits test_attach test_dmabuf test_faults test_kunit test_stress test_fuzz \
 	test_privilege test_abi test_teardown
-HOST_TESTS := test_lib test_promise
+HOST_TESTS := test_lib test_promise test_cli
 # Shell tests of the harness (vm/): each feeds it a broken case.
 HOST_SCRIPTS := test_ktap_summary.sh test_guest_promise.sh test_stale_verdict.sh
 
@@ -115,8 +115,18 @@ $(O)/host/test_promise: tests/host/test_promise.c $(TEST_COMMON) $(TEST_HDR) $(L
 	@mkdir -p $(O)/host
 	$(CC) $(USER_CFLAGS) $(CFLAGS) $(SAN) -o $@ $< $(TEST_COMMON) $(LIB_SRC)
 
+# The CLI's behaviour without a driver, on an ASan/UBSan build of it.
+$(O)/host/mmdma: $(CLI_SRC) tools/mmdma_cli.h $(LIB_SRC) $(LIB_HDR)
+	@mkdir -p $(O)/host
+	$(CC) $(USER_CFLAGS) $(CFLAGS) $(SAN) -o $@ $(CLI_SRC) $(LIB_SRC) -pthread
+
+$(O)/host/test_cli: tests/host/test_cli.c tests/cliutil.c tests/cliutil.h tools/mmdma_util.c \
+		tools/mmdma_cli.h $(LIB_SRC) $(LIB_HDR) $(O)/host/mmdma
+	@mkdir -p $(O)/host
+	$(CC) $(USER_CFLAGS) $(CFLAGS) $(SAN) -o $@ $< tests/cliutil.c tools/mmdma_util.c $(LIB_SRC)
+
 host-check: $(addprefix $(O)/host/,$(HOST_TESTS))
-	@for t in $^; do $$t || exit 1; done
+	@for t in $^; do MMDMA_CLI=$(O)/host/mmdma $$t || exit 1; done
 	@for t in $(HOST_SCRIPTS); do tests/host/$$t || exit 1; done
 
 deps:

@@ -617,7 +617,11 @@ static int cmd_help(int argc, char **argv)
 {
 	if (argc > 2)
 		return cli_say(CLI_USAGE, "help: one COMMAND at most");
-	if (argc == 2 && strcmp(argv[1], "--help") && strcmp(argv[1], "-h")) {
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		cli_help(stdout, "help");
+		return CLI_OK;
+	}
+	if (argc == 2) {
 		if (!cli_help(stdout, argv[1]))
 			return cli_say(CLI_USAGE, "help: no command '%s'", argv[1]);
 		return CLI_OK;
