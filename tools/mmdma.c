@@ -463,7 +463,7 @@ static int cmd_map(int argc, char **argv)
 		int err = errno;
 
 		close(fd);
-		if (err == EPERM && a.regs)
+		if (err == EPERM && (a.regs || !strncmp(a.file, "/dev/mmdma-", 11)))
 			return cli_say(CLI_FAIL,
 				       "map: %s: %s: mapping a DMA device's registers needs CAP_SYS_RAWIO (whoever programs the device's DMA can read and write all RAM; docs/security.md)",
 				       a.file, strerror(err));
