@@ -37,7 +37,8 @@ TESTS := test_badinput test_mmap test_unload test_edu test_dio test_maps test_ki
 	test_privilege test_abi test_teardown test_cli test_params
 HOST_TESTS := test_lib test_promise test_cli
 # Shell tests of the harness (vm/): each feeds it a broken case.
-HOST_SCRIPTS := test_ktap_summary.sh test_guest_promise.sh test_stale_verdict.sh
+HOST_SCRIPTS := test_ktap_summary.sh test_guest_promise.sh test_stale_verdict.sh \
+	test_python_abi.sh
 
 # trinity (Debian package) goes into the guest when the host has it.
 TRINITY := $(wildcard /usr/bin/trinity)
