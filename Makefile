@@ -42,7 +42,10 @@ HOST_SCRIPTS := test_ktap_summary.sh test_guest_promise.sh test_stale_verdict.sh
 
 # trinity (Debian package) goes into the guest when the host has it.
 TRINITY := $(wildcard /usr/bin/trinity)
-GUEST_BINS := $(addprefix $(O)/bin/,$(TESTS) mmdma mmdma-bench test_trinity) \
+# examples/: programs a user copies; built like the tests, run by test_examples.
+EXAMPLES := alloc_map dma_roundtrip dio_uring dmabuf_export
+GUEST_BINS := $(addprefix $(O)/bin/,$(TESTS) mmdma mmdma-bench test_trinity test_python \
+		test_examples $(addprefix example_,$(EXAMPLES))) \
 	$(O)/bin/demo.sh $(if $(TRINITY),$(O)/bin/trinity)
 MODULES := $(foreach k,$(KERNELS),$(O)/$(k)/kernel/mmdma.ko)
 
@@ -102,6 +105,23 @@ $(O)/bin/demo.sh: tools/demo.sh
 $(O)/bin/test_trinity: tests/test_trinity.sh
 	@mkdir -p $(O)/bin
 	cp $< $@
+
+$(O)/bin/test_python: tests/test_python.sh
+	@mkdir -p $(O)/bin
+	cp $< $@
+
+$(O)/bin/test_examples: tests/test_examples.sh
+	@mkdir -p $(O)/bin
+	cp $< $@
+
+# Only the uapi header: each example builds as a user would build it.
+$(O)/bin/example_%: examples/%.c include/uapi/linux/mmdma.h
+	@mkdir -p $(O)/bin
+	$(CC) $(USER_CFLAGS) $(CFLAGS) -o $@ $< $(GUEST_LDFLAGS) $(LDLIBS_example_$*)
+
+LDLIBS_example_dio_uring := -luring
+
+examples: $(addprefix $(O)/bin/example_,$(EXAMPLES))
 
 $(O)/bin/trinity: $(TRINITY)
 	@mkdir -p $(O)/bin
@@ -167,5 +187,5 @@ check-debug:
 clean:
 	rm -rf $(O)
 
-.PHONY: all userspace modules module sparse host-check deps check demo bench clean
+.PHONY: all userspace modules module sparse host-check deps check demo bench clean examples
 .PHONY: debug-kernel check-debug

@@ -44,7 +44,7 @@ conf_file=$here/profiles/$profile.conf
 
 # Profile defaults, then the profile itself.
 MEM=1G SMP=2 ICOUNT=no QEMU_ARGS= APPEND= MODPARAMS= TESTS= TIMEOUT=900 BENCH= EXPECT= KMODS= TEST_ENV=
-PROMISE=
+PROMISE= PYTHON=
 . "$conf_file"
 # What the run must have (vm/guest-promise.sh): the module always, the
 # software engine unless the profile turns it off, and what the profile
@@ -94,7 +94,7 @@ for m in $KMODS; do
 		-o -name "$m.ko.zst" 2>/dev/null | head -n 1)
 	[ -n "$f" ] && kmods="$kmods $f"
 done
-MMDMA_KMODS="$kmods" "$here/mkinitramfs.sh" "$out/initrd.gz" "$out/mmdma.conf" "$module" "$@" || exit 1
+MMDMA_KMODS="$kmods" MMDMA_PYTHON="$PYTHON" "$here/mkinitramfs.sh" "$out/initrd.gz" "$out/mmdma.conf" "$module" "$@" || exit 1
 
 # One host thread for all vCPUs: with multi-threaded TCG, 6.12 sometimes
 # dies at boot on an int3 left behind by cross-CPU code patching (a vCPU
