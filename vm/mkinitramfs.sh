@@ -44,7 +44,8 @@ done
 # $MMDMA_PYTHON=yes (a profile's PYTHON=yes): Debian's python3 and numpy
 # with the shared libraries they load (ldd of the interpreter, of every
 # stdlib extension and of numpy's), minus the test suites and the static
-# library, and the tree's python/ and examples/*.py in /opt/mmdma/python.
+# library, and the tree's python/, examples/*.py and tests/python/ in
+# /opt/mmdma/python.
 # Only that profile's initramfs carries them; the others stay small.
 if [ "${MMDMA_PYTHON:-}" = yes ]; then
 	py=$(readlink -f /usr/bin/python3 2>/dev/null || true)
@@ -69,6 +70,8 @@ if [ "${MMDMA_PYTHON:-}" = yes ]; then
 	done
 	cp -r "$here/../python/." "$root/opt/mmdma/python/"
 	cp "$here"/../examples/*.py "$root/opt/mmdma/python/"
+	mkdir -p "$root/opt/mmdma/python/tests"
+	cp "$here"/../tests/python/*.py "$root/opt/mmdma/python/tests/"
 fi
 
 mkdir -p "$root/lib/mmdma/kmod"
