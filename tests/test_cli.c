@@ -163,6 +163,13 @@ static void xfer_refusals_say_rule_and_limit(void)
 	RUN("xfer", "mmdma-soft0", "68k");
 	t_param_set("max_buf_size", saved);
 	EXPECT_RUN(o.status == 1 && has(o.err, "LENGTH 69632 is more than max_buf_size, 65536 bytes (module parameter max_buf_size)"));
+	/* Room for one 64 KiB buffer, not for the two a round trip takes. */
+	saved = t_param_get("max_total");
+	t_param_set("max_total", t_ctl_info().total + 96 * 1024);
+	RUN("xfer", "mmdma-soft0", "64k");
+	t_param_set("max_total", saved);
+	EXPECT_RUN(o.status == 1 && has(o.err, "all buffers together may hold max_total") &&
+		   has(o.err, "(module parameter max_total)"));
 }
 
 /* --kind coherent works (the device's own memory); reserved says what it needs. */
