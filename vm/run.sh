@@ -5,6 +5,7 @@
 #          [--mode test|demo|bench] [--tests "PROG..."] [--timeout SECONDS]
 #          [--mem-extra MIB] [--icount-smp N] FILE...
 #
+# A profile's PYTHON=yes puts python3 and numpy in its guest (mkinitramfs.sh).
 # --mem-extra adds MIB to the profile's memory (vm/kernel.sh mem-extra: the
 # debug kernel's own overhead).
 # FILEs (test programs, tools) go into the guest's /opt/mmdma/bin.  The
