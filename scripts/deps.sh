@@ -8,7 +8,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 kernels=${*:-deb61}
 # busybox-static, not busybox: the initramfs has no shared libraries for it.
-packages="gcc make libc6-dev qemu-system-x86 busybox-static cpio kmod gzip sparse liburing-dev libaio-dev trinity"
+# python3-numpy: the mm profile's guest carries python3 and numpy (test_python).
+packages="gcc make libc6-dev qemu-system-x86 busybox-static cpio kmod gzip sparse liburing-dev libaio-dev trinity python3 python3-numpy"
 for k in $kernels; do
 	packages="$packages $("$here/../vm/kernel.sh" packages "$k")"
 done
