@@ -380,7 +380,7 @@ static int explain_alloc(int err, const struct xfer_args *a,
 		if (a->len > info->max_total - (info->total < info->max_total ?
 						info->total : info->max_total))
 			return cli_say(CLI_FAIL,
-				       "xfer: MMDMA_IOC_ALLOC: %s: all buffers together may hold max_total, %llu bytes (module parameter max_total); %llu are in use and both buffers of %llu would not fit",
+				       "xfer: MMDMA_IOC_ALLOC: %s: all buffers together may hold max_total, %llu bytes (module parameter max_total); %llu are in use and a buffer of %llu more does not fit",
 				       strerror(err),
 				       (unsigned long long)info->max_total,
 				       (unsigned long long)info->total,
@@ -420,9 +420,10 @@ static int explain_xfer(int err, const struct xfer_args *a)
 }
 
 /* Both buffers: coherent and reserved memory map by remap only, the rest by fault. */
-static int xfer_buffers(int ctl, int dev, const struct xfer_args *a,
-			const struct mmdma_info *info, int fds[2])
+static int xfer_buffers(int ctl, int dev, const struct xfer_args *a, int fds[2])
 {
+	struct mmdma_info info;
+
 	for (int i = 0; i < 2; i++) {
 		if (a->kind == MMDMA_MEM_COHERENT)
 			fds[i] = mmdma_alloc_dev(ctl, a->len, a->kind,
@@ -431,8 +432,12 @@ static int xfer_buffers(int ctl, int dev, const struct xfer_args *a,
 			fds[i] = mmdma_alloc(ctl, a->len, a->kind,
 					     a->kind == MMDMA_MEM_RESERVED ?
 					     MMDMA_MAP_REMAP : MMDMA_MAP_FAULT, 0);
-		if (fds[i] < 0)
-			return explain_alloc(-fds[i], a, info);
+		/* The use now, with the first buffer in it, tells what failed. */
+		if (fds[i] < 0) {
+			if (mmdma_info(ctl, &info) < 0)
+				return cli_fail("xfer: MMDMA_IOC_ALLOC", -fds[i]);
+			return explain_alloc(-fds[i], a, &info);
+		}
 	}
 	return CLI_OK;
 }
@@ -561,7 +566,6 @@ int cmd_xfer(int argc, char **argv)
 	struct xfer_args a = { 0 };
 	struct mmdma_xfer x = { 0 };
 	struct mmdma_dev_info di;
-	struct mmdma_info info;
 	int fds[2] = { -1, -1 };
 	int ctl, dev = -1, ret;
 
@@ -571,17 +575,12 @@ int cmd_xfer(int argc, char **argv)
 	ctl = cli_open_ctl();
 	if (ctl < 0)
 		return -ctl;
-	ret = mmdma_info(ctl, &info);
-	if (ret < 0) {
-		ret = cli_fail("MMDMA_IOC_INFO", -ret);
-		goto out;
-	}
 	dev = xfer_open_dev(a.dev, &di);
 	if (dev < 0) {
 		ret = -dev;
 		goto out;
 	}
-	ret = xfer_buffers(ctl, dev, &a, &info, fds);
+	ret = xfer_buffers(ctl, dev, &a, fds);
 	if (ret)
 		goto out;
 	ret = mmdma_buf_fill(fds[0], 0, a.len, seed);
