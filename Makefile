@@ -46,19 +46,23 @@ KSRC := $(wildcard kernel/*.c kernel/*.h kernel/kunit/*.c kernel/Kbuild kernel/M
 	include/uapi/linux/mmdma.h VERSION
 LIB_SRC := lib/libmmdma.c
 LIB_HDR := lib/libmmdma.h include/uapi/linux/mmdma.h VERSION
-TEST_COMMON := tests/ktap.c tests/util.c tests/devutil.c
-TEST_HDR := tests/ktap.h tests/util.h tests/devutil.h $(LIB_HDR)
+TEST_COMMON := tests/ktap.c tests/util.c tests/devutil.c tests/cliutil.c
+TEST_HDR := tests/ktap.h tests/util.h tests/devutil.h tests/cliutil.h $(LIB_HDR)
 TESTS := test_badinput test_mmap test_unload test_edu test_dio test_maps test_kinds \
 	test_limits test_attach test_dmabuf test_faults test_kunit test_stress test_fuzz \
-	test_privilege test_abi test_teardown test_isa
-HOST_TESTS := test_lib test_promise
+	test_privilege test_abi test_teardown test_isa test_cli test_params
+HOST_TESTS := test_lib test_promise test_cli
 # Shell tests of the harness (vm/): each feeds it a broken case.
 HOST_SCRIPTS := test_ktap_summary.sh test_guest_promise.sh test_stale_verdict.sh \
-	test_install.sh test_dkms_src.sh test_vm_kernels_not_booted.sh test_isa_hook.sh
+	test_install.sh test_dkms_src.sh test_vm_kernels_not_booted.sh test_isa_hook.sh \
+	test_python_abi.sh
 
 # trinity (Debian package) goes into the guest when the host has it.
 TRINITY := $(wildcard /usr/bin/trinity)
-GUEST_BINS := $(addprefix $(O)/bin/,$(TESTS) mmdma mmdma-bench test_trinity) \
+# examples/: programs a user copies; built like the tests, run by test_examples.
+EXAMPLES := alloc_map dma_roundtrip dio_uring dmabuf_export
+GUEST_BINS := $(addprefix $(O)/bin/,$(TESTS) mmdma mmdma-bench test_trinity test_python \
+		test_examples $(addprefix example_,$(EXAMPLES))) \
 	$(O)/bin/demo.sh $(if $(TRINITY),$(O)/bin/trinity)
 MODULES := $(foreach k,$(KERNELS),$(O)/$(k)/kernel/mmdma.ko)
 
@@ -103,7 +107,7 @@ LDLIBS_teardown := -laio
 # The floppy through libaio and io_uring.
 LDLIBS_isa := -laio -luring
 
-CLI_SRC := tools/mmdma.c tools/mmdma_dev.c
+CLI_SRC := tools/mmdma.c tools/mmdma_dev.c tools/mmdma_util.c
 
 $(O)/bin/mmdma: $(CLI_SRC) tools/mmdma_cli.h $(LIB_SRC) $(LIB_HDR)
 	@mkdir -p $(O)/bin
@@ -121,6 +125,23 @@ $(O)/bin/test_trinity: tests/test_trinity.sh
 	@mkdir -p $(O)/bin
 	cp $< $@
 
+$(O)/bin/test_python: tests/test_python.sh
+	@mkdir -p $(O)/bin
+	cp $< $@
+
+$(O)/bin/test_examples: tests/test_examples.sh
+	@mkdir -p $(O)/bin
+	cp $< $@
+
+# Only the uapi header: each example builds as a user would build it.
+$(O)/bin/example_%: examples/%.c include/uapi/linux/mmdma.h
+	@mkdir -p $(O)/bin
+	$(CC) $(USER_CFLAGS) $(CFLAGS) -o $@ $< $(GUEST_LDFLAGS) $(LDLIBS_example_$*)
+
+LDLIBS_example_dio_uring := -luring
+
+examples: $(addprefix $(O)/bin/example_,$(EXAMPLES))
+
 $(O)/bin/trinity: $(TRINITY)
 	@mkdir -p $(O)/bin
 	cp $< $@
@@ -134,8 +155,18 @@ $(O)/host/test_promise: tests/host/test_promise.c $(TEST_COMMON) $(TEST_HDR) $(L
 	@mkdir -p $(O)/host
 	$(CC) $(USER_CFLAGS) $(CFLAGS) $(SAN) -o $@ $< $(TEST_COMMON) $(LIB_SRC)
 
+# The CLI's behaviour without a driver, on an ASan/UBSan build of it.
+$(O)/host/mmdma: $(CLI_SRC) tools/mmdma_cli.h $(LIB_SRC) $(LIB_HDR)
+	@mkdir -p $(O)/host
+	$(CC) $(USER_CFLAGS) $(CFLAGS) $(SAN) -o $@ $(CLI_SRC) $(LIB_SRC) -pthread
+
+$(O)/host/test_cli: tests/host/test_cli.c tests/cliutil.c tests/cliutil.h tools/mmdma_util.c \
+		tools/mmdma_cli.h $(LIB_SRC) $(LIB_HDR) $(O)/host/mmdma
+	@mkdir -p $(O)/host
+	$(CC) $(USER_CFLAGS) $(CFLAGS) $(SAN) -o $@ $< tests/cliutil.c tools/mmdma_util.c $(LIB_SRC)
+
 host-check: $(addprefix $(O)/host/,$(HOST_TESTS))
-	@for t in $^; do $$t || exit 1; done
+	@for t in $^; do MMDMA_CLI=$(O)/host/mmdma $$t || exit 1; done
 	@for t in $(HOST_SCRIPTS); do O=$(O) tests/host/$$t || exit 1; done
 
 # ------------------------------------------------------------------
@@ -285,6 +316,6 @@ check-debug:
 clean:
 	rm -rf $(O)
 
-.PHONY: all userspace modules module sparse host-check deps check demo bench clean
+.PHONY: all userspace modules module sparse host-check deps check demo bench clean examples
 .PHONY: install uninstall dkms-src dkms-install dkms-uninstall deb deb-check
 .PHONY: debug-kernel check-debug

@@ -9,6 +9,7 @@
 #include <linux/completion.h>
 #include <linux/dma-direction.h>
 #include <linux/miscdevice.h>
+#include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/rwsem.h>
 #include <linux/workqueue.h>
@@ -510,5 +511,37 @@ ssize_t mmdma_dev_write_iter(struct kiocb *iocb, struct iov_iter *from);
 extern unsigned long mmdma_max_buf_size;
 extern unsigned long mmdma_max_total;
 struct device *mmdma_dev(void);
+
+/*
+ * mmdma_param.c: module parameters refused out of range, at load and at
+ * run time (EINVAL, with a log line naming the range and @why).
+ */
+struct mmdma_param_range {
+	void *value;		/* unsigned int (@is_uint) or unsigned long */
+	bool is_uint;
+	bool zero_ok;		/* 0 is allowed besides [@min, @max] */
+	bool page_aligned;	/* a multiple of PAGE_SIZE */
+	u64 min, max;
+	const char *why;	/* what the range protects, for the log line */
+};
+/* Bytes, with K/M/G/T/P/E suffixes (memparse's), into an unsigned long. */
+extern const struct kernel_param_ops mmdma_param_ops_size;
+/* A number (decimal, 0x-hex) into an unsigned int. */
+extern const struct kernel_param_ops mmdma_param_ops_uint;
+
+/*
+ * A parameter @name of the variable @var, refused outside @r (a struct
+ * mmdma_param_range initializer without .value and .is_uint).
+ */
+#define mmdma_param_size(name, var, perm, ...)				\
+	static struct mmdma_param_range __mmdma_range_##name = {	\
+		.value = &(var), .is_uint = false, __VA_ARGS__		\
+	};								\
+	module_param_cb(name, &mmdma_param_ops_size, &__mmdma_range_##name, perm)
+#define mmdma_param_uint(name, var, perm, ...)				\
+	static struct mmdma_param_range __mmdma_range_##name = {	\
+		.value = &(var), .is_uint = true, __VA_ARGS__		\
+	};								\
+	module_param_cb(name, &mmdma_param_ops_uint, &__mmdma_range_##name, perm)
 
 #endif /* MMDMA_H */

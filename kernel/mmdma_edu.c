@@ -56,8 +56,10 @@
 #define EDU_MEM_SIZE		(EDU_WINDOW_SIZE - 1)
 
 static unsigned int edu_dma_bits = 28;
-module_param(edu_dma_bits, uint, 0644);
-MODULE_PARM_DESC(edu_dma_bits, "address bits the edu DMA engine drives (default 28, QEMU's default; match -device edu,dma_mask=)");
+/* 24 bits is ISA's reach, the smallest the kernel's DMA zones serve. */
+mmdma_param_uint(edu_dma_bits, edu_dma_bits, 0644, .min = 24, .max = 64,
+		 .why = "DMA address bits: the kernel serves masks of 24 to 64 bits");
+MODULE_PARM_DESC(edu_dma_bits, "address bits the edu DMA engine drives, 24 to 64 (default 28, QEMU's default; match -device edu,dma_mask=)");
 
 static bool edu_msi = true;
 module_param(edu_msi, bool, 0644);

@@ -19,8 +19,13 @@
 #include "mmdma.h"
 
 unsigned int mmdma_op_timeout_ms = 1000;
-module_param_named(op_timeout_ms, mmdma_op_timeout_ms, uint, 0644);
-MODULE_PARM_DESC(op_timeout_ms, "time-out of one hardware DMA operation (default 1000 ms)");
+/*
+ * 0 would time out every operation at once; past ten minutes a dead
+ * device holds its callers for longer than anyone waits.
+ */
+mmdma_param_uint(op_timeout_ms, mmdma_op_timeout_ms, 0644, .min = 1, .max = 600000,
+		 .why = "milliseconds one device operation may take");
+MODULE_PARM_DESC(op_timeout_ms, "time-out of one hardware DMA operation, 1 to 600000 ms (default 1000 ms)");
 
 /* CPU copy between a host range and a kernel buffer, page by page. */
 static void mmdma_host_copy(struct mmdma_host *h, size_t off, void *kbuf,

@@ -20,12 +20,14 @@
  * makes allocations fail until enough buffers are freed).
  */
 unsigned long mmdma_max_buf_size = SZ_1G;
-module_param_named(max_buf_size, mmdma_max_buf_size, ulong, 0644);
-MODULE_PARM_DESC(max_buf_size, "largest buffer in bytes (default 1 GiB)");
+mmdma_param_size(max_buf_size, mmdma_max_buf_size, 0644, .min = PAGE_SIZE,
+		 .max = ULONG_MAX, .why = "a buffer is at least one page");
+MODULE_PARM_DESC(max_buf_size, "largest buffer in bytes, at least a page, K/M/G suffixes (default 1 GiB)");
 
 unsigned long mmdma_max_total = 4UL * SZ_1G;
-module_param_named(max_total, mmdma_max_total, ulong, 0644);
-MODULE_PARM_DESC(max_total, "bytes all buffers together may hold (default 4 GiB)");
+mmdma_param_size(max_total, mmdma_max_total, 0644, .min = PAGE_SIZE,
+		 .max = ULONG_MAX, .why = "all buffers together, at least one page");
+MODULE_PARM_DESC(max_total, "bytes all buffers together may hold, at least a page, K/M/G suffixes (default 4 GiB)");
 
 static long mmdma_ioc_info(void *ctx, void *karg, void __user *uarg)
 {

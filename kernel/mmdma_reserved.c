@@ -29,8 +29,10 @@ module_param_hw_named(reserved_base, mmdma_reserved_base, ulong, iomem, 0400);
 MODULE_PARM_DESC(reserved_base, "physical address of RAM reserved at boot with memmap=SIZE$ADDR (page-aligned)");
 
 static unsigned long mmdma_reserved_size;
-module_param_named(reserved_size, mmdma_reserved_size, ulong, 0444);
-MODULE_PARM_DESC(reserved_size, "bytes of that region; 0 (default): no MMDMA_MEM_RESERVED");
+mmdma_param_size(reserved_size, mmdma_reserved_size, 0444, .zero_ok = true,
+		 .page_aligned = true, .min = PAGE_SIZE, .max = ULONG_MAX,
+		 .why = "bytes of the region reserved with memmap=, whole pages");
+MODULE_PARM_DESC(reserved_size, "bytes of that region, whole pages, K/M/G suffixes; 0 (default): no MMDMA_MEM_RESERVED");
 
 /* Set at load, cleared at unload; buffers pin the module in between. */
 static struct resource *mmdma_reserved_res;

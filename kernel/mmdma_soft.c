@@ -31,8 +31,11 @@
 #define SOFT_MAX_BATCH	1024
 
 static unsigned long soft_mem_size = SZ_32M;
-module_param(soft_mem_size, ulong, 0444);
-MODULE_PARM_DESC(soft_mem_size, "bytes of device memory of the software engine (default 32 MiB, 0: no software engine)");
+/* The engine's operations carry 32-bit lengths: below 4 GiB. */
+mmdma_param_size(soft_mem_size, soft_mem_size, 0444, .zero_ok = true,
+		 .page_aligned = true, .min = PAGE_SIZE, .max = SZ_4G - PAGE_SIZE,
+		 .why = "device memory of the software engine, whole pages below 4 GiB");
+MODULE_PARM_DESC(soft_mem_size, "bytes of device memory of the software engine, whole pages below 4 GiB, K/M/G suffixes (default 32 MiB, 0: no software engine)");
 
 static unsigned int soft_inject_hang;
 module_param(soft_inject_hang, uint, 0644);
@@ -222,11 +225,7 @@ int mmdma_soft_init(void)
 
 	if (!soft_mem_size)
 		return 0;
-	if (soft_mem_size > U32_MAX || !PAGE_ALIGNED(soft_mem_size)) {
-		pr_err("soft_mem_size must be a multiple of %lu below 4 GiB\n",
-		       PAGE_SIZE);
-		return -EINVAL;
-	}
+	/* The range (whole pages below 4 GiB) was checked as it was set. */
 	ret = platform_driver_register(&soft_driver);
 	if (ret)
 		return ret;

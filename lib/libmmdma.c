@@ -2,6 +2,7 @@
 /*
  * libmmdma: a thin C wrapper over the mmdma ioctl ABI.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -288,12 +289,24 @@ int mmdma_parse_size(const char *s, uint64_t *out)
 {
 	unsigned long long v;
 	unsigned int shift = 0;
+	int base = 10;
 	char *end;
 
-	if (!s || !*s || *s == '-' || *s == '+')
+	/*
+	 * A digit first: strtoull() would skip leading spaces and take a
+	 * sign, so " -1" would pass as a huge number.
+	 */
+	if (!s || *s < '0' || *s > '9')
 		return -EINVAL;
+	/* Decimal or 0x-hex: a leading 0 is not octal ("010" is ten). */
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		s += 2;
+		if (!isxdigit((unsigned char)*s))
+			return -EINVAL;
+		base = 16;
+	}
 	errno = 0;
-	v = strtoull(s, &end, 0);
+	v = strtoull(s, &end, base);
 	if (end == s)
 		return -EINVAL;
 	if (errno)

@@ -97,8 +97,10 @@ const char *mmdma_cache_name(uint32_t cache);
 int mmdma_dma_parse(const char *name);
 
 /*
- * Parse a size or offset: decimal, 0x-hex, with an optional k/K, m/M, g/G
- * suffix (powers of 1024).  Returns 0, or -EINVAL / -ERANGE.
+ * Parse a size or offset: decimal, or 0x-hex, with an optional k/K, m/M,
+ * g/G suffix (powers of 1024), and nothing else: no leading space or sign
+ * (" -1" is -EINVAL, not a huge number), a leading 0 is not octal.
+ * Returns 0, or -EINVAL / -ERANGE (*@out untouched then).
  */
 int mmdma_parse_size(const char *s, uint64_t *out);
 

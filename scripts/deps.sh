@@ -13,8 +13,9 @@ if [ "${1:-}" = --deb ]; then
 else
 	kernels=${*:-deb61}
 	# busybox-static, not busybox: the initramfs has no shared libraries for it.
+	# python3-numpy: the mm profile's guest carries python3 and numpy (test_python).
 	# man-db and pkgconf: the host test of make install (man -l, pkg-config).
-	packages="gcc make libc6-dev qemu-system-x86 busybox-static cpio kmod gzip sparse liburing-dev libaio-dev trinity man-db pkgconf"
+	packages="gcc make libc6-dev qemu-system-x86 busybox-static cpio kmod gzip sparse liburing-dev libaio-dev trinity man-db pkgconf python3 python3-numpy"
 	for k in $kernels; do
 		packages="$packages $("$here/../vm/kernel.sh" packages "$k")"
 	done

@@ -1,9 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * mmdma: command-line tool for the mmdma driver.
+ *
+ * Every command parses its own options with getopt_long(): long options
+ * as "--opt value" or "--opt=value", short ones, in any order with the
+ * positional arguments.  Exit statuses: see mmdma_cli.h and the help text.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,121 +20,230 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../lib/libmmdma.h"
 #include "mmdma_cli.h"
 
-static const char *prog = "mmdma";
-const char *cli_prog = "mmdma";
+#define EXIT_CODES							\
+	"exit status:\n"						\
+	"  0  success (xfer: the data came back intact)\n"		\
+	"  1  the driver or the system refused, or the data differs\n"	\
+	"  2  bad command line: unknown command or option, a malformed\n" \
+	"     number, a range the file does not have, a node of the wrong type\n" \
+	"  3  mmdma is not there: module not loaded, node missing or stale\n"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: %s COMMAND [ARGS]\n"
+		"usage: %s COMMAND [OPTIONS] [ARGS]\n"
 		"\n"
 		"commands:\n"
-		"  info                      what the loaded driver offers, and its limits\n"
+		"  info [--json]             what the loaded driver offers, and its limits\n"
+		"  devices [--json]          the DMA device nodes, their limits and counters\n"
+		"  buffers [--json]          the buffers alive now (/sys/kernel/mmdma/buffers)\n"
 		"  map [--hex|--hex32] FILE OFFSET LENGTH\n"
-		"                            mmap LENGTH bytes of FILE (a file or a device\n"
-		"                            node) at OFFSET and dump them: raw bytes to\n"
-		"                            stdout, a hex dump with --hex, or 32-bit words\n"
-		"                            read one at a time with --hex32 (for device\n"
-		"                            registers that only answer 32-bit reads)\n"
-		"                            (LDD3's mapper)\n"
-		"  tour                      make a buffer of every kind, map it with every\n"
-		"                            method that can map it, and show the data\n"
-		"                            moving between write(), the mapping and the\n"
-		"                            kernel, with the live-mapping counts; and one\n"
-		"                            ISA DMA read of the floppy, if there is one\n"
-		"  devices                   the DMA device nodes, their limits and counters\n"
-		"  xfer DEVICE LENGTH [--dma METHOD] [--kind KIND]\n"
-		"                            a round trip through DEVICE (e.g. mmdma-edu0):\n"
-		"                            a filled buffer to device memory and back into a\n"
-		"                            second buffer, which is checked; METHOD is one of\n"
-		"                            auto sg page single coherent pool stream\n"
-		"  help                      this text\n"
+		"                            mmap LENGTH bytes of FILE at OFFSET and dump\n"
+		"                            them (LDD3's mapper)\n"
+		"  tour                      a buffer of every kind, mapped every way, and\n"
+		"                            one ISA DMA read of the floppy, if there is one\n"
+		"  xfer [--dma METHOD] [--kind KIND] DEVICE LENGTH\n"
+		"                            a checked round trip through a DMA device\n"
+		"  help [COMMAND]            this text, or a command's own\n"
 		"  --version                 the tool's release\n"
 		"\n"
-		"Sizes and offsets take 0x-hex and k/M/G suffixes.  $MMDMA_DEV names the\n"
-		"control node (default " MMDMA_CTL_PATH ").\n",
-		prog);
+		"'%s COMMAND --help' tells more.  Options go anywhere on the line, as\n"
+		"--opt VALUE, --opt=VALUE or their short forms.  Sizes and offsets are\n"
+		"decimal or 0x-hex with an optional k, M or G suffix (powers of 1024).\n"
+		"$MMDMA_DEV names the control node (default " MMDMA_CTL_PATH ").\n"
+		"\n" EXIT_CODES,
+		cli_prog, cli_prog);
 }
 
-static int fail(const char *what, int err)
+static const struct {
+	const char *name;
+	const char *text;
+} helps[] = {
+	{ "info",
+	  "usage: mmdma info [-j|--json]\n"
+	  "\n"
+	  "What the loaded driver offers (memory kinds, mapping methods, features)\n"
+	  "and its limits: max_buf_size, the contiguous cap and max_total, with\n"
+	  "the bytes and buffers in use now.\n"
+	  "\n"
+	  "  -j, --json   one JSON object instead of text\n" },
+	{ "devices",
+	  "usage: mmdma devices [-j|--json]\n"
+	  "\n"
+	  "The DMA device nodes (/dev/mmdma-*): device memory, the largest\n"
+	  "operation, DMA mask, flags and counters.  Exits 3 when the module is\n"
+	  "not loaded.\n"
+	  "\n"
+	  "  -j, --json   a JSON array of objects instead of text\n" },
+	{ "buffers",
+	  "usage: mmdma buffers [-j|--json]\n"
+	  "\n"
+	  "The buffers alive now, from /sys/kernel/mmdma/buffers/<id>/: size,\n"
+	  "memory kind, mapping method, cache mode, live mappings, attachments.\n"
+	  "\n"
+	  "  -j, --json   a JSON array of objects instead of text\n" },
+	{ "map",
+	  "usage: mmdma map [-x|--hex] [-w|--hex32] FILE OFFSET LENGTH\n"
+	  "\n"
+	  "mmap LENGTH bytes of FILE (a file or a device node) at OFFSET and dump\n"
+	  "them: raw bytes to stdout, a hex dump with --hex, or 32-bit words with\n"
+	  "--hex32 (LDD3's mapper).  The range must lie inside a regular file.\n"
+	  "A DMA device node's registers (/dev/mmdma-edu0) answer only aligned\n"
+	  "32-bit reads: they are always read that way, so OFFSET and LENGTH\n"
+	  "must be multiples of 4; mapping them needs CAP_SYS_RAWIO.\n"
+	  "\n"
+	  "  -x, --hex     hex and ASCII dump of the bytes\n"
+	  "  -w, --hex32   32-bit words, each read with one 32-bit load\n" },
+	{ "tour",
+	  "usage: mmdma tour\n"
+	  "\n"
+	  "Make a buffer of every memory kind, map it with every method that can\n"
+	  "map it, and show the data moving between write(), the mapping and the\n"
+	  "kernel, with the live-mapping counts; then the combinations the driver\n"
+	  "refuses, and why; last, one ISA DMA read of the floppy when the ISA\n"
+	  "engine is there (isa_fdc=1).\n" },
+	{ "xfer",
+	  "usage: mmdma xfer [-d|--dma METHOD] [-k|--kind KIND] DEVICE LENGTH\n"
+	  "\n"
+	  "A round trip through DEVICE (a DMA device node: mmdma-edu0,\n"
+	  "mmdma-soft0 or a path): a buffer filled with a pattern goes to the\n"
+	  "device's memory and back into a second buffer, which is checked.\n"
+	  "On a terminal, a transfer that takes more than a second shows its\n"
+	  "progress on stderr.\n"
+	  "\n"
+	  "  -d, --dma METHOD  auto (default), sg, page, single (contig memory\n"
+	  "                    only), coherent, pool (at most 256 bytes), stream\n"
+	  "  -k, --kind KIND   memory of both buffers: pages (default), contig,\n"
+	  "                    vmalloc, coherent (the device's own coherent\n"
+	  "                    memory), reserved (needs reserved_base/_size)\n" },
+	{ "help",
+	  "usage: mmdma help [COMMAND]\n"
+	  "\n"
+	  "The command list, or COMMAND's own help.\n" },
+};
+
+bool cli_help(FILE *f, const char *cmd)
 {
-	fprintf(stderr, "%s: %s: %s\n", prog, what, strerror(err));
-	return 1;
-}
-
-static int open_ctl(void)
-{
-	int ctl = mmdma_open();
-
-	if (ctl < 0) {
-		const char *path = getenv("MMDMA_DEV");
-
-		fprintf(stderr, "%s: %s: %s%s\n", prog,
-			path && *path ? path : MMDMA_CTL_PATH, strerror(-ctl),
-			ctl == -ENOENT ? " (is the mmdma module loaded?)" : "");
+	for (size_t i = 0; i < sizeof(helps) / sizeof(helps[0]); i++) {
+		if (!strcmp(helps[i].name, cmd)) {
+			fputs(helps[i].text, f);
+			fputs("\n" EXIT_CODES, f);
+			return true;
+		}
 	}
-	return ctl;
+	return false;
 }
 
-int cli_fail(const char *what, int err)
+/*
+ * Options of the commands that take only --json (and --help): returns
+ * -1 to go on (with *@json set), or the status to exit with.
+ */
+int cli_json_opts(const char *cmd, int argc, char **argv, bool *json)
 {
-	return fail(what, err);
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	int c;
+
+	*json = false;
+	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			*json = true;
+			break;
+		case 'h':
+			cli_help(stdout, cmd);
+			return CLI_OK;
+		default:
+			fprintf(stderr, "%s %s --help tells more\n", cli_prog, cmd);
+			return CLI_USAGE;
+		}
+	}
+	if (optind != argc)
+		return cli_say(CLI_USAGE, "%s: unexpected argument '%s'", cmd,
+			       argv[optind]);
+	return -1;
 }
 
-int cli_open_ctl(void)
+static const struct {
+	uint64_t bit;
+	const char *name;
+} features[] = {
+	{ MMDMA_FEAT_MEM_PAGES, "mem:pages" },
+	{ MMDMA_FEAT_MEM_CONTIG, "mem:contig" },
+	{ MMDMA_FEAT_MEM_VMALLOC, "mem:vmalloc" },
+	{ MMDMA_FEAT_MEM_COHERENT, "mem:coherent" },
+	{ MMDMA_FEAT_MEM_RESERVED, "mem:reserved" },
+	{ MMDMA_FEAT_MAP_REMAP, "map:remap" },
+	{ MMDMA_FEAT_MAP_FAULT, "map:fault" },
+	{ MMDMA_FEAT_MAP_INSERT, "map:insert" },
+	{ MMDMA_FEAT_MAP_HUGE, "map:huge" },
+	{ MMDMA_FEAT_ATTACH, "attach" },
+	{ MMDMA_FEAT_DMABUF, "dma-buf" },
+	{ MMDMA_FEAT_BUF_SYSFS, "buf-sysfs" },
+};
+
+static void info_json(const struct mmdma_info *info)
 {
-	return open_ctl();
+	bool first = true;
+
+	printf("{\"abi_version\": %u, \"page_size\": %u, \"features\": [",
+	       info->abi_version, info->page_size);
+	for (size_t i = 0; i < sizeof(features) / sizeof(features[0]); i++) {
+		if (info->features & features[i].bit) {
+			printf("%s", first ? "" : ", ");
+			json_string(stdout, features[i].name);
+			first = false;
+		}
+	}
+	printf("], \"max_buf_size\": %llu, \"max_contig_size\": %llu, "
+	       "\"max_total\": %llu, \"total\": %llu, \"nr_buffers\": %u}\n",
+	       (unsigned long long)info->max_buf_size,
+	       (unsigned long long)info->max_contig_size,
+	       (unsigned long long)info->max_total,
+	       (unsigned long long)info->total, info->nr_buffers);
 }
 
-static int cmd_info(void)
+static int cmd_info(int argc, char **argv)
 {
 	struct mmdma_info info;
-	int ctl = open_ctl();
-	int ret;
+	int ctl, ret;
+	bool json;
 
+	ret = cli_json_opts("info", argc, argv, &json);
+	if (ret >= 0)
+		return ret;
+	ctl = cli_open_ctl();
 	if (ctl < 0)
-		return 1;
+		return -ctl;
 	ret = mmdma_info(ctl, &info);
 	close(ctl);
 	if (ret < 0)
-		return fail("MMDMA_IOC_INFO", -ret);
+		return cli_fail("MMDMA_IOC_INFO", -ret);
+	if (json) {
+		info_json(&info);
+		return CLI_OK;
+	}
 	printf("abi version      %u\n", info.abi_version);
 	printf("page size        %u\n", info.page_size);
 	printf("features        ");
-	if (info.features & MMDMA_FEAT_MEM_PAGES)
-		printf(" mem:pages");
-	if (info.features & MMDMA_FEAT_MEM_CONTIG)
-		printf(" mem:contig");
-	if (info.features & MMDMA_FEAT_MEM_VMALLOC)
-		printf(" mem:vmalloc");
-	if (info.features & MMDMA_FEAT_MEM_COHERENT)
-		printf(" mem:coherent");
-	if (info.features & MMDMA_FEAT_MEM_RESERVED)
-		printf(" mem:reserved");
-	if (info.features & MMDMA_FEAT_MAP_REMAP)
-		printf(" map:remap");
-	if (info.features & MMDMA_FEAT_MAP_FAULT)
-		printf(" map:fault");
-	if (info.features & MMDMA_FEAT_MAP_INSERT)
-		printf(" map:insert");
-	if (info.features & MMDMA_FEAT_MAP_HUGE)
-		printf(" map:huge");
-	if (info.features & MMDMA_FEAT_ATTACH)
-		printf(" attach");
-	if (info.features & MMDMA_FEAT_DMABUF)
-		printf(" dma-buf");
-	if (info.features & MMDMA_FEAT_BUF_SYSFS)
-		printf(" buf-sysfs");
+	for (size_t i = 0; i < sizeof(features) / sizeof(features[0]); i++)
+		if (info.features & features[i].bit)
+			printf(" %s", features[i].name);
 	printf("\n");
-	printf("max buffer       %llu bytes\n", (unsigned long long)info.max_buf_size);
-	printf("max contiguous   %llu bytes\n", (unsigned long long)info.max_contig_size);
-	printf("max total        %llu bytes\n", (unsigned long long)info.max_total);
+	printf("max buffer       %llu bytes (module parameter max_buf_size)\n",
+	       (unsigned long long)info.max_buf_size);
+	printf("max contiguous   %llu bytes (the page allocator's largest block)\n",
+	       (unsigned long long)info.max_contig_size);
+	printf("max total        %llu bytes (module parameter max_total)\n",
+	       (unsigned long long)info.max_total);
 	printf("in use           %llu bytes in %u buffers\n",
 	       (unsigned long long)info.total, info.nr_buffers);
-	return 0;
+	return CLI_OK;
 }
 
 static void hexdump(const unsigned char *p, size_t len, unsigned long long base)
@@ -149,8 +265,7 @@ static void hexdump(const unsigned char *p, size_t len, unsigned long long base)
 	}
 }
 
-/* Device registers often answer only aligned 32-bit loads: do exactly those. */
-static void hexdump32(const volatile uint32_t *p, size_t len, unsigned long long base)
+static void hexdump32(const uint32_t *p, size_t len, unsigned long long base)
 {
 	for (size_t i = 0; i < len / 4; i++) {
 		if (i % 4 == 0)
@@ -176,61 +291,192 @@ static int write_all(int fd, const unsigned char *p, size_t len)
 	return 0;
 }
 
+/*
+ * A touch of a mapping where nothing backs it (past the end of a file
+ * that shrank, a device that went away) raises SIGBUS: copy out of the
+ * mapping under this jump buffer, so the tool says what happened.
+ */
+static sigjmp_buf map_jmp;
+
+static void map_sigbus(int sig)
+{
+	(void)sig;
+	siglongjmp(map_jmp, 1);
+}
+
+struct map_args {
+	const char *file;
+	uint64_t off, len;
+	int hex;	/* 0: raw bytes, 1: hex bytes, 4: 32-bit words */
+	bool regs;	/* a device's registers: 32-bit loads only */
+};
+
+/*
+ * Copy @len bytes from the mapping @src into @dst; with @regs one aligned
+ * 32-bit load at a time (the edu device answers nothing else: a byte load
+ * reads 0xff or zero).  *@done counts the bytes copied, for the SIGBUS
+ * message.
+ */
+static void map_copy(unsigned char *dst, const unsigned char *src, size_t len,
+		     bool regs, volatile size_t *done)
+{
+	const size_t chunk = 4096;
+
+	for (size_t i = 0; i < len; i += chunk) {
+		size_t n = len - i < chunk ? len - i : chunk;
+
+		*done = i;
+		if (regs) {
+			const volatile uint32_t *w = (const volatile uint32_t *)(src + i);
+
+			for (size_t j = 0; j < n / 4; j++) {
+				uint32_t v = w[j];
+
+				memcpy(dst + i + 4 * j, &v, 4);
+			}
+		} else {
+			memcpy(dst + i, src + i, n);
+		}
+	}
+	*done = len;
+}
+
+static int map_dump(const struct map_args *a, const unsigned char *p)
+{
+	volatile size_t done = 0;
+	struct sigaction sa = { .sa_handler = map_sigbus }, old;
+	unsigned char *copy = malloc(a->len ? a->len : 1);
+	int ret = CLI_OK;
+
+	if (!copy)
+		return cli_fail("map: a copy of the range", ENOMEM);
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, &old);
+	if (sigsetjmp(map_jmp, 1)) {
+		sigaction(SIGBUS, &old, NULL);
+		free(copy);
+		return cli_say(CLI_FAIL,
+			       "map: %s: nothing backs offset %#llx (SIGBUS): the range passes the end of what %s holds now",
+			       a->file, (unsigned long long)(a->off + done), a->file);
+	}
+	map_copy(copy, p, a->len, a->regs, &done);
+	sigaction(SIGBUS, &old, NULL);
+
+	if (a->hex == 4) {
+		hexdump32((const uint32_t *)copy, a->len, a->off);
+	} else if (a->hex) {
+		hexdump(copy, a->len, a->off);
+	} else {
+		int err = write_all(STDOUT_FILENO, copy, a->len);
+
+		if (err)
+			ret = cli_fail("stdout", -err);
+	}
+	free(copy);
+	return ret;
+}
+
+/* Is the range one the file can back?  CLI_OK, or the status to exit with. */
+static int map_check(int fd, struct map_args *a)
+{
+	struct mmdma_dev_info di;
+	struct stat st;
+
+	if (fstat(fd, &st))
+		return cli_fail(a->file, errno);
+	if (S_ISDIR(st.st_mode))
+		return cli_say(CLI_USAGE, "map: %s is a directory, not a file or a device node",
+			       a->file);
+	if (S_ISREG(st.st_mode) &&
+	    (a->off >= (uint64_t)st.st_size || a->len > (uint64_t)st.st_size - a->off))
+		return cli_say(CLI_USAGE,
+			       "map: %s is %lld bytes long: OFFSET %llu + LENGTH %llu passes its end",
+			       a->file, (long long)st.st_size,
+			       (unsigned long long)a->off,
+			       (unsigned long long)a->len);
+	/* A DMA device node maps its registers. */
+	a->regs = S_ISCHR(st.st_mode) && mmdma_dev_info(fd, &di) == 0;
+	if (a->regs && (a->off % 4 || a->len % 4))
+		return cli_say(CLI_USAGE,
+			       "map: %s: the device's registers answer only aligned 32-bit reads: OFFSET and LENGTH must be multiples of 4",
+			       a->file);
+	if (a->hex == 4 && (a->off % 4 || a->len % 4))
+		return cli_say(CLI_USAGE, "map: --hex32 needs 4-byte aligned OFFSET and LENGTH");
+	return CLI_OK;
+}
+
 /* LDD3's mapper: map a page-aligned window around the range, dump the range. */
 static int cmd_map(int argc, char **argv)
 {
-	uint64_t off, len, start, delta;
+	static const struct option opts[] = {
+		{ "hex", no_argument, NULL, 'x' },
+		{ "hex32", no_argument, NULL, 'w' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
 	long page = sysconf(_SC_PAGESIZE);
-	int hex = 0;	/* 1: bytes, 4: 32-bit words */
+	struct map_args a = { 0 };
+	uint64_t start, delta;
 	unsigned char *p;
-	int fd, ret = 0;
+	int c, fd, ret;
 
-	if (argc > 1 && (!strcmp(argv[1], "--hex") || !strcmp(argv[1], "--hex32"))) {
-		hex = strcmp(argv[1], "--hex") ? 4 : 1;
-		argc--;
-		argv++;
+	while ((c = getopt_long(argc, argv, "xwh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'x':
+			a.hex = 1;
+			break;
+		case 'w':
+			a.hex = 4;
+			break;
+		case 'h':
+			cli_help(stdout, "map");
+			return CLI_OK;
+		default:
+			fprintf(stderr, "%s map --help tells more\n", cli_prog);
+			return CLI_USAGE;
+		}
 	}
-	if (argc != 4) {
-		usage(stderr);
-		return 2;
-	}
-	if (mmdma_parse_size(argv[2], &off) || mmdma_parse_size(argv[3], &len) ||
-	    !len) {
-		fprintf(stderr, "%s: map: bad offset '%s' or length '%s'\n", prog,
-			argv[2], argv[3]);
-		return 2;
-	}
-	if (hex == 4 && (off % 4 || len % 4)) {
-		fprintf(stderr, "%s: map: --hex32 needs 4-byte aligned offset and length\n",
-			prog);
-		return 2;
-	}
-	fd = open(argv[1], O_RDONLY | O_CLOEXEC);
+	if (argc - optind != 3)
+		return cli_say(CLI_USAGE, "map: needs FILE OFFSET LENGTH (%s map --help tells more)",
+			       cli_prog);
+	a.file = argv[optind];
+	ret = cli_number("map", "OFFSET", argv[optind + 1], &a.off);
+	if (!ret)
+		ret = cli_number("map", "LENGTH", argv[optind + 2], &a.len);
+	if (ret)
+		return ret;
+	if (!a.len)
+		return cli_say(CLI_USAGE, "map: LENGTH must be more than 0");
+	start = a.off & ~(uint64_t)(page - 1);
+	delta = a.off - start;
+	if (a.len > SIZE_MAX - delta || a.off > (uint64_t)INT64_MAX)
+		return cli_say(CLI_USAGE, "map: OFFSET %llu and LENGTH %llu cannot be mapped here",
+			       (unsigned long long)a.off, (unsigned long long)a.len);
+
+	fd = open(a.file, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return fail(argv[1], errno);
-	start = off & ~(uint64_t)(page - 1);
-	delta = off - start;
-	if (len > SIZE_MAX - delta) {
-		close(fd);
-		return fail("map: length", ERANGE);
-	}
-	p = mmap(NULL, len + delta, PROT_READ, MAP_SHARED, fd, (off_t)start);
-	if (p == MAP_FAILED) {
-		ret = fail(argv[1], errno);
+		return cli_explain_open(a.file, errno);
+	ret = map_check(fd, &a);
+	if (ret) {
 		close(fd);
 		return ret;
 	}
-	if (hex == 4) {
-		hexdump32((const volatile uint32_t *)(p + delta), len, off);
-	} else if (hex) {
-		hexdump(p + delta, len, off);
-	} else {
-		int err = write_all(STDOUT_FILENO, p + delta, len);
+	p = mmap(NULL, a.len + delta, PROT_READ, MAP_SHARED, fd, (off_t)start);
+	if (p == MAP_FAILED) {
+		int err = errno;
 
-		if (err)
-			ret = fail("stdout", -err);
+		close(fd);
+		if (err == EPERM && (a.regs || !strncmp(a.file, "/dev/mmdma-", 11)))
+			return cli_say(CLI_FAIL,
+				       "map: %s: %s: mapping a DMA device's registers needs CAP_SYS_RAWIO (whoever programs the device's DMA can read and write all RAM; docs/security.md)",
+				       a.file, strerror(err));
+		if (err == EACCES)
+			return cli_say(CLI_FAIL, "map: %s: %s: the file is not open for what the mapping needs",
+				       a.file, strerror(err));
+		return cli_fail(a.file, err);
 	}
-	munmap(p, len + delta);
+	ret = map_dump(&a, p + delta);
+	munmap(p, a.len + delta);
 	close(fd);
 	return ret;
 }
@@ -273,11 +519,11 @@ static int tour_one(int ctl, uint32_t kind, uint32_t method, const char *how)
 	       mmdma_method_name(method), how, TOUR_SIZE / 1024);
 	fd = mmdma_alloc(ctl, TOUR_SIZE, kind, method, 0);
 	if (fd < 0)
-		return fail("alloc", -fd);
+		return cli_fail("alloc", -fd);
 	p = mmap(NULL, TOUR_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED) {
 		close(fd);
-		return fail("mmap", errno);
+		return cli_fail("mmap", errno);
 	}
 
 	mmdma_pattern_fill(scratch, 0, TOUR_SIZE, 1);
@@ -321,17 +567,31 @@ static int tour_one(int ctl, uint32_t kind, uint32_t method, const char *how)
 	return bad;
 }
 
-static int cmd_tour(void)
+static int cmd_tour(int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
 	static const struct { uint32_t kind, method; } refused[] = {
 		{ MMDMA_MEM_PAGES, MMDMA_MAP_REMAP },
 		{ MMDMA_MEM_VMALLOC, MMDMA_MAP_REMAP },
 	};
-	int ctl = open_ctl();
-	int bad = 0;
+	int c, ctl, bad = 0;
 
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'h') {
+			cli_help(stdout, "tour");
+			return CLI_OK;
+		}
+		fprintf(stderr, "%s tour --help tells more\n", cli_prog);
+		return CLI_USAGE;
+	}
+	if (optind != argc)
+		return cli_say(CLI_USAGE, "tour: unexpected argument '%s'", argv[optind]);
+	ctl = cli_open_ctl();
 	if (ctl < 0)
-		return 1;
+		return -ctl;
 	printf("mmdma tour: one buffer per memory kind and mapping method");
 	for (size_t i = 0; i < sizeof(tour_stops) / sizeof(tour_stops[0]); i++)
 		bad |= tour_one(ctl, tour_stops[i].kind, tour_stops[i].method,
@@ -354,33 +614,70 @@ static int cmd_tour(void)
 	       "   vmalloc memory and page arrays are not one)\n");
 	bad |= cli_tour_isa(ctl);
 	close(ctl);
-	return bad;
+	return bad ? CLI_FAIL : CLI_OK;
 }
+
+static int cmd_help(int argc, char **argv)
+{
+	if (argc > 2)
+		return cli_say(CLI_USAGE, "help: one COMMAND at most");
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		cli_help(stdout, "help");
+		return CLI_OK;
+	}
+	if (argc == 2) {
+		if (!cli_help(stdout, argv[1]))
+			return cli_say(CLI_USAGE, "help: no command '%s'", argv[1]);
+		return CLI_OK;
+	}
+	usage(stdout);
+	return CLI_OK;
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+} commands[] = {
+	{ "info", cmd_info },
+	{ "devices", cmd_devices },
+	{ "buffers", cmd_buffers },
+	{ "map", cmd_map },
+	{ "tour", cmd_tour },
+	{ "xfer", cmd_xfer },
+	{ "help", cmd_help },
+};
 
 int main(int argc, char **argv)
 {
-	const char *cmd = argc > 1 ? argv[1] : "help";
+	const char *cmd = argc > 1 ? argv[1] : NULL;
+	char label[64];
 
-	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+	if (!cmd) {
+		usage(stderr);
+		return CLI_USAGE;
+	}
+	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
 		usage(stdout);
-		return 0;
+		return CLI_OK;
 	}
 	/* The tool's release (the tree's VERSION file, as the module's). */
-	if (!strcmp(cmd, "--version")) {
+	if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V")) {
 		printf("mmdma %s\n", MMDMA_VERSION);
-		return 0;
+		return CLI_OK;
 	}
-	if (!strcmp(cmd, "info"))
-		return cmd_info();
-	if (!strcmp(cmd, "map"))
-		return cmd_map(argc - 1, argv + 1);
-	if (!strcmp(cmd, "tour"))
-		return cmd_tour();
-	if (!strcmp(cmd, "devices"))
-		return cmd_devices();
-	if (!strcmp(cmd, "xfer"))
-		return cmd_xfer(argc - 1, argv + 1);
-	fprintf(stderr, "%s: unknown command '%s'\n", prog, cmd);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(cmd, commands[i].name))
+			continue;
+		/*
+		 * The command sees itself as argv[0]; getopt's own messages
+		 * then read "mmdma xfer: unrecognized option".
+		 */
+		snprintf(label, sizeof(label), "%s %s", cli_prog, cmd);
+		argv[1] = label;
+		optind = 1;
+		return commands[i].fn(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "%s: unknown command '%s'\n", cli_prog, cmd);
 	usage(stderr);
-	return 2;
+	return CLI_USAGE;
 }

@@ -41,6 +41,39 @@ for f in "$@"; do
 	[ "$(basename "$f")" = mmdma ] && ln -sf /opt/mmdma/bin/mmdma "$root/usr/bin/mmdma"
 done
 
+# $MMDMA_PYTHON=yes (a profile's PYTHON=yes): Debian's python3 and numpy
+# with the shared libraries they load (ldd of the interpreter, of every
+# stdlib extension and of numpy's), minus the test suites and the static
+# library, and the tree's python/, examples/*.py and tests/python/ in
+# /opt/mmdma/python.
+# Only that profile's initramfs carries them; the others stay small.
+if [ "${MMDMA_PYTHON:-}" = yes ]; then
+	py=$(readlink -f /usr/bin/python3 2>/dev/null || true)
+	ver=$(basename "${py:-none}")
+	numpy=/usr/lib/python3/dist-packages/numpy
+	if [ ! -x "$py" ] || [ ! -d "/usr/lib/$ver" ] || [ ! -d $numpy ]; then
+		echo "mkinitramfs: the profile wants Python: apt-get install python3 python3-numpy" >&2
+		exit 1
+	fi
+	mkdir -p "$root/usr/lib/python3/dist-packages" "$root/opt/mmdma/python"
+	cp "$py" "$root/usr/bin/$ver"
+	ln -sf "$ver" "$root/usr/bin/python3"
+	copy_libs "$py"
+	tar -C /usr/lib --exclude="$ver/test" --exclude="$ver/idlelib" \
+		--exclude="$ver/tkinter" --exclude="$ver/ensurepip" --exclude="$ver/lib2to3" \
+		--exclude="$ver/pydoc_data" --exclude="$ver/config-*" -cf - "$ver" |
+		tar -C "$root/usr/lib" -xf -
+	tar -C "$(dirname $numpy)" --exclude='tests' -cf - numpy |
+		tar -C "$root/usr/lib/python3/dist-packages" -xf -
+	find "$root/usr/lib/$ver/lib-dynload" "$root$numpy" -name '*.so' | while read -r so; do
+		copy_libs "$so"
+	done
+	cp -r "$here/../python/." "$root/opt/mmdma/python/"
+	cp "$here"/../examples/*.py "$root/opt/mmdma/python/"
+	mkdir -p "$root/opt/mmdma/python/tests"
+	cp "$here"/../tests/python/*.py "$root/opt/mmdma/python/tests/"
+fi
+
 mkdir -p "$root/lib/mmdma/kmod"
 for m in ${MMDMA_KMODS:-}; do
 	name=$(basename "$m")

@@ -5,6 +5,7 @@
 #          [--mode test|demo|bench] [--tests "PROG..."] [--timeout SECONDS]
 #          [--mem-extra MIB] [--icount-smp N] FILE...
 #
+# A profile's PYTHON=yes puts python3 and numpy in its guest (mkinitramfs.sh).
 # --mem-extra adds MIB to the profile's memory (vm/kernel.sh mem-extra: the
 # debug kernel's own overhead).
 # FILEs (test programs, tools) go into the guest's /opt/mmdma/bin.  The
@@ -47,7 +48,7 @@ conf_file=$here/profiles/$profile.conf
 # profile's QEMU_ARGS name, under $MMDMA_OUT) and "HOOK post DIR" after
 # it, in every mode; a hook that fails fails the run, one problem counted.
 MEM=1G SMP=2 ICOUNT=no QEMU_ARGS= APPEND= MODPARAMS= TESTS= TIMEOUT=900 BENCH= EXPECT= KMODS= TEST_ENV=
-PROMISE= HOOK=
+PROMISE= HOOK= PYTHON=
 MMDMA_OUT=$out
 . "$conf_file"
 # What the run must have (vm/guest-promise.sh): the module always, the
@@ -105,7 +106,7 @@ if [ -n "$HOOK" ]; then
 	mkdir -p "$out"
 	"$here/hooks/$HOOK" pre "$out" || { echo "run.sh: hook $HOOK pre failed" >&2; exit 1; }
 fi
-MMDMA_KMODS="$kmods" "$here/mkinitramfs.sh" "$out/initrd.gz" "$out/mmdma.conf" "$module" "$@" || exit 1
+MMDMA_KMODS="$kmods" MMDMA_PYTHON="$PYTHON" "$here/mkinitramfs.sh" "$out/initrd.gz" "$out/mmdma.conf" "$module" "$@" || exit 1
 
 # One host thread for all vCPUs: with multi-threaded TCG, 6.12 sometimes
 # dies at boot on an int3 left behind by cross-CPU code patching (a vCPU

@@ -30,6 +30,10 @@ static void parse_size_accepts_suffixes_and_hex(void)
 	CHECK(mmdma_parse_size("1G", &v) == 0 && v == 1 << 30);
 	CHECK(mmdma_parse_size("0x40000", &v) == 0 && v == 0x40000);
 	CHECK(mmdma_parse_size("0", &v) == 0 && v == 0);
+	/* A leading zero is decimal, not octal. */
+	CHECK(mmdma_parse_size("010", &v) == 0 && v == 10);
+	CHECK(mmdma_parse_size("0X1fK", &v) == 0 && v == 31 << 10);
+	CHECK(mmdma_parse_size("18446744073709551615", &v) == 0 && v == UINT64_MAX);
 }
 
 static void parse_size_rejects_junk_and_overflow(void)
@@ -43,6 +47,16 @@ static void parse_size_rejects_junk_and_overflow(void)
 	CHECK(mmdma_parse_size("k", &v) == -EINVAL);
 	CHECK(mmdma_parse_size("99999999999999999999", &v) == -ERANGE);
 	CHECK(mmdma_parse_size("17179869184G", &v) == -ERANGE);
+	/* strtoull() would skip the space and take the sign. */
+	CHECK(mmdma_parse_size(" -1", &v) == -EINVAL);
+	CHECK(mmdma_parse_size(" 1", &v) == -EINVAL);
+	CHECK(mmdma_parse_size("\t1", &v) == -EINVAL);
+	CHECK(mmdma_parse_size("+1", &v) == -EINVAL);
+	CHECK(mmdma_parse_size("1 ", &v) == -EINVAL);
+	CHECK(mmdma_parse_size("0x", &v) == -EINVAL);
+	CHECK(mmdma_parse_size("0x-1", &v) == -EINVAL);
+	CHECK(mmdma_parse_size("0x 1", &v) == -EINVAL);
+	CHECK(mmdma_parse_size("1.5k", &v) == -EINVAL);
 	CHECK(v == 77);
 }
 
