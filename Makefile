@@ -90,9 +90,9 @@ $(O)/bin/mmdma: $(CLI_SRC) tools/mmdma_cli.h $(LIB_SRC) $(LIB_HDR)
 	@mkdir -p $(O)/bin
 	$(CC) $(USER_CFLAGS) $(CFLAGS) -o $@ $(CLI_SRC) $(LIB_SRC) $(GUEST_LDFLAGS)
 
-$(O)/bin/mmdma-bench: tools/bench.c tools/bench_maps.c tools/bench.h $(LIB_SRC) $(LIB_HDR)
+$(O)/bin/mmdma-bench: tools/bench.c tools/bench_maps.c tools/bench_peers.c tools/bench.h $(LIB_SRC) $(LIB_HDR)
 	@mkdir -p $(O)/bin
-	$(CC) $(USER_CFLAGS) $(CFLAGS) -o $@ tools/bench.c tools/bench_maps.c $(LIB_SRC) $(GUEST_LDFLAGS) -laio -luring
+	$(CC) $(USER_CFLAGS) $(CFLAGS) -o $@ tools/bench.c tools/bench_maps.c tools/bench_peers.c $(LIB_SRC) $(GUEST_LDFLAGS) -laio -luring
 
 $(O)/bin/demo.sh: tools/demo.sh
 	@mkdir -p $(O)/bin

@@ -69,6 +69,15 @@ static inline void __iomem *mmdma_pcim_iomap(struct pci_dev *pdev, int bar,
 }
 
 /*
+ * 6.12 ("introduce fd_file(), convert all accessors to it") turned struct
+ * fd into one tagged word read through fd_file(); before, the file is
+ * f.file.
+ */
+#ifndef fd_file
+#define fd_file(f)	((f).file)
+#endif
+
+/*
  * Can any streaming mapping for @dev need a sync?  6.11 ("dma: avoid
  * redundant calls for sync operations") records the answer per device
  * (dev->dma_skip_sync) and asks it through dma_dev_need_sync(); before,

@@ -421,6 +421,7 @@ void mmdma_dev_put(struct mmdma_dev *mdev);
 int mmdma_dev_enter(struct mmdma_dev *mdev, bool nowait);
 void mmdma_dev_leave(struct mmdma_dev *mdev);
 struct mmdma_dev *mmdma_dev_from_fd(int fd);
+struct mmdma_dev *mmdma_dev_of_file(struct file *file);
 bool mmdma_devs_present(void);
 
 /* mmdma_coherent.c: MMDMA_MEM_COHERENT, memory that dies with its device */

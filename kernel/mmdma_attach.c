@@ -18,6 +18,7 @@
  */
 #include <linux/capability.h>
 #include <linux/dma-mapping.h>
+#include <linux/file.h>
 #include <linux/iommu.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
@@ -43,6 +44,8 @@
  *            entries in order, so a range sync finds its first entry by
  *            binary search (NULL otherwise)
  * @seg_end:  with @segs: the buffer offset just past each entry
+ * @rcu:      freed after a grace period: mmdma_att_sync_skip() walks
+ *            mmdma_atts without the lock
  */
 struct mmdma_attach {
 	struct kref ref;
@@ -56,13 +59,15 @@ struct mmdma_attach {
 	bool need_sync;
 	struct scatterlist **segs;
 	u64 *seg_end;
+	struct rcu_head rcu;
 };
 
 /*
  * Protects mmdma_atts and each attachment's @mapped and @detached, so that
  * a device going away and a sync or a last reference never unmap the same
  * mapping twice or sync one that is gone.  Syncs are short: one mutex for
- * all keeps the rules simple.
+ * all keeps the rules simple.  The list changes with the _rcu helpers, for
+ * the one reader that does not take the mutex (mmdma_att_sync_skip()).
  */
 static DEFINE_MUTEX(mmdma_att_lock);
 static LIST_HEAD(mmdma_atts);
@@ -72,7 +77,7 @@ static void mmdma_att_unmap(struct mmdma_attach *att)
 	lockdep_assert_held(&mmdma_att_lock);
 	if (att->mapped)
 		dma_unmap_sgtable(att->mdev->dma, &att->sgt, att->dir, 0);
-	att->mapped = false;
+	WRITE_ONCE(att->mapped, false);
 }
 
 /* Called with mmdma_att_lock held (kref_put_mutex()); drops it. */
@@ -80,7 +85,7 @@ static void mmdma_att_release(struct kref *ref)
 {
 	struct mmdma_attach *att = container_of(ref, struct mmdma_attach, ref);
 
-	list_del(&att->node);
+	list_del_rcu(&att->node);
 	mmdma_att_unmap(att);
 	mutex_unlock(&mmdma_att_lock);
 	kvfree(att->segs);
@@ -88,7 +93,7 @@ static void mmdma_att_release(struct kref *ref)
 	sg_free_table(&att->sgt);
 	mmdma_dev_put(att->mdev);
 	mmdma_buf_put(att->buf);
-	kfree(att);
+	kfree_rcu(att, rcu);
 }
 
 static void mmdma_att_put(struct mmdma_attach *att)
@@ -331,7 +336,7 @@ static int mmdma_attach_locked(struct mmdma_buf *buf, struct mmdma_dev *mdev,
 		return PTR_ERR(att);
 	}
 	mutex_lock(&mmdma_att_lock);
-	list_add_tail(&att->node, &mmdma_atts);
+	list_add_tail_rcu(&att->node, &mmdma_atts);
 	/* The count tells which pages are adjacent: see mmdma_xfer_disclose(). */
 	*nr_segs = ns_capable_noaudit(&init_user_ns, CAP_SYS_RAWIO) ?
 		   att->sgt.nents : 0;
@@ -382,7 +387,7 @@ long mmdma_buf_ioc_detach(void *ctx, void *karg, void __user *uarg)
 	mutex_lock(&mmdma_att_lock);
 	att = mmdma_att_find(ctx, mdev);
 	if (att)
-		att->detached = true;
+		WRITE_ONCE(att->detached, true);
 	mutex_unlock(&mmdma_att_lock);
 	mmdma_dev_put(mdev);
 	if (!att)
@@ -556,6 +561,43 @@ static long mmdma_sync_coherent(struct mmdma_buf *buf, int dev_fd)
 	return ret;
 }
 
+/*
+ * The sync that has nothing to do, without the mutex, a reference or an
+ * atomic on the device fd (fdget()): found under RCU, an attachment whose
+ * device needs no sync is skipped whatever happens to it meanwhile, since
+ * a skipped sync touches nothing.  Return: 0 when skipped, -EAGAIN for
+ * everything else (a sync to do, or an error the locked path reports).
+ */
+static int mmdma_att_sync_skip(struct mmdma_buf *buf, int dev_fd,
+			       enum dma_data_direction dir)
+{
+	struct fd f = fdget(dev_fd);
+	struct mmdma_attach *att;
+	struct mmdma_dev *mdev;
+	int ret = -EAGAIN;
+
+	if (!fd_file(f))
+		return -EAGAIN;
+	mdev = mmdma_dev_of_file(fd_file(f));
+	if (mdev) {
+		rcu_read_lock();
+		list_for_each_entry_rcu(att, &mmdma_atts, node) {
+			if (att->buf != buf || att->mdev != mdev ||
+			    READ_ONCE(att->detached))
+				continue;
+			if (READ_ONCE(att->mapped) && !att->need_sync &&
+			    mmdma_dir_compatible(att->dir, dir)) {
+				atomic64_inc(&buf->syncs_skipped);
+				ret = 0;
+			}
+			break;
+		}
+		rcu_read_unlock();
+	}
+	fdput(f);
+	return ret;
+}
+
 long mmdma_buf_ioc_sync(void *ctx, void *karg, void __user *uarg)
 {
 	struct mmdma_buf *buf = ctx;
@@ -579,6 +621,8 @@ long mmdma_buf_ioc_sync(void *ctx, void *karg, void __user *uarg)
 	}
 	if (buf->kind == MMDMA_MEM_COHERENT)
 		return mmdma_sync_coherent(buf, req->dev_fd);
+	if (!mmdma_att_sync_skip(buf, req->dev_fd, dir))
+		return 0;
 	att = mmdma_att_lookup(buf, req->dev_fd);
 	if (IS_ERR(att))
 		return PTR_ERR(att);
@@ -653,7 +697,7 @@ void mmdma_attach_buf_closed(struct mmdma_buf *buf)
 		mutex_unlock(&mmdma_att_lock);
 		return;
 found:
-		att->detached = true;
+		WRITE_ONCE(att->detached, true);
 		mutex_unlock(&mmdma_att_lock);
 		mmdma_att_put(att);
 	}
