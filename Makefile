@@ -134,12 +134,18 @@ demo: deps
 		--module $(O)/$(firstword $(KERNELS))/kernel/mmdma.ko --profile mm \
 		--out $(O)/vm/demo $(GUEST_BINS)
 
-# Figures, not verdicts: one VM boot, the output kept in $(O)/vm/bench.
+# Figures, not verdicts: one VM boot, the output kept in $(O)/vm/bench,
+# plots beside it and docs/bench.md regenerated from it.  6.12 by default:
+# the kernel with udmabuf and the system heap to compare against.
+BENCH_KERNEL ?= deb612
+BENCH_ARGS ?=
 bench: deps
-	$(MAKE) all
-	vm/run.sh --mode bench --kernel $$(vm/kernel.sh image $(firstword $(KERNELS))) \
-		--module $(O)/$(firstword $(KERNELS))/kernel/mmdma.ko --profile bench \
+	$(MAKE) all KERNELS=$(BENCH_KERNEL)
+	vm/run.sh --mode bench --bench-args "$(BENCH_ARGS)" \
+		--kernel $$(vm/kernel.sh image $(BENCH_KERNEL)) \
+		--module $(O)/$(BENCH_KERNEL)/kernel/mmdma.ko --profile bench \
 		--out $(O)/vm/bench $(GUEST_BINS)
+	scripts/bench-report.sh $(O)/vm/bench docs/bench.md
 
 # The debug kernel (scripts/debug-kernel.sh): built once, cached outside the
 # clone.  check-debug runs the whole suite on it, every profile; the module
