@@ -14,7 +14,8 @@
  *  - sync: MMDMA_BUF_SYNC for the CPU and back for the device over the
  *    whole buffer, attached to the software engine, against
  *    DMA_BUF_IOCTL_SYNC START and END (read-write) on udmabuf.
- * Each at 4 KiB, 2 MiB, 64 MiB and 512 MiB, best and worst of N.
+ * Each at 4 KiB, 2 MiB, 64 MiB and 512 MiB, best and worst of N (rounds
+ * taken provider after provider; syncs 4N each).
  *
  * It prints a table of figures ("fig" lines: metric, provider, size, best
  * and worst in ns), then one verdict line per metric and size: the ratio
@@ -341,26 +342,41 @@ int bench_peers(void)
 	       heap >= 0 ? "present" : "absent",
 	       have_udmabuf ? "present" : "absent");
 
+	/*
+	 * Round by round, each provider in turn: the host is shared, and a
+	 * busy stretch of it then slows every provider's round alike instead
+	 * of all of one provider's.
+	 */
 	for (int s = 0; s < NR_SIZES; s++) {
-		for (int p = 0; p < NR_PROV; p++) {
-			if ((p == P_HEAP && heap < 0) ||
-			    (p == P_UDMABUF && !have_udmabuf))
-				continue;
-			err = p == P_PAGES_FAULT ? 0 :
-			      bp_alloc_free(p, s, rounds[s]);
-			if (err)
-				bp_warn("alloc", p, s, err);
-			if (p == P_VMALLOC)
-				continue;
-			err = bp_map(p, s, rounds[s]);
-			if (err)
-				bp_warn("map", p, s, err);
+		int failed[NR_PROV][2] = { { 0 } };
+
+		for (int r = 0; r < rounds[s]; r++) {
+			for (int p = 0; p < NR_PROV; p++) {
+				if ((p == P_HEAP && heap < 0) ||
+				    (p == P_UDMABUF && !have_udmabuf))
+					continue;
+				if (p != P_PAGES_FAULT && !failed[p][0]) {
+					err = bp_alloc_free(p, s, 1);
+					if (err) {
+						bp_warn("alloc", p, s, err);
+						failed[p][0] = 1;
+					}
+				}
+				if (p != P_VMALLOC && !failed[p][1]) {
+					err = bp_map(p, s, 1);
+					if (err) {
+						bp_warn("map", p, s, err);
+						failed[p][1] = 1;
+					}
+				}
+			}
 		}
-		err = bp_sync_mmdma(s, rounds[s]);
+		/* Syncs are short: all rounds of one, then of the other. */
+		err = bp_sync_mmdma(s, rounds[s] * 4);
 		if (err)
 			bp_warn("sync", P_PAGES, s, err);
 		if (have_udmabuf) {
-			err = bp_sync_udmabuf(s, rounds[s]);
+			err = bp_sync_udmabuf(s, rounds[s] * 4);
 			if (err)
 				bp_warn("sync", P_UDMABUF, s, err);
 		}
