@@ -2,7 +2,9 @@
 #
 #   make               modules (for every kernel in KERNELS) and user space
 #   make demo          boot a VM and show buffers being mapped (installs deps)
-#   make bench         boot a VM and print the benchmarks' figures
+#   make bench         boot a VM (6.12), print the benchmarks' figures, plot
+#                      them and regenerate docs/bench.md (BENCH_ARGS=peers:
+#                      the side-by-side only)
 #   make check         every test on every kernel, in VMs (installs deps)
 #   make check-debug   every test on the debug kernel (builds it if missing)
 #   make debug-kernel  build the debug kernel (KASAN, lockdep, kmemleak, ...)
