@@ -2,7 +2,9 @@
 #
 #   make               modules (for every kernel in KERNELS) and user space
 #   make demo          boot a VM and show buffers being mapped (installs deps)
-#   make bench         boot a VM and print the benchmarks' figures
+#   make bench         boot a VM (6.12), print the benchmarks' figures, plot
+#                      them and regenerate docs/bench.md (BENCH_ARGS=peers:
+#                      the side-by-side only)
 #   make check         every test on every kernel, in VMs (installs deps)
 #   make check-debug   every test on the debug kernel (builds it if missing)
 #   make debug-kernel  build the debug kernel (KASAN, lockdep, kmemleak, ...)
@@ -113,9 +115,9 @@ $(O)/bin/mmdma: $(CLI_SRC) tools/mmdma_cli.h $(LIB_SRC) $(LIB_HDR)
 	@mkdir -p $(O)/bin
 	$(CC) $(USER_CFLAGS) $(CFLAGS) -o $@ $(CLI_SRC) $(LIB_SRC) $(GUEST_LDFLAGS)
 
-$(O)/bin/mmdma-bench: tools/bench.c tools/bench_maps.c tools/bench.h $(LIB_SRC) $(LIB_HDR)
+$(O)/bin/mmdma-bench: tools/bench.c tools/bench_maps.c tools/bench_peers.c tools/bench.h $(LIB_SRC) $(LIB_HDR)
 	@mkdir -p $(O)/bin
-	$(CC) $(USER_CFLAGS) $(CFLAGS) -o $@ tools/bench.c tools/bench_maps.c $(LIB_SRC) $(GUEST_LDFLAGS) -laio -luring
+	$(CC) $(USER_CFLAGS) $(CFLAGS) -o $@ tools/bench.c tools/bench_maps.c tools/bench_peers.c $(LIB_SRC) $(GUEST_LDFLAGS) -laio -luring
 
 $(O)/bin/demo.sh: tools/demo.sh
 	@mkdir -p $(O)/bin
@@ -294,12 +296,18 @@ demo: deps
 		--module $(O)/$(firstword $(KERNELS))/kernel/mmdma.ko --profile mm \
 		--out $(O)/vm/demo $(GUEST_BINS)
 
-# Figures, not verdicts: one VM boot, the output kept in $(O)/vm/bench.
+# Figures, not verdicts: one VM boot, the output kept in $(O)/vm/bench,
+# plots beside it and docs/bench.md regenerated from it.  6.12 by default:
+# the kernel with udmabuf and the system heap to compare against.
+BENCH_KERNEL ?= deb612
+BENCH_ARGS ?=
 bench: deps
-	$(MAKE) all
-	vm/run.sh --mode bench --kernel $$(vm/kernel.sh image $(firstword $(KERNELS))) \
-		--module $(O)/$(firstword $(KERNELS))/kernel/mmdma.ko --profile bench \
+	$(MAKE) all KERNELS=$(BENCH_KERNEL)
+	vm/run.sh --mode bench --bench-args "$(BENCH_ARGS)" \
+		--kernel $$(vm/kernel.sh image $(BENCH_KERNEL)) \
+		--module $(O)/$(BENCH_KERNEL)/kernel/mmdma.ko --profile bench \
 		--out $(O)/vm/bench $(GUEST_BINS)
+	scripts/bench-report.sh $(O)/vm/bench docs/bench.md
 
 # The debug kernel (scripts/debug-kernel.sh): built once, cached outside the
 # clone.  check-debug runs the whole suite on it, every profile; the module

@@ -69,6 +69,31 @@ static inline void __iomem *mmdma_pcim_iomap(struct pci_dev *pdev, int bar,
 }
 
 /*
+ * 6.12 ("introduce fd_file(), convert all accessors to it") turned struct
+ * fd into one tagged word read through fd_file(); before, the file is
+ * f.file.
+ */
+#ifndef fd_file
+#define fd_file(f)	((f).file)
+#endif
+
+/*
+ * Can any streaming mapping for @dev need a sync?  6.11 ("dma: avoid
+ * redundant calls for sync operations") records the answer per device
+ * (dev->dma_skip_sync) and asks it through dma_dev_need_sync(); before,
+ * only dma_need_sync() (5.9) answers, address by address, which is what
+ * the caller asks next either way.
+ */
+static inline bool mmdma_dev_need_sync(struct device *dev)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+	return dma_dev_need_sync(dev);
+#else
+	return true;
+#endif
+}
+
+/*
  * Does swiotlb's default pool lie wholly inside what @dev can address?  Then
  * streaming mappings of memory the device cannot reach may be left to
  * swiotlb; otherwise swiotlb would itself hand the device an address it

@@ -40,7 +40,11 @@ struct mmdma_map;
  * @cache:     enum mmdma_cache_mode
  * @size:      bytes, a multiple of PAGE_SIZE
  * @nr_pages:  size >> PAGE_SHIFT
- * @pages:     MMDMA_MEM_PAGES: one order-0 page per entry
+ * @pages:     MMDMA_MEM_PAGES and MMDMA_MEM_VMALLOC: every 4 KiB page, in
+ *             order; they come in blocks of falling orders (mmdma_mem.c),
+ *             each block a compound page whose head starts its run here
+ * @nr_blocks: MMDMA_MEM_PAGES and MMDMA_MEM_VMALLOC: blocks of @pages above
+ *             order 0
  * @vaddr:     MMDMA_MEM_CONTIG: linear-map address of the first page;
  *             MMDMA_MEM_VMALLOC: the vmalloc area; MMDMA_MEM_COHERENT: the
  *             CPU address dma_alloc_coherent() returned (maybe a vmap());
@@ -51,6 +55,8 @@ struct mmdma_map;
  * @faults:    pages supplied by the .fault handler
  * @inserted:  pages mapped at mmap() time
  * @huge_faults: 2 MiB ranges mapped by the .huge_fault handler
+ * @syncs_skipped: MMDMA_BUF_SYNC calls that had nothing to do because the
+ *             attachment's device needs no sync (mmdma_attach.c)
  * @node:      on mmdma_bufs, under mmdma_bufs_lock
  * @mdev:      MMDMA_MEM_COHERENT: the device whose memory it is (a
  *             reference is held)
@@ -82,12 +88,14 @@ struct mmdma_buf {
 	size_t size;
 	unsigned long nr_pages;
 	struct page **pages;
+	unsigned long nr_blocks;
 	void *vaddr;
 	atomic_t live_maps;
 	atomic64_t mmaps;
 	atomic64_t faults;
 	atomic64_t inserted;
 	atomic64_t huge_faults;
+	atomic64_t syncs_skipped;
 	struct list_head node;
 	struct mmdma_dev *mdev;
 	dma_addr_t dma;
@@ -417,6 +425,7 @@ void mmdma_dev_put(struct mmdma_dev *mdev);
 int mmdma_dev_enter(struct mmdma_dev *mdev, bool nowait);
 void mmdma_dev_leave(struct mmdma_dev *mdev);
 struct mmdma_dev *mmdma_dev_from_fd(int fd);
+struct mmdma_dev *mmdma_dev_of_file(struct file *file);
 bool mmdma_devs_present(void);
 
 /* mmdma_coherent.c: MMDMA_MEM_COHERENT, memory that dies with its device */

@@ -18,6 +18,7 @@
  */
 #include <linux/capability.h>
 #include <linux/dma-mapping.h>
+#include <linux/file.h>
 #include <linux/iommu.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
@@ -36,6 +37,15 @@
  * @sgt:      the pages, and once mapped their DMA segments
  * @mapped:   @sgt is mapped for the device (false once it has gone away)
  * @detached: the file's reference is gone; lookups no longer find it
+ * @need_sync: the DMA layer says some segment needs syncing (a device that
+ *            does not snoop caches, a segment swiotlb bounces); without,
+ *            MMDMA_BUF_SYNC has nothing to do and returns at once
+ * @segs:     when @need_sync and each bus segment is one CPU entry: the
+ *            entries in order, so a range sync finds its first entry by
+ *            binary search (NULL otherwise)
+ * @seg_end:  with @segs: the buffer offset just past each entry
+ * @rcu:      freed after a grace period: mmdma_att_sync_skip() walks
+ *            mmdma_atts without the lock
  */
 struct mmdma_attach {
 	struct kref ref;
@@ -46,13 +56,18 @@ struct mmdma_attach {
 	struct sg_table sgt;
 	bool mapped;
 	bool detached;
+	bool need_sync;
+	struct scatterlist **segs;
+	u64 *seg_end;
+	struct rcu_head rcu;
 };
 
 /*
  * Protects mmdma_atts and each attachment's @mapped and @detached, so that
  * a device going away and a sync or a last reference never unmap the same
  * mapping twice or sync one that is gone.  Syncs are short: one mutex for
- * all keeps the rules simple.
+ * all keeps the rules simple.  The list changes with the _rcu helpers, for
+ * the one reader that does not take the mutex (mmdma_att_sync_skip()).
  */
 static DEFINE_MUTEX(mmdma_att_lock);
 static LIST_HEAD(mmdma_atts);
@@ -62,7 +77,7 @@ static void mmdma_att_unmap(struct mmdma_attach *att)
 	lockdep_assert_held(&mmdma_att_lock);
 	if (att->mapped)
 		dma_unmap_sgtable(att->mdev->dma, &att->sgt, att->dir, 0);
-	att->mapped = false;
+	WRITE_ONCE(att->mapped, false);
 }
 
 /* Called with mmdma_att_lock held (kref_put_mutex()); drops it. */
@@ -70,13 +85,15 @@ static void mmdma_att_release(struct kref *ref)
 {
 	struct mmdma_attach *att = container_of(ref, struct mmdma_attach, ref);
 
-	list_del(&att->node);
+	list_del_rcu(&att->node);
 	mmdma_att_unmap(att);
 	mutex_unlock(&mmdma_att_lock);
+	kvfree(att->segs);
+	kvfree(att->seg_end);
 	sg_free_table(&att->sgt);
 	mmdma_dev_put(att->mdev);
 	mmdma_buf_put(att->buf);
-	kfree(att);
+	kfree_rcu(att, rcu);
 }
 
 static void mmdma_att_put(struct mmdma_attach *att)
@@ -165,6 +182,66 @@ int mmdma_buf_sgt(struct mmdma_buf *buf, struct device *dev,
 	return ret;
 }
 
+/*
+ * Is every DMA segment of @sgt the CPU entry of the same index, at the same
+ * length?  So it is with dma-direct and swiotlb, which map entry by entry;
+ * an IOMMU may merge entries into fewer, longer bus segments, and then a
+ * bus segment no longer names one physically contiguous run of memory.
+ */
+static bool mmdma_sgt_one_to_one(struct sg_table *sgt)
+{
+	struct scatterlist *sg;
+	unsigned int i;
+
+	if (sgt->nents != sgt->orig_nents)
+		return false;
+	for_each_sgtable_sg(sgt, sg, i) {
+		if (sg_dma_len(sg) != sg->length)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Ask the DMA layer once, at attach time, whether syncs of this mapping do
+ * anything, and index the entries for range syncs if they do: a sync is
+ * then O(1) for a device that needs none and O(entries in the range)
+ * otherwise, whatever the buffer's size.
+ */
+static int mmdma_att_index(struct mmdma_attach *att, struct device *dev)
+{
+	struct scatterlist *sg;
+	unsigned int i, n = att->sgt.nents;
+	u64 end = 0;
+
+	att->need_sync = false;
+	if (mmdma_dev_need_sync(dev)) {
+		for_each_sgtable_dma_sg(&att->sgt, sg, i) {
+			if (dma_need_sync(dev, sg_dma_address(sg))) {
+				att->need_sync = true;
+				break;
+			}
+		}
+	}
+	if (!att->need_sync || !mmdma_sgt_one_to_one(&att->sgt))
+		return 0;
+	att->segs = kvmalloc_array(n, sizeof(*att->segs), GFP_KERNEL);
+	att->seg_end = kvmalloc_array(n, sizeof(*att->seg_end), GFP_KERNEL);
+	if (!att->segs || !att->seg_end) {
+		kvfree(att->segs);
+		kvfree(att->seg_end);
+		att->segs = NULL;
+		att->seg_end = NULL;
+		return -ENOMEM;
+	}
+	for_each_sgtable_sg(&att->sgt, sg, i) {
+		end += sg->length;
+		att->segs[i] = sg;
+		att->seg_end[i] = end;
+	}
+	return 0;
+}
+
 static struct mmdma_attach *mmdma_att_create(struct mmdma_buf *buf,
 					     struct mmdma_dev *mdev,
 					     enum dma_data_direction dir)
@@ -197,6 +274,9 @@ static struct mmdma_attach *mmdma_att_create(struct mmdma_buf *buf,
 		dev_dbg(mdev->dma, "buf %u: dma_map_sgtable: %d\n", buf->id, ret);
 		goto err_free_sgt;
 	}
+	ret = mmdma_att_index(att, mdev->dma);
+	if (ret)
+		goto err_unmap;
 	kref_init(&att->ref);
 	att->dir = dir;
 	att->mapped = true;
@@ -206,6 +286,8 @@ static struct mmdma_attach *mmdma_att_create(struct mmdma_buf *buf,
 	att->mdev = mdev;
 	return att;
 
+err_unmap:
+	dma_unmap_sgtable(mdev->dma, &att->sgt, dir, 0);
 err_free_sgt:
 	sg_free_table(&att->sgt);
 err_free_att:
@@ -254,7 +336,7 @@ static int mmdma_attach_locked(struct mmdma_buf *buf, struct mmdma_dev *mdev,
 		return PTR_ERR(att);
 	}
 	mutex_lock(&mmdma_att_lock);
-	list_add_tail(&att->node, &mmdma_atts);
+	list_add_tail_rcu(&att->node, &mmdma_atts);
 	/* The count tells which pages are adjacent: see mmdma_xfer_disclose(). */
 	*nr_segs = ns_capable_noaudit(&init_user_ns, CAP_SYS_RAWIO) ?
 		   att->sgt.nents : 0;
@@ -305,7 +387,7 @@ long mmdma_buf_ioc_detach(void *ctx, void *karg, void __user *uarg)
 	mutex_lock(&mmdma_att_lock);
 	att = mmdma_att_find(ctx, mdev);
 	if (att)
-		att->detached = true;
+		WRITE_ONCE(att->detached, true);
 	mutex_unlock(&mmdma_att_lock);
 	mmdma_dev_put(mdev);
 	if (!att)
@@ -399,72 +481,62 @@ static bool mmdma_dir_compatible(enum dma_data_direction mapped,
 	return mapped == DMA_BIDIRECTIONAL || mapped == want;
 }
 
-/*
- * Is every DMA segment of @sgt the CPU entry of the same index, at the same
- * length?  So it is with dma-direct and swiotlb, which map entry by entry;
- * an IOMMU may merge entries into fewer, longer bus segments, and then a
- * bus segment no longer names one physically contiguous run of memory.
- */
-static bool mmdma_sgt_one_to_one(struct sg_table *sgt)
-{
-	struct scatterlist *sg;
-	unsigned int i;
-
-	if (sgt->nents != sgt->orig_nents)
-		return false;
-	for_each_sgtable_sg(sgt, sg, i) {
-		if (sg_dma_len(sg) != sg->length)
-			return false;
-	}
-	return true;
-}
 
 /*
- * Sync [@off, @off + @len) of the attachment.  Where each bus segment is
- * one CPU entry (mmdma_sgt_one_to_one()), only the entries covering the
- * range are synced, each over the part of it in the range: swiotlb then
- * copies exactly those bytes and the rest of the buffer stays as the CPU
- * or the device left it.  A single-range sync of an entry is what the
- * sg-table form does for that entry (dma-direct syncs each entry as one
- * run at its bus address).  Otherwise (an IOMMU merged entries) no bus
- * range names the byte range, and a single-range sync of a merged segment
- * would treat it as one physical run: the whole table is synced with the
- * sg-table form, which walks the CPU entries.  No bouncing happens there
- * (the IOMMU path bounces only entries it maps one by one), so syncing more
- * than asked only costs cache maintenance.
+ * Sync [@off, @off + @len) of the attachment.  Nothing at all when the
+ * DMA layer said at attach time that the device needs no sync (counted in
+ * the buffer's syncs_skipped).  Where each bus segment is one CPU entry
+ * (@att->segs), only the entries covering the range are synced, each over
+ * the part of it in the range: swiotlb then copies exactly those bytes and
+ * the rest of the buffer stays as the CPU or the device left it.  A
+ * single-range sync of an entry is what the sg-table form does for that
+ * entry (dma-direct syncs each entry as one run at its bus address).
+ * Otherwise (an IOMMU merged entries) no bus range names the byte range,
+ * and a single-range sync of a merged segment would treat it as one
+ * physical run: the whole table is synced with the sg-table form, which
+ * walks the CPU entries.  No bouncing happens there (the IOMMU path bounces
+ * only entries it maps one by one), so syncing more than asked only costs
+ * cache maintenance.
  */
 static void mmdma_att_sync(struct mmdma_attach *att, u64 off, u64 len,
 			   enum dma_data_direction dir, bool for_cpu)
 {
 	struct device *dev = att->mdev->dma;
-	struct scatterlist *sg;
-	unsigned int i;
+	unsigned int lo = 0, hi = att->sgt.nents - 1, i;
 
-	if (!mmdma_sgt_one_to_one(&att->sgt)) {
+	if (!att->need_sync) {
+		atomic64_inc(&att->buf->syncs_skipped);
+		return;
+	}
+	if (!att->segs) {
 		if (for_cpu)
 			dma_sync_sgtable_for_cpu(dev, &att->sgt, dir);
 		else
 			dma_sync_sgtable_for_device(dev, &att->sgt, dir);
 		return;
 	}
-	for_each_sgtable_sg(&att->sgt, sg, i) {
-		u64 seg = sg->length, n;
+	/* The first entry that ends past @off. */
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
 
-		if (off >= seg) {
-			off -= seg;
-			continue;
-		}
-		n = min(seg - off, len);
+		if (att->seg_end[mid] > off)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	for (i = lo; len && i < att->sgt.nents; i++) {
+		struct scatterlist *sg = att->segs[i];
+		u64 start = att->seg_end[i] - sg->length;
+		u64 n = min(att->seg_end[i] - off, len);
+
 		if (for_cpu)
 			dma_sync_single_range_for_cpu(dev, sg_dma_address(sg),
-						      off, n, dir);
+						      off - start, n, dir);
 		else
 			dma_sync_single_range_for_device(dev, sg_dma_address(sg),
-							 off, n, dir);
-		off = 0;
+							 off - start, n, dir);
+		off += n;
 		len -= n;
-		if (!len)
-			break;
 	}
 }
 
@@ -486,6 +558,43 @@ static long mmdma_sync_coherent(struct mmdma_buf *buf, int dev_fd)
 		ret = -EINVAL;
 	}
 	mmdma_dev_put(mdev);
+	return ret;
+}
+
+/*
+ * The sync that has nothing to do, without the mutex, a reference or an
+ * atomic on the device fd (fdget()): found under RCU, an attachment whose
+ * device needs no sync is skipped whatever happens to it meanwhile, since
+ * a skipped sync touches nothing.  Return: 0 when skipped, -EAGAIN for
+ * everything else (a sync to do, or an error the locked path reports).
+ */
+static int mmdma_att_sync_skip(struct mmdma_buf *buf, int dev_fd,
+			       enum dma_data_direction dir)
+{
+	struct fd f = fdget(dev_fd);
+	struct mmdma_attach *att;
+	struct mmdma_dev *mdev;
+	int ret = -EAGAIN;
+
+	if (!fd_file(f))
+		return -EAGAIN;
+	mdev = mmdma_dev_of_file(fd_file(f));
+	if (mdev) {
+		rcu_read_lock();
+		list_for_each_entry_rcu(att, &mmdma_atts, node) {
+			if (att->buf != buf || att->mdev != mdev ||
+			    READ_ONCE(att->detached))
+				continue;
+			if (READ_ONCE(att->mapped) && !att->need_sync &&
+			    mmdma_dir_compatible(att->dir, dir)) {
+				atomic64_inc(&buf->syncs_skipped);
+				ret = 0;
+			}
+			break;
+		}
+		rcu_read_unlock();
+	}
+	fdput(f);
 	return ret;
 }
 
@@ -512,6 +621,8 @@ long mmdma_buf_ioc_sync(void *ctx, void *karg, void __user *uarg)
 	}
 	if (buf->kind == MMDMA_MEM_COHERENT)
 		return mmdma_sync_coherent(buf, req->dev_fd);
+	if (!mmdma_att_sync_skip(buf, req->dev_fd, dir))
+		return 0;
 	att = mmdma_att_lookup(buf, req->dev_fd);
 	if (IS_ERR(att))
 		return PTR_ERR(att);
@@ -586,7 +697,7 @@ void mmdma_attach_buf_closed(struct mmdma_buf *buf)
 		mutex_unlock(&mmdma_att_lock);
 		return;
 found:
-		att->detached = true;
+		WRITE_ONCE(att->detached, true);
 		mutex_unlock(&mmdma_att_lock);
 		mmdma_att_put(att);
 	}

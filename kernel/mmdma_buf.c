@@ -276,6 +276,11 @@ static long mmdma_buf_ioc_info(void *ctx, void *karg, void __user *uarg)
 	info->faults = atomic64_read(&buf->faults);
 	info->inserted = atomic64_read(&buf->inserted);
 	info->huge_faults = atomic64_read(&buf->huge_faults);
+	/* Both tell where memory lies: see mmdma_attach_locked(). */
+	if (ns_capable_noaudit(&init_user_ns, CAP_SYS_RAWIO)) {
+		info->blocks = buf->nr_blocks;
+		info->syncs_skipped = atomic64_read(&buf->syncs_skipped);
+	}
 	return 0;
 }
 

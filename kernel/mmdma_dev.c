@@ -507,6 +507,16 @@ static const struct file_operations mmdma_dev_fops = {
 };
 
 /**
+ * mmdma_dev_of_file() - the device behind an open device node, or NULL
+ * @file: any file; the caller's hold on it keeps the device (each open
+ *        node holds a reference), so none is taken
+ */
+struct mmdma_dev *mmdma_dev_of_file(struct file *file)
+{
+	return file->f_op == &mmdma_dev_fops ? file->private_data : NULL;
+}
+
+/**
  * mmdma_dev_from_fd() - the DMA device behind a device node fd, referenced
  * @fd: file descriptor in the current process
  *

@@ -16,40 +16,119 @@
 #include "mmdma.h"
 
 /*
- * Page arrays are filled with order-0 pages that may fail rather than wake
- * the OOM killer: a too-big request is the caller's problem, not a reason to
- * kill an innocent process.  __GFP_ACCOUNT charges the caller's memcg.
+ * Every kind is zeroed and charged to the caller's memcg (__GFP_ACCOUNT).
+ * Order-0 pages and the contiguous and vmalloc kinds may fail rather than
+ * wake the OOM killer: a too-big request is the caller's problem, not a
+ * reason to kill an innocent process.
  */
 #define MMDMA_GFP (GFP_KERNEL_ACCOUNT | __GFP_ZERO | __GFP_RETRY_MAYFAIL | \
 		   __GFP_NOWARN)
+
+/*
+ * Blocks of a page array above order 0, the way the dma-buf system heap
+ * takes them: no reclaim or compaction at all (a high-order block is a
+ * bonus, not worth a stall: the next smaller order is tried at once), and
+ * compound, so the block goes back to the allocator in one call and each
+ * page in it takes references through its folio.
+ */
+#define MMDMA_GFP_HIGH ((GFP_KERNEL_ACCOUNT | __GFP_ZERO | __GFP_COMP | \
+			 __GFP_NORETRY | __GFP_NOWARN) & ~__GFP_RECLAIM)
+
+/*
+ * Orders a page array is taken in, highest first.  8 and 4 are the system
+ * heap's (1 MiB and 64 KiB, sizes IOMMUs map in one entry); the largest
+ * block the allocator has (4 MiB) comes first because each block is one
+ * DMA segment at most, so a fresh machine maps 64 MiB in 16.  Not order 9
+ * (PMD size): the core would map a compound block of exactly that order
+ * with one PMD from the .fault path (do_set_pmd()), which these pages,
+ * not page cache, must not get.
+ */
+static const unsigned int mmdma_orders[] = { MMDMA_MAX_PAGE_ORDER, 8, 4, 0 };
+
+static_assert(MMDMA_MAX_PAGE_ORDER > 9);
 
 size_t mmdma_max_contig_size(void)
 {
 	return PAGE_SIZE << MMDMA_MAX_PAGE_ORDER;
 }
 
+/* Pages [0, @n) of @pages, whole blocks: see mmdma_alloc_pages(). */
 static void mmdma_free_page_array(struct page **pages, unsigned long n)
 {
-	while (n--)
-		__free_page(pages[n]);
+	unsigned long i = 0;
+
+	while (i < n) {
+		unsigned int order = compound_order(pages[i]);
+
+		__free_pages(pages[i], order);
+		i += 1UL << order;
+	}
 }
 
+/*
+ * The largest block no bigger than @left pages and no higher than
+ * @max_order: like the heap, never climb back to an order that failed
+ * once, so a fragmented machine pays for each failed order only once.
+ */
+static struct page *mmdma_alloc_block(unsigned long left,
+				      unsigned int max_order)
+{
+	struct page *page;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(mmdma_orders); i++) {
+		unsigned int order = mmdma_orders[i];
+
+		if (order > max_order || left < (1UL << order))
+			continue;
+		page = alloc_pages(order ? MMDMA_GFP_HIGH : MMDMA_GFP, order);
+		if (page)
+			return page;
+	}
+	return NULL;
+}
+
+/*
+ * The book's scullp takes order-0 pages one at a time (or 2^order with its
+ * "order" parameter, never mixed).  Here the memory comes in blocks of
+ * falling orders, and @buf->pages still names every 4 KiB page: each is a
+ * page of a compound block (or an order-0 page), with a reference count of
+ * its own folio, so the .fault and insert methods, kmap and the DMA paths
+ * treat it like any page.  Blocks start at indices aligned to nothing in
+ * particular; the head of each is found again at free time by walking
+ * block by block (compound_order() of a head).
+ */
 static int mmdma_alloc_pages(struct mmdma_buf *buf)
 {
-	unsigned long i;
+	unsigned int max_order = mmdma_orders[0];
+	unsigned long i = 0, j;
+	int ret = -ENOMEM;
 
-	buf->pages = kvcalloc(buf->nr_pages, sizeof(*buf->pages),
-			      GFP_KERNEL_ACCOUNT);
+	buf->pages = kvmalloc_array(buf->nr_pages, sizeof(*buf->pages),
+				    GFP_KERNEL_ACCOUNT);
 	if (!buf->pages)
 		return -ENOMEM;
 
-	for (i = 0; i < buf->nr_pages; i++) {
+	buf->nr_blocks = 0;
+	while (i < buf->nr_pages) {
+		struct page *page;
+		unsigned int order;
+
 		/* Large buffers take a while: let a killed caller go. */
-		if (!(i & 1023) && fatal_signal_pending(current))
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
 			goto err_free_pages;
-		buf->pages[i] = alloc_page(MMDMA_GFP);
-		if (!buf->pages[i])
+		}
+		page = mmdma_alloc_block(buf->nr_pages - i, max_order);
+		if (!page)
 			goto err_free_pages;
+		order = compound_order(page);
+		for (j = 0; j < (1UL << order); j++)
+			buf->pages[i + j] = page + j;
+		if (order)
+			buf->nr_blocks++;
+		max_order = order;
+		i += 1UL << order;
 		cond_resched();
 	}
 	return 0;
@@ -58,7 +137,32 @@ err_free_pages:
 	mmdma_free_page_array(buf->pages, i);
 	kvfree(buf->pages);
 	buf->pages = NULL;
-	return fatal_signal_pending(current) ? -EINTR : -ENOMEM;
+	return ret;
+}
+
+/*
+ * The book's scullv calls vmalloc(), which takes order-0 pages one by one
+ * and frees them one by one.  Here the area is vmap() of a page array
+ * taken in blocks (mmdma_alloc_pages()): the same kind of address (in the
+ * vmalloc range, found page by page with vmalloc_to_page()), allocated and
+ * freed a block at a time.  Not vmalloc_user() either way: it cannot charge
+ * the caller's memcg.  Without VM_USERMAP the insert method maps the
+ * area's pages with vm_insert_pages().
+ */
+static int mmdma_alloc_vmalloc(struct mmdma_buf *buf)
+{
+	int ret = mmdma_alloc_pages(buf);
+
+	if (ret)
+		return ret;
+	buf->vaddr = vmap(buf->pages, buf->nr_pages, VM_MAP, PAGE_KERNEL);
+	if (!buf->vaddr) {
+		mmdma_free_page_array(buf->pages, buf->nr_pages);
+		kvfree(buf->pages);
+		buf->pages = NULL;
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 /* noinline: fault injection (fail_function) must see every call. */
@@ -76,14 +180,7 @@ noinline int mmdma_alloc_memory(struct mmdma_buf *buf)
 		buf->vaddr = alloc_pages_exact(buf->size, MMDMA_GFP);
 		return buf->vaddr ? 0 : -ENOMEM;
 	case MMDMA_MEM_VMALLOC:
-		/*
-		 * Not vmalloc_user(): it cannot charge the caller's memcg, and
-		 * the variant that takes both the gfp flags and VM_USERMAP is
-		 * not exported (6.1, 6.12).  Without VM_USERMAP the insert
-		 * method maps the area's pages with vm_insert_pages().
-		 */
-		buf->vaddr = __vmalloc(buf->size, MMDMA_GFP);
-		return buf->vaddr ? 0 : -ENOMEM;
+		return mmdma_alloc_vmalloc(buf);
 	case MMDMA_MEM_RESERVED:
 		return mmdma_reserved_alloc(buf);
 	}
@@ -102,7 +199,9 @@ void mmdma_free_memory(struct mmdma_buf *buf)
 		free_pages_exact(buf->vaddr, buf->size);
 		break;
 	case MMDMA_MEM_VMALLOC:
-		vfree(buf->vaddr);
+		vunmap(buf->vaddr);
+		mmdma_free_page_array(buf->pages, buf->nr_pages);
+		kvfree(buf->pages);
 		break;
 	case MMDMA_MEM_COHERENT:
 		mmdma_coherent_free(buf);

@@ -119,6 +119,8 @@ static long long cg_current(void)
 	return (long long)t_read_ull(CG_TEST "/memory.current");
 }
 
+#define MEMCG_BATCH	(64 * 4096LL)
+
 /* The worker: charged kinds grow memory.current, others do not. */
 static void charge_worker(void *arg)
 {
@@ -142,8 +144,14 @@ static void charge_worker(void *arg)
 		after = cg_current() - before;
 		ktap_diag("%s: %lld KiB charged while held, %lld KiB after close",
 			  mmdma_kind_name(k), held >> 10, after >> 10);
+		/*
+		 * memory.current moves by per-CPU batches (MEMCG_CHARGE_BATCH,
+		 * 64 pages): freeing the previous kind's memory (a 4 MiB block
+		 * of a page array is uncharged in one go) can drain a batch
+		 * charged earlier, so the count may fall short by up to one.
+		 */
 		if (charged) {
-			EXPECT(held >= (long long)size);
+			EXPECT(held >= (long long)size - MEMCG_BATCH);
 			EXPECT(held < (long long)size + (1 << 20));
 		} else {
 			EXPECT(held < (long long)size / 4);

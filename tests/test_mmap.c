@@ -5,6 +5,7 @@
  */
 
 #include <errno.h>
+#include <linux/capability.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,28 +26,29 @@
 static const int rw = PROT_READ | PROT_WRITE;
 
 /* Data written with write() shows in a mapping, and the other way round. */
-static void every_method_maps_what_write_wrote(void)
+static void every_method_maps_what_write_wrote_sized(size_t size,
+						     size_t rounded)
 {
 	for (size_t i = 0; i < nr_combos; i++) {
 		const struct combo *c = &combos[i];
-		int fd = t_buf(ODD_SIZE, c->kind, c->method);
-		uint8_t *src = malloc(ROUNDED), *p;
+		int fd = t_buf(size, c->kind, c->method);
+		uint8_t *src = malloc(rounded), *p;
 		struct mmdma_buf_info info = t_info(fd);
 
 		ktap_diag("%s", combo_name(c));
-		EXPECT_EQ(info.size, ROUNDED);
+		EXPECT_EQ(info.size, rounded);
 		EXPECT_EQ(info.kind, c->kind);
 		EXPECT_EQ(info.method, c->method);
-		mmdma_pattern_fill(src, 0, ROUNDED, 11);
-		ASSERT_EQ(pwrite(fd, src, ROUNDED, 0), ROUNDED);
+		mmdma_pattern_fill(src, 0, rounded, 11);
+		ASSERT_EQ(pwrite(fd, src, rounded, 0), rounded);
 
-		p = t_map(fd, ROUNDED, rw, MAP_SHARED, 0);
-		t_expect_pattern(p, 0, ROUNDED, 11);
+		p = t_map(fd, rounded, rw, MAP_SHARED, 0);
+		t_expect_pattern(p, 0, rounded, 11);
 
-		mmdma_pattern_fill(p, 0, ROUNDED, 12);
-		memset(src, 0, ROUNDED);
-		ASSERT_EQ(pread(fd, src, ROUNDED, 0), ROUNDED);
-		t_expect_pattern(src, 0, ROUNDED, 12);
+		mmdma_pattern_fill(p, 0, rounded, 12);
+		memset(src, 0, rounded);
+		ASSERT_EQ(pread(fd, src, rounded, 0), rounded);
+		t_expect_pattern(src, 0, rounded, 12);
 
 		/* The kernel writes through its own mapping of the pages. */
 		ASSERT_OK(mmdma_buf_fill(fd, PAGE + 7, 3 * PAGE, 13));
@@ -57,18 +59,36 @@ static void every_method_maps_what_write_wrote(void)
 		EXPECT_EQ(info.mmaps, 1);
 		EXPECT_EQ(info.live_maps, 1);
 		if (c->method == MMDMA_MAP_FAULT) {
-			EXPECT_EQ(info.faults, ROUNDED / PAGE);
+			EXPECT_EQ(info.faults, rounded / PAGE);
 			EXPECT_EQ(info.inserted, 0);
 		} else {
 			/* Mapped at mmap() time: no fault reaches the driver. */
 			EXPECT_EQ(info.faults, 0);
-			EXPECT_EQ(info.inserted, ROUNDED / PAGE);
+			EXPECT_EQ(info.inserted, rounded / PAGE);
 		}
-		munmap(p, ROUNDED);
+		munmap(p, rounded);
 		EXPECT_EQ(t_live_maps(fd), 0);
 		free(src);
 		close(fd);
 	}
+}
+
+static void every_method_maps_what_write_wrote(void)
+{
+	every_method_maps_what_write_wrote_sized(ODD_SIZE, ROUNDED);
+}
+
+/*
+ * Page arrays and vmalloc memory of more than 64 KiB come in blocks of
+ * several pages (compound pages: a 1 MiB block, a 64 KiB one and single
+ * pages here); every method maps them like single pages.
+ */
+#define BLOCKS_SIZE	((1UL << 20) + 17 * PAGE + 123)
+#define BLOCKS_ROUNDED	((1UL << 20) + 18 * PAGE)
+
+static void every_method_maps_a_buffer_taken_in_blocks(void)
+{
+	every_method_maps_what_write_wrote_sized(BLOCKS_SIZE, BLOCKS_ROUNDED);
 }
 
 /* A mapping at a page offset shows the buffer from that offset on. */
@@ -591,9 +611,74 @@ static void big_page_array_end_to_end(void)
 	close(fd);
 }
 
+/*
+ * MMDMA_BUF_INFO counts the blocks of more than one page behind a page
+ * array or vmalloc memory: orders 10, 8 and 4 (4 MiB, 1 MiB, 64 KiB) are
+ * tried from the largest that fits, never climbing back, then single
+ * pages.  Each block is physically contiguous (MMDMA_BUF_PHYS).  On a
+ * machine this young every high-order attempt succeeds.
+ */
+static void blocks_counted_and_contiguous(void)
+{
+	static const struct {
+		uint64_t pages, blocks;
+	} want[] = {
+		{ 1, 0 }, { 15, 0 }, { 16, 1 }, { 17, 1 }, { 33, 2 },
+		{ 256 + 16 + 1, 2 }, { 1024 + 256 + 3, 2 }, { 4096, 4 },
+	};
+	static const uint32_t kinds[] = { MMDMA_MEM_PAGES, MMDMA_MEM_VMALLOC };
+	uint64_t addrs[256];
+
+	for (size_t k = 0; k < 2; k++) {
+		for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+			int fd = t_buf(want[i].pages * PAGE, kinds[k],
+				       MMDMA_MAP_FAULT);
+			uint64_t n = want[i].pages < 256 ? want[i].pages : 256;
+
+			ktap_diag("%s, %llu pages", k ? "vmalloc" : "pages",
+				  (unsigned long long)want[i].pages);
+			EXPECT_EQ(t_info(fd).blocks, want[i].blocks);
+			/* The first block, if any, is one run of pages. */
+			ASSERT_OK(mmdma_buf_phys(fd, 0, n, addrs));
+			if (want[i].blocks) {
+				uint64_t run = want[i].pages >= 256 ? 256 : 16;
+
+				for (uint64_t j = 1; j < run; j++)
+					EXPECT_EQ(addrs[j], addrs[0] + j * PAGE);
+			}
+			close(fd);
+		}
+	}
+}
+
+static void blocks_hidden(void *arg)
+{
+	int fd = t_buf(1UL << 20, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+
+	(void)arg;
+	t_drop_cap(CAP_SYS_RAWIO);
+	/* The count tells which pages are adjacent, like a segment count. */
+	EXPECT_EQ(t_info(fd).blocks, 0);
+	EXPECT_EQ(t_info(fd).syncs_skipped, 0);
+	close(fd);
+}
+
+/* Without CAP_SYS_RAWIO the block count reads 0 (it is 1 for root). */
+static void blocks_need_cap_sys_rawio(void)
+{
+	int fd = t_buf(1UL << 20, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+
+	EXPECT_EQ(t_info(fd).blocks, 1);
+	close(fd);
+	EXPECT_EQ(t_wait(t_fork(blocks_hidden, NULL)), 0);
+}
+
 static const struct ktap_case cases[] = {
 	KTAP_CASE(mmap_outside_buffer_is_einval),
 	KTAP_CASE(every_method_maps_what_write_wrote),
+	KTAP_CASE(every_method_maps_a_buffer_taken_in_blocks),
+	KTAP_CASE(blocks_counted_and_contiguous),
+	KTAP_CASE(blocks_need_cap_sys_rawio),
 	KTAP_CASE(mapping_at_offset_starts_there),
 	KTAP_CASE(two_mappings_share_memory),
 	KTAP_CASE(two_processes_share_buffer),

@@ -12,7 +12,10 @@
  * Then it prints each target of issue 4 with the figure that meets or
  * misses it.  The mapping figures (issue 5) are bench_maps.c's.
  *
- *   mmdma-bench [dio|maps]     one part, or (no argument) both
+ * The side-by-side with the kernel's own providers (issue 16) is
+ * bench_peers.c's.
+ *
+ *   mmdma-bench [dio|maps|peers]   one part, or (no argument) all three
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -303,14 +306,18 @@ int main(int argc, char **argv)
 	const char *part = argc > 1 ? argv[1] : "";
 	int ret = 0;
 
-	if (argc > 2 || (*part && strcmp(part, "dio") && strcmp(part, "maps"))) {
-		fprintf(stderr, "usage: mmdma-bench [dio|maps]\n");
+	if (argc > 2 || (*part && strcmp(part, "dio") && strcmp(part, "maps") &&
+			  strcmp(part, "peers"))) {
+		fprintf(stderr, "usage: mmdma-bench [dio|maps|peers]\n");
 		return 2;
 	}
-	if (strcmp(part, "maps"))
+	if (!*part || !strcmp(part, "dio"))
 		ret = bench_dio();
 	fflush(stdout);
-	if (!ret && strcmp(part, "dio"))
+	if (!ret && (!*part || !strcmp(part, "maps")))
 		ret = bench_maps();
+	fflush(stdout);
+	if (!ret && (!*part || !strcmp(part, "peers")))
+		ret = bench_peers();
 	return ret ? 1 : 0;
 }

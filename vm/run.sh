@@ -2,7 +2,7 @@
 # Boot one mmdma test VM and give the host's verdict.
 #
 #   run.sh --kernel BZIMAGE --module MMDMA.KO --profile NAME --out DIR
-#          [--mode test|demo|bench] [--tests "PROG..."] [--timeout SECONDS]
+#          [--mode test|demo|bench] [--tests "PROG..."] [--bench-args "ARGS"] [--timeout SECONDS]
 #          [--mem-extra MIB] [--icount-smp N] FILE...
 #
 # A profile's PYTHON=yes puts python3 and numpy in its guest (mkinitramfs.sh).
@@ -19,7 +19,7 @@
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-mode=test tests= timeout= kernel= module= profile=default out= mem_extra=0 icount_smp=
+mode=test tests= bench_args= timeout= kernel= module= profile=default out= mem_extra=0 icount_smp=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) kernel=$2; shift 2 ;;
@@ -28,6 +28,7 @@ while [ $# -gt 0 ]; do
 	--out) out=$2; shift 2 ;;
 	--mode) mode=$2; shift 2 ;;
 	--tests) tests=$2; shift 2 ;;
+	--bench-args) bench_args=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
 	--mem-extra) mem_extra=$2; shift 2 ;;
 	--icount-smp) icount_smp=$2; shift 2 ;;
@@ -77,6 +78,7 @@ cat > "$out/mmdma.conf" <<CONF
 MODE='$mode'
 TESTS='$TESTS'
 BENCH='$BENCH'
+BENCH_ARGS='$bench_args'
 MODPARAMS='$MODPARAMS'
 EXPECT='$EXPECT'
 TEST_ENV='$TEST_ENV'

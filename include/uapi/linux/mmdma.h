@@ -207,6 +207,15 @@ struct mmdma_alloc {
  * @inserted:  (out) pages mapped at mmap() time (remap or insert) so far
  * @huge_faults: (out) 2 MiB ranges mapped by the .huge_fault handler so far
  *             (MMDMA_MAP_HUGE; its 4 KiB fallback faults count in @faults)
+ * @blocks:    (out) MMDMA_MEM_PAGES and MMDMA_MEM_VMALLOC: blocks of more
+ *             than one page the memory was taken in (0 for other kinds).
+ *             Written only for a caller with CAP_SYS_RAWIO (0 otherwise:
+ *             the count tells which pages are adjacent)
+ * @syncs_skipped: (out) MMDMA_BUF_SYNC calls so far that did nothing because
+ *             the attachment's device needs no sync (the DMA layer says so:
+ *             it snoops caches and no segment is bounced).  CAP_SYS_RAWIO
+ *             only, as @blocks (0 otherwise: it tells whether memory lies
+ *             beyond a device's reach)
  * @reserved:  reserved, zero
  */
 struct mmdma_buf_info {
@@ -221,7 +230,9 @@ struct mmdma_buf_info {
 	__u64 faults;
 	__u64 inserted;
 	__u64 huge_faults;
-	__u64 reserved[3];
+	__u64 blocks;
+	__u64 syncs_skipped;
+	__u64 reserved[1];
 };
 
 /**
