@@ -32,7 +32,7 @@ import os
 
 __all__ = ["Control", "Buffer", "Device", "DmaBuf", "ABI_VERSION"]
 
-ABI_VERSION = MMDMA_ABI_VERSION = 1
+ABI_VERSION = MMDMA_ABI_VERSION = 2
 
 u8, u32, s32, u64 = ctypes.c_uint8, ctypes.c_uint32, ctypes.c_int32, ctypes.c_uint64
 
@@ -61,7 +61,7 @@ MMDMA_ALLOC_CLOEXEC = 1 << 0
 MMDMA_ALLOC_DEVICE = 1 << 1
 MMDMA_ALLOC_VALID_FLAGS = MMDMA_ALLOC_CLOEXEC | MMDMA_ALLOC_DEVICE
 # enum mmdma_dev_kind, struct mmdma_dev_info.flags
-MMDMA_DEV_EDU, MMDMA_DEV_SOFT = 1, 2
+MMDMA_DEV_EDU, MMDMA_DEV_SOFT, MMDMA_DEV_ISA = 1, 2, 3
 MMDMA_DEVF_IOMMU = 1 << 0
 MMDMA_DEVF_SWIOTLB = 1 << 1
 MMDMA_DEVF_MSI = 1 << 2
@@ -89,7 +89,7 @@ class _Struct(ctypes.Structure):
             if name.startswith("__pad") or name == "reserved":
                 continue
             v = getattr(self, name)
-            if name == "name":
+            if name in ("name", "driver_version"):
                 v = bytes(v).split(b"\0", 1)[0].decode()
             out[name] = v
         return out
@@ -99,7 +99,11 @@ class mmdma_info(_Struct):
     _fields_ = [("abi_version", u32), ("page_size", u32), ("features", u64),
                 ("max_buf_size", u64), ("max_contig_size", u64), ("max_total", u64),
                 ("total", u64), ("nr_buffers", u32), ("__pad", u32),
-                ("reserved", u64 * 4)]
+                ("reserved", u64 * 4), ("driver_version", u8 * 32)]
+
+
+# The size of struct mmdma_info in ABI 1 (before driver_version).
+MMDMA_INFO_SIZE_VER1 = 88
 
 
 class mmdma_alloc(_Struct):
@@ -111,7 +115,7 @@ class mmdma_buf_info(_Struct):
     _fields_ = [("size", u64), ("kind", u32), ("method", u32), ("cache", u32),
                 ("id", u32), ("live_maps", u32), ("__pad", u32), ("mmaps", u64),
                 ("faults", u64), ("inserted", u64), ("huge_faults", u64),
-                ("reserved", u64 * 3)]
+                ("blocks", u64), ("syncs_skipped", u64), ("reserved", u64 * 1)]
 
 
 class mmdma_buf_fill(_Struct):
