@@ -201,7 +201,11 @@ static void options_any_form_any_place(void)
 	RUN("xfer", "mmdma-soft0", "--kind=contig", "8k", "-dsingle");
 	EXPECT_RUN(o.status == 0 && has(o.out, "(contig memory, single)"));
 	RUN("info", "-j");
-	EXPECT_RUN(o.status == 0 && has(o.out, "\"abi_version\": 1"));
+	char abi[64];
+
+	snprintf(abi, sizeof(abi), "\"abi_version\": %u, \"driver_version\": \"%s\"",
+		 MMDMA_ABI_VERSION, MMDMA_VERSION);
+	EXPECT_RUN(o.status == 0 && has(o.out, abi));
 }
 
 static void expect_json(const char *what)

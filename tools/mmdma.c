@@ -191,8 +191,9 @@ static void info_json(const struct mmdma_info *info)
 {
 	bool first = true;
 
-	printf("{\"abi_version\": %u, \"page_size\": %u, \"features\": [",
-	       info->abi_version, info->page_size);
+	printf("{\"abi_version\": %u, \"driver_version\": ", info->abi_version);
+	json_string(stdout, (const char *)info->driver_version);
+	printf(", \"page_size\": %u, \"features\": [", info->page_size);
 	for (size_t i = 0; i < sizeof(features) / sizeof(features[0]); i++) {
 		if (info->features & features[i].bit) {
 			printf("%s", first ? "" : ", ");
@@ -229,6 +230,8 @@ static int cmd_info(int argc, char **argv)
 		return CLI_OK;
 	}
 	printf("abi version      %u\n", info.abi_version);
+	printf("driver version   %s (this tool: %s)\n",
+	       (const char *)info.driver_version, MMDMA_VERSION);
 	printf("page size        %u\n", info.page_size);
 	printf("features        ");
 	for (size_t i = 0; i < sizeof(features) / sizeof(features[0]); i++)
