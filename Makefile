@@ -84,7 +84,7 @@ LDLIBS_stress := -laio -luring
 # libaio requests stalled on userfaultfd pages while the engine goes.
 LDLIBS_teardown := -laio
 
-CLI_SRC := tools/mmdma.c tools/mmdma_dev.c
+CLI_SRC := tools/mmdma.c tools/mmdma_dev.c tools/mmdma_explain.c
 
 $(O)/bin/mmdma: $(CLI_SRC) tools/mmdma_cli.h $(LIB_SRC) $(LIB_HDR)
 	@mkdir -p $(O)/bin

@@ -728,7 +728,7 @@ static void explain_iommu_bus_addresses_are_iovas(void)
 struct race {
 	char *addr;		/* where the mapper maps, and the explainer looks */
 	int buf;
-	volatile bool stop;
+	volatile bool start, stop;
 	unsigned long maps, present, absent;
 };
 
@@ -736,6 +736,8 @@ static void *race_mapper(void *arg)
 {
 	struct race *r = arg;
 
+	while (!r->start)
+		;
 	while (!r->stop) {
 		/* NOREPLACE: never over something else that landed there. */
 		char *p = mmap(r->addr, 4 * PAGE, PROT_READ | PROT_WRITE,
@@ -765,9 +767,11 @@ static void explain_races_munmap(void)
 	int ret;
 
 	r.buf = t_buf(4 * PAGE, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+	/* The thread's stack first, so it cannot land in the hole. */
+	ASSERT_EQ(pthread_create(&th, NULL, race_mapper, &r), 0);
 	r.addr = t_map(-1, 4 * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, 0);
 	ASSERT_OK(munmap(r.addr, 4 * PAGE));
-	ASSERT_EQ(pthread_create(&th, NULL, race_mapper, &r), 0);
+	r.start = true;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	do {
 		ret = explain(0, r.addr + PAGE + 1, d.fd, &e);

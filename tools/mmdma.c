@@ -36,13 +36,20 @@ static void usage(FILE *f)
 		"  tour                      make a buffer of every kind, map it with every\n"
 		"                            method that can map it, and show the data\n"
 		"                            moving between write(), the mapping and the\n"
-		"                            kernel, with the live-mapping counts\n"
+		"                            kernel, with the live-mapping counts, and\n"
+		"                            explain one address of a buffer\n"
 		"  devices                   the DMA device nodes, their limits and counters\n"
 		"  xfer DEVICE LENGTH [--dma METHOD] [--kind KIND]\n"
 		"                            a round trip through DEVICE (e.g. mmdma-edu0):\n"
 		"                            a filled buffer to device memory and back into a\n"
 		"                            second buffer, which is checked; METHOD is one of\n"
 		"                            auto sg page single coherent pool stream\n"
+		"  explain [--pid PID] ADDR [--device DEV]\n"
+		"                            follow user virtual address ADDR of process\n"
+		"                            PID (default: mmdma itself) to its VMA, page-table\n"
+		"                            entries, page frame and physical address, struct\n"
+		"                            page, kernel logical address and, for DMA device\n"
+		"                            DEV, bus address (needs CAP_SYS_ADMIN)\n"
 		"  help                      this text\n"
 		"\n"
 		"Sizes and offsets take 0x-hex and k/M/G suffixes.  $MMDMA_DEV names the\n"
@@ -319,6 +326,36 @@ static int tour_one(int ctl, uint32_t kind, uint32_t method, const char *how)
 	return bad;
 }
 
+/* One address of a vmalloc buffer, explained ("Memory Management in Linux"). */
+static int tour_explain(int ctl)
+{
+	int fd, dev, ret;
+	char *p;
+
+	printf("\none address explained: a vmalloc buffer mapped by the fault handler\n");
+	fd = mmdma_alloc(ctl, TOUR_SIZE, MMDMA_MEM_VMALLOC, MMDMA_MAP_FAULT, 0);
+	if (fd < 0)
+		return fail("alloc", -fd);
+	p = mmap(NULL, TOUR_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		close(fd);
+		return fail("mmap", errno);
+	}
+	p[4096 + 16] = 1;	/* fault page 1 in; explain itself never does */
+	dev = mmdma_dev_open("mmdma-soft0");
+	ret = cli_explain_print(ctl, 0, (uintptr_t)(p + 4096 + 16), dev,
+				"mmdma-soft0");
+	if (ret == -EPERM)
+		printf("  (needs CAP_SYS_ADMIN: it shows physical addresses)\n");
+	else if (ret)
+		fail("explain", -ret);
+	if (dev >= 0)
+		close(dev);
+	munmap(p, TOUR_SIZE);
+	close(fd);
+	return ret && ret != -EPERM;
+}
+
 static int cmd_tour(void)
 {
 	static const struct { uint32_t kind, method; } refused[] = {
@@ -350,6 +387,7 @@ static int cmd_tour(void)
 	}
 	printf("  (remap_pfn_range() maps one physically contiguous range;\n"
 	       "   vmalloc memory and page arrays are not one)\n");
+	bad |= tour_explain(ctl);
 	close(ctl);
 	return bad;
 }
@@ -372,6 +410,8 @@ int main(int argc, char **argv)
 		return cmd_devices();
 	if (!strcmp(cmd, "xfer"))
 		return cmd_xfer(argc - 1, argv + 1);
+	if (!strcmp(cmd, "explain"))
+		return cmd_explain(argc - 1, argv + 1);
 	fprintf(stderr, "%s: unknown command '%s'\n", prog, cmd);
 	usage(stderr);
 	return 2;
