@@ -746,6 +746,9 @@ static void *race_mapper(void *arg)
 		if (p == MAP_FAILED)
 			break;
 		p[PAGE] = 1;
+		/* Keep it mapped a while, so some answers find the page. */
+		for (int i = 0; i < 2000; i++)
+			(void)*(volatile char *)(p + PAGE);
 		munmap(p, 4 * PAGE);
 		r->maps++;
 	}
