@@ -158,13 +158,8 @@ static void mmdma_explain_page(struct mmdma_explain_ctx *c, unsigned long pfn,
 	e->folio_order = folio_order(folio);
 	e->node = page_to_nid(page);
 	strscpy(e->zone, page_zone(page)->name, sizeof(e->zone));
-	if (PageHighMem(page)) {
+	if (PageHighMem(page))
 		e->valid |= MMDMA_EXPLAIN_HIGHMEM;
-	} else {
-		e->valid |= MMDMA_EXPLAIN_LOGICAL;
-		e->kernel_logical = (unsigned long)page_address(page) +
-				    offset_in_page(e->addr);
-	}
 	/*
 	 * For a transient DMA mapping after the locks are gone.  The count
 	 * reported above was read first; a page whose count is zero (a
@@ -338,6 +333,23 @@ static int mmdma_explain_vma(struct mmdma_explain_ctx *c, struct mm_struct *mm,
 	dev_dbg(mmdma_dev(), "explain: the entry at %#llx kept changing\n",
 		e->addr);
 	return -EAGAIN;
+}
+
+/*
+ * The kernel logical address: low memory that is System RAM is in the
+ * linear map.  A struct page alone does not say so: RAM reserved at boot
+ * (memmap=, MMDMA_MEM_RESERVED) has struct pages but no linear mapping.
+ * page_is_ram() reads the resource tree, so it runs after the page-table
+ * lock is dropped; the PFN was read under it.
+ */
+static void mmdma_explain_logical(struct mmdma_explain *e)
+{
+	if (!(e->valid & MMDMA_EXPLAIN_PAGE) ||
+	    (e->valid & MMDMA_EXPLAIN_HIGHMEM) || !page_is_ram(e->pfn))
+		return;
+	e->valid |= MMDMA_EXPLAIN_LOGICAL;
+	e->kernel_logical = (unsigned long)pfn_to_kaddr(e->pfn) +
+			    offset_in_page(e->addr);
 }
 
 /* The driver's own kernel address of the byte, for a buffer that has one. */
@@ -517,6 +529,7 @@ long mmdma_ioc_explain(void *ctx, void *karg, void __user *uarg)
 	if (ret)
 		goto out_put;
 
+	mmdma_explain_logical(e);
 	mmdma_explain_kvirt(&c);
 	if (mdev)
 		ret = mmdma_explain_bus(&c, mdev);

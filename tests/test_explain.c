@@ -465,8 +465,12 @@ static void check_buf(uint32_t kind, uint32_t method, int dev)
 	expect_present(&e, phys);
 
 	if (kind == MMDMA_MEM_RESERVED) {
-		/* Not RAM the kernel manages: maybe a struct page, never mapped. */
+		/*
+		 * Not RAM the kernel manages: a struct page (pfn_valid()),
+		 * never counted as mapped, and no linear-map address.
+		 */
 		EXPECT_EQ(e.mapcount, 0);
+		EXPECT(!(e.valid & MMDMA_EXPLAIN_LOGICAL));
 	} else {
 		expect_page_lowmem(&e);
 		EXPECT_EQ(e.folio_order, 0);

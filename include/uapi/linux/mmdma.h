@@ -691,7 +691,9 @@ struct mmdma_buf_export {
  * @zone:      (out) NUL-terminated name of its zone ("DMA", "DMA32",
  *             "Normal", "HighMem", "Movable")
  * @kernel_logical: (out) kernel logical address of @addr's byte: where the
- *             linear map (lowmem) shows it; MMDMA_EXPLAIN_LOGICAL
+ *             linear map shows it; MMDMA_EXPLAIN_LOGICAL, for low memory
+ *             that is System RAM (not for RAM reserved at boot, which has
+ *             struct pages but no linear mapping, nor for high memory)
  * @kernel_virtual: (out) the kernel virtual address the driver itself uses
  *             for the byte (the buffer's vmalloc area, contiguous block,
  *             coherent memory or memremap() of the reserved region);
