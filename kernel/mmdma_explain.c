@@ -492,7 +492,8 @@ static int mmdma_explain_check(const struct mmdma_explain *e)
  * the attachment lock or a coherent buffer's access lock is taken.
  *
  * Return: 0; -EINVAL for bad flags, fields set on entry or a negative pid;
- * -EPERM without CAP_SYS_ADMIN; -ESRCH, -EACCES for the pid; -EBADF,
+ * -EPERM without CAP_SYS_ADMIN (or, with MMDMA_EXPLAIN_DEVICE, without
+ * CAP_SYS_RAWIO too); -ESRCH, -EACCES for the pid; -EBADF,
  * -EINVAL, -ENODEV for the device fd; -ENOENT when no VMA holds the
  * address; -EINTR on a fatal signal; -EAGAIN when a huge entry kept
  * splitting under the walk.
@@ -511,6 +512,9 @@ long mmdma_ioc_explain(void *ctx, void *karg, void __user *uarg)
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
 	if (e->flags & MMDMA_EXPLAIN_DEVICE) {
+		/* A bus address, like MMDMA_BUF_DMA_ADDRS gives one. */
+		if (!capable(CAP_SYS_RAWIO))
+			return -EPERM;
 		mdev = mmdma_dev_from_fd(e->dev_fd);
 		if (IS_ERR(mdev))
 			return PTR_ERR(mdev);

@@ -171,6 +171,33 @@ static void explain_without_cap_sys_admin_eperm(void)
 	EXPECT_EQ(t_wait(t_fork(drop_admin_then_explain, &fd)), 0);
 }
 
+static void drop_rawio_then_explain(void *arg)
+{
+	int ctlfd = *(int *)arg, x = 1;
+	struct t_dev d = t_dev_open(T_SOFT);
+	struct mmdma_explain e = {
+		.addr = (uintptr_t)&x, .flags = MMDMA_EXPLAIN_DEVICE, .dev_fd = d.fd,
+	};
+
+	t_drop_cap(CAP_SYS_RAWIO);
+	EXPECT_ERR(mmdma_explain(ctlfd, &e), EPERM);
+	EXPECT_EQ(e.valid, 0);
+	/* Without a device: no bus address, CAP_SYS_ADMIN is enough. */
+	e.flags = 0;
+	e.dev_fd = 0;
+	EXPECT_OK(mmdma_explain(ctlfd, &e));
+	EXPECT(e.valid & MMDMA_EXPLAIN_PRESENT);
+	close(d.fd);
+}
+
+/* A bus address also needs CAP_SYS_RAWIO, as MMDMA_BUF_DMA_ADDRS does. */
+static void explain_bus_address_needs_cap_sys_rawio(void)
+{
+	int fd = ctl_fd();
+
+	EXPECT_EQ(t_wait(t_fork(drop_rawio_then_explain, &fd)), 0);
+}
+
 static void exit_at_once(void *arg)
 {
 	(void)arg;
@@ -812,6 +839,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(explain_bad_input_einval),
 	KTAP_CASE(explain_unprivileged_eperm),
 	KTAP_CASE(explain_without_cap_sys_admin_eperm),
+	KTAP_CASE(explain_bus_address_needs_cap_sys_rawio),
 	KTAP_CASE(explain_missing_pid_esrch),
 	KTAP_CASE(explain_unmapped_enoent),
 	KTAP_CASE(explain_bad_device_fd),

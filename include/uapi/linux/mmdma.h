@@ -716,7 +716,9 @@ struct mmdma_buf_export {
  * @buf_offset: (out) byte offset of @addr in that buffer
  * @reserved:  reserved, zero
  *
- * Discloses physical, bus and kernel addresses: CAP_SYS_ADMIN only (EPERM).
+ * Discloses physical and kernel addresses: CAP_SYS_ADMIN only (EPERM);
+ * with MMDMA_EXPLAIN_DEVICE, a bus address: CAP_SYS_RAWIO as well (EPERM),
+ * as for MMDMA_BUF_DMA_ADDRS.
  * Read-only: nothing is faulted in, an unpopulated address is reported as
  * such (success, no MMDMA_EXPLAIN_PRESENT).  ENOENT when no VMA holds
  * @addr.  EINTR when a fatal signal interrupts the wait for the target's
