@@ -190,11 +190,15 @@ static inline void mmdma_huge_inode_init(struct inode *inode)
  * table be freed under the mmap read lock (khugepaged retracting tables of
  * file THPs, freed by RCU): pte_offset_map_lock() became an out-of-line
  * __pte_offset_map_lock(), not exported, that takes rcu_read_lock(), checks
- * the PMD again under the PTE lock and may return NULL; pte_unmap() drops
- * the RCU read lock.  mmdma_pte_map_lock() does the same with what modules
- * have.  Before 6.5 a PMD seen pointing at a table under the mmap read lock
- * keeps pointing at it, and pte_offset_map_lock() is a macro.  Undo either
- * with pte_unmap_unlock().
+ * the PMD again under the PTE lock and may fail.  mmdma_pte_locked() does
+ * the same with what modules have.  Before 6.5 a PMD seen pointing at a
+ * table under the mmap read lock keeps pointing at it, and
+ * pte_offset_map_lock() is a macro that cannot fail.
+ *
+ * mmdma_pte_locked() calls @fn with the entry while it holds the PTE lock
+ * and drops the lock before it returns (a callback rather than a lock held
+ * on return, so that every path is balanced where sparse can see it).
+ * Return: 0, or -EAGAIN when the PMD no longer points at a page table.
  */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
 static inline pmd_t mmdma_pmdp_get(pmd_t *pmdp)
@@ -202,28 +206,30 @@ static inline pmd_t mmdma_pmdp_get(pmd_t *pmdp)
 	return pmdp_get_lockless(pmdp);
 }
 
-static inline pte_t *mmdma_pte_map_lock(struct mm_struct *mm, pmd_t *pmdp,
-					unsigned long addr, spinlock_t **ptlp)
+static inline int mmdma_pte_locked(struct mm_struct *mm, pmd_t *pmdp,
+				   unsigned long addr,
+				   void (*fn)(void *arg, pte_t pte), void *arg)
 {
 	spinlock_t *ptl;
+	int ret = -EAGAIN;
 	pmd_t pmd;
 	pte_t *pte;
 
 	rcu_read_lock();
 	pmd = pmdp_get_lockless(pmdp);
 	if (pmd_none(pmd) || !pmd_present(pmd) || pmd_leaf(pmd) || pmd_bad(pmd))
-		goto fail;
+		goto out;
 	pte = pte_offset_kernel(&pmd, addr);
 	ptl = pte_lockptr(mm, &pmd);
 	spin_lock(ptl);
 	if (likely(pmd_same(pmd, pmdp_get_lockless(pmdp)))) {
-		*ptlp = ptl;
-		return pte;	/* pte_unmap_unlock() drops both locks */
+		fn(arg, ptep_get(pte));
+		ret = 0;
 	}
 	spin_unlock(ptl);
-fail:
+out:
 	rcu_read_unlock();
-	return NULL;
+	return ret;
 }
 #else
 static inline pmd_t mmdma_pmdp_get(pmd_t *pmdp)
@@ -231,10 +237,17 @@ static inline pmd_t mmdma_pmdp_get(pmd_t *pmdp)
 	return READ_ONCE(*pmdp);
 }
 
-static inline pte_t *mmdma_pte_map_lock(struct mm_struct *mm, pmd_t *pmdp,
-					unsigned long addr, spinlock_t **ptlp)
+static inline int mmdma_pte_locked(struct mm_struct *mm, pmd_t *pmdp,
+				   unsigned long addr,
+				   void (*fn)(void *arg, pte_t pte), void *arg)
 {
-	return pte_offset_map_lock(mm, pmdp, addr, ptlp);
+	spinlock_t *ptl;
+	pte_t *pte;
+
+	pte = pte_offset_map_lock(mm, pmdp, addr, &ptl);
+	fn(arg, ptep_get(pte));
+	pte_unmap_unlock(pte, ptl);
+	return 0;
 }
 #endif
 

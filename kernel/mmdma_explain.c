@@ -44,6 +44,7 @@ struct mmdma_explain_ctx {
 	struct mmdma_explain *e;
 	struct page *page;		/* referenced, for a transient mapping */
 	struct mmdma_buf *buf;		/* referenced: the buffer mapped there */
+	bool want_ref;			/* take a page reference for the bus step */
 };
 
 /*
@@ -126,8 +127,7 @@ static void mmdma_explain_file(struct mmdma_explain *e, struct file *file)
 }
 
 /* The struct page of @pfn, looked at under the page-table lock. */
-static void mmdma_explain_page(struct mmdma_explain_ctx *c, unsigned long pfn,
-			       bool want_ref)
+static void mmdma_explain_page(struct mmdma_explain_ctx *c, unsigned long pfn)
 {
 	struct mmdma_explain *e = c->e;
 	struct page *page = pfn_to_online_page(pfn);
@@ -165,12 +165,12 @@ static void mmdma_explain_page(struct mmdma_explain_ctx *c, unsigned long pfn,
 	 * reported above was read first; a page whose count is zero (a
 	 * driver's PFN map of memory it never counted) gets no bus address.
 	 */
-	if (want_ref && get_page_unless_zero(page))
+	if (c->want_ref && get_page_unless_zero(page))
 		c->page = page;
 }
 
 static void mmdma_explain_leaf(struct mmdma_explain_ctx *c, u32 level,
-			       unsigned long pfn, bool want_ref)
+			       unsigned long pfn)
 {
 	struct mmdma_explain *e = c->e;
 
@@ -178,7 +178,21 @@ static void mmdma_explain_leaf(struct mmdma_explain_ctx *c, u32 level,
 	e->valid |= MMDMA_EXPLAIN_PRESENT;
 	e->pfn = pfn;
 	e->phys = PFN_PHYS(pfn) + offset_in_page(e->addr);
-	mmdma_explain_page(c, pfn, want_ref);
+	mmdma_explain_page(c, pfn);
+}
+
+/* The PTE, read under its lock (mmdma_pte_locked()). */
+static void mmdma_explain_pte(void *arg, pte_t pte)
+{
+	struct mmdma_explain_ctx *c = arg;
+	struct mmdma_explain *e = c->e;
+
+	e->pte = pte_val(pte);
+	e->levels = 5;
+	if (pte_present(pte))
+		mmdma_explain_leaf(c, MMDMA_LEVEL_PTE, pte_pfn(pte));
+	else if (!pte_none(pte))
+		e->valid |= MMDMA_EXPLAIN_SWAP;
 }
 
 /*
@@ -187,7 +201,7 @@ static void mmdma_explain_leaf(struct mmdma_explain_ctx *c, u32 level,
  * changed between two looks (the caller tries again).
  */
 static int mmdma_explain_walk(struct mmdma_explain_ctx *c,
-			      struct mm_struct *mm, bool want_ref)
+			      struct mm_struct *mm)
 {
 	struct mmdma_explain *e = c->e;
 	unsigned long addr = e->addr;
@@ -195,7 +209,6 @@ static int mmdma_explain_walk(struct mmdma_explain_ctx *c,
 	p4d_t *p4dp;
 	pud_t *pudp, pud;
 	pmd_t *pmdp, pmd;
-	pte_t *ptep, pte;
 	spinlock_t *ptl;
 	p4d_t p4d;
 	pgd_t pgd;
@@ -231,8 +244,7 @@ static int mmdma_explain_walk(struct mmdma_explain_ctx *c,
 		}
 		if (pud_present(pud))
 			mmdma_explain_leaf(c, MMDMA_LEVEL_PUD, pud_pfn(pud) +
-					   ((addr & ~PUD_MASK) >> PAGE_SHIFT),
-					   want_ref);
+					   ((addr & ~PUD_MASK) >> PAGE_SHIFT));
 		spin_unlock(ptl);
 		return 0;
 	}
@@ -261,8 +273,7 @@ static int mmdma_explain_walk(struct mmdma_explain_ctx *c,
 		}
 		if (pmd_present(pmd))
 			mmdma_explain_leaf(c, MMDMA_LEVEL_PMD, pmd_pfn(pmd) +
-					   ((addr & ~PMD_MASK) >> PAGE_SHIFT),
-					   want_ref);
+					   ((addr & ~PMD_MASK) >> PAGE_SHIFT));
 		else
 			e->valid |= MMDMA_EXPLAIN_SWAP;
 		spin_unlock(ptl);
@@ -271,23 +282,11 @@ static int mmdma_explain_walk(struct mmdma_explain_ctx *c,
 	if (pmd_bad(pmd))
 		return 0;
 
-	ptep = mmdma_pte_map_lock(mm, pmdp, addr, &ptl);
-	if (!ptep)
-		return -EAGAIN;
-	pte = ptep_get(ptep);
-	e->pte = pte_val(pte);
-	e->levels = 5;
-	if (pte_present(pte))
-		mmdma_explain_leaf(c, MMDMA_LEVEL_PTE, pte_pfn(pte), want_ref);
-	else if (!pte_none(pte))
-		e->valid |= MMDMA_EXPLAIN_SWAP;
-	pte_unmap_unlock(ptep, ptl);
-	return 0;
+	return mmdma_pte_locked(mm, pmdp, addr, mmdma_explain_pte, c);
 }
 
 /* The VMA's part; mmap lock held for reading.  -ENOENT without a VMA. */
-static int mmdma_explain_vma(struct mmdma_explain_ctx *c, struct mm_struct *mm,
-			     bool want_ref)
+static int mmdma_explain_vma(struct mmdma_explain_ctx *c, struct mm_struct *mm)
 {
 	struct mmdma_explain *e = c->e;
 	struct vm_area_struct *vma;
@@ -325,7 +324,7 @@ static int mmdma_explain_vma(struct mmdma_explain_ctx *c, struct mm_struct *mm,
 	}
 
 	for (tries = 0; tries < MMDMA_EXPLAIN_TRIES; tries++) {
-		ret = mmdma_explain_walk(c, mm, want_ref);
+		ret = mmdma_explain_walk(c, mm);
 		if (ret != -EAGAIN)
 			return ret;
 		cond_resched();
@@ -528,7 +527,8 @@ long mmdma_ioc_explain(void *ctx, void *karg, void __user *uarg)
 		ret = -EINTR;
 		goto out_mm;
 	}
-	ret = mmdma_explain_vma(&c, mm, mdev != NULL);
+	c.want_ref = mdev != NULL;
+	ret = mmdma_explain_vma(&c, mm);
 	mmap_read_unlock(mm);
 	if (ret)
 		goto out_put;
