@@ -86,7 +86,8 @@ static void print_page(const struct mmdma_explain *e)
 	if (e->valid & MMDMA_EXPLAIN_HIGHMEM)
 		printf("  high memory: no permanent kernel logical address\n");
 	else
-		printf("  low memory: permanently in the kernel's linear map\n");
+		printf("  low memory (not high memory): the kernel maps it "
+		       "permanently\n");
 }
 
 static void print_bus(const struct mmdma_explain *e, const char *dev)
@@ -138,8 +139,12 @@ int cli_explain_print(int ctl, int pid, uint64_t addr, int dev, const char *name
 	if (ret)
 		return ret;
 
-	printf("user virtual address 0x%llx (%s %d)\n", (unsigned long long)addr,
-	       pid ? "pid" : "this process,", pid ? pid : 0);
+	if (pid)
+		printf("user virtual address 0x%llx (pid %d)\n",
+		       (unsigned long long)addr, pid);
+	else
+		printf("user virtual address 0x%llx (this process)\n",
+		       (unsigned long long)addr);
 	printf("VMA (virtual memory area) 0x%llx-0x%llx, flags 0x%llx [",
 	       e.vm_start, e.vm_end, e.vm_flags);
 	for (size_t i = 0, n = 0; i < sizeof(vm_bits) / sizeof(vm_bits[0]); i++)
