@@ -85,9 +85,12 @@ static void print_page(const struct mmdma_explain *e)
 		       "page, and does not count it)\n");
 	if (e->valid & MMDMA_EXPLAIN_HIGHMEM)
 		printf("  high memory: no permanent kernel logical address\n");
+	else if (e->valid & MMDMA_EXPLAIN_LOGICAL)
+		printf("  low memory (not high memory): permanently in the "
+		       "kernel's linear map\n");
 	else
-		printf("  low memory (not high memory): the kernel maps it "
-		       "permanently\n");
+		printf("  not System RAM (reserved at boot, say): not in the "
+		       "kernel's linear map\n");
 }
 
 static void print_bus(const struct mmdma_explain *e, const char *dev)
