@@ -44,7 +44,10 @@ struct mmdma_explain_ctx {
 	struct mmdma_explain *e;
 	struct page *page;		/* referenced, for a transient mapping */
 	struct mmdma_buf *buf;		/* referenced: the buffer mapped there */
-	bool want_ref;			/* take a page reference for the bus step */
+	bool want_bus;			/* a device was named */
+	bool want_ref;			/* a page reference may be taken (below) */
+	bool buf_holds;			/* ... even from a special entry: @buf
+					 * keeps the memory */
 };
 
 /*
@@ -127,7 +130,8 @@ static void mmdma_explain_file(struct mmdma_explain *e, struct file *file)
 }
 
 /* The struct page of @pfn, looked at under the page-table lock. */
-static void mmdma_explain_page(struct mmdma_explain_ctx *c, unsigned long pfn)
+static void mmdma_explain_page(struct mmdma_explain_ctx *c, unsigned long pfn,
+			       bool special)
 {
 	struct mmdma_explain *e = c->e;
 	struct page *page = pfn_to_online_page(pfn);
@@ -162,15 +166,18 @@ static void mmdma_explain_page(struct mmdma_explain_ctx *c, unsigned long pfn)
 		e->valid |= MMDMA_EXPLAIN_HIGHMEM;
 	/*
 	 * For a transient DMA mapping after the locks are gone.  The count
-	 * reported above was read first; a page whose count is zero (a
-	 * driver's PFN map of memory it never counted) gets no bus address.
+	 * reported above was read first.  Only where the mapping stands for
+	 * a counted page (c->want_ref, and not a special PTE): a reference
+	 * taken on a page in someone else's PFN map could outlive its owner's
+	 * use of it.
 	 */
-	if (c->want_ref && get_page_unless_zero(page))
+	if (c->want_ref && (!special || c->buf_holds) &&
+	    get_page_unless_zero(page))
 		c->page = page;
 }
 
 static void mmdma_explain_leaf(struct mmdma_explain_ctx *c, u32 level,
-			       unsigned long pfn)
+			       unsigned long pfn, bool special)
 {
 	struct mmdma_explain *e = c->e;
 
@@ -178,7 +185,7 @@ static void mmdma_explain_leaf(struct mmdma_explain_ctx *c, u32 level,
 	e->valid |= MMDMA_EXPLAIN_PRESENT;
 	e->pfn = pfn;
 	e->phys = PFN_PHYS(pfn) + offset_in_page(e->addr);
-	mmdma_explain_page(c, pfn);
+	mmdma_explain_page(c, pfn, special);
 }
 
 /* The PTE, read under its lock (mmdma_pte_locked()). */
@@ -190,7 +197,8 @@ static void mmdma_explain_pte(void *arg, pte_t pte)
 	e->pte = pte_val(pte);
 	e->levels = 5;
 	if (pte_present(pte))
-		mmdma_explain_leaf(c, MMDMA_LEVEL_PTE, pte_pfn(pte));
+		mmdma_explain_leaf(c, MMDMA_LEVEL_PTE, pte_pfn(pte),
+				   pte_special(pte));
 	else if (!pte_none(pte))
 		e->valid |= MMDMA_EXPLAIN_SWAP;
 }
@@ -244,7 +252,7 @@ static int mmdma_explain_walk(struct mmdma_explain_ctx *c,
 		}
 		if (pud_present(pud))
 			mmdma_explain_leaf(c, MMDMA_LEVEL_PUD, pud_pfn(pud) +
-					   ((addr & ~PUD_MASK) >> PAGE_SHIFT));
+					   ((addr & ~PUD_MASK) >> PAGE_SHIFT), false);
 		spin_unlock(ptl);
 		return 0;
 	}
@@ -273,7 +281,7 @@ static int mmdma_explain_walk(struct mmdma_explain_ctx *c,
 		}
 		if (pmd_present(pmd))
 			mmdma_explain_leaf(c, MMDMA_LEVEL_PMD, pmd_pfn(pmd) +
-					   ((addr & ~PMD_MASK) >> PAGE_SHIFT));
+					   ((addr & ~PMD_MASK) >> PAGE_SHIFT), false);
 		else
 			e->valid |= MMDMA_EXPLAIN_SWAP;
 		spin_unlock(ptl);
@@ -303,6 +311,8 @@ static int mmdma_explain_vma(struct mmdma_explain_ctx *c, struct mm_struct *mm)
 	e->vm_pgoff = vma->vm_pgoff;
 	if (vma->vm_flags & (VM_PFNMAP | VM_IO))
 		e->valid |= MMDMA_EXPLAIN_PFNMAP;
+	else
+		c->want_ref = c->want_bus;
 	if (vma->vm_file) {
 		struct mmdma_buf *buf = mmdma_buf_from_file(vma->vm_file);
 
@@ -313,6 +323,15 @@ static int mmdma_explain_vma(struct mmdma_explain_ctx *c, struct mm_struct *mm)
 
 			/* mremap() may have grown the VMA past the buffer. */
 			if (off < buf->size) {
+				/*
+				 * Its memory lives while we hold the buffer,
+				 * but for coherent memory, which its device
+				 * takes back when it goes away.
+				 */
+				if (buf->kind != MMDMA_MEM_COHERENT) {
+					c->want_ref = c->want_bus;
+					c->buf_holds = true;
+				}
 				e->valid |= MMDMA_EXPLAIN_BUF;
 				e->buf_id = buf->id;
 				e->buf_offset = off;
@@ -527,7 +546,7 @@ long mmdma_ioc_explain(void *ctx, void *karg, void __user *uarg)
 		ret = -EINTR;
 		goto out_mm;
 	}
-	c.want_ref = mdev != NULL;
+	c.want_bus = mdev != NULL;
 	ret = mmdma_explain_vma(&c, mm);
 	mmap_read_unlock(mm);
 	if (ret)

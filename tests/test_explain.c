@@ -661,6 +661,19 @@ static void explain_bus_address_without_iommu(void)
 	EXPECT_EQ(e.bus_addr, seg[0].dma_addr + 7);
 	ASSERT_OK(mmdma_buf_detach(buf, d.fd));
 
+	/* A remap_pfn_range() mapping (special PTEs) of a contiguous buffer. */
+	{
+		int rb = t_buf(2 * PAGE, MMDMA_MEM_CONTIG, MMDMA_MAP_REMAP);
+		char *rp = t_map(rb, 2 * PAGE, PROT_READ, MAP_SHARED, 0);
+
+		ASSERT_OK(explain(0, rp + PAGE + 9, d.fd, &e));
+		EXPECT(e.valid & MMDMA_EXPLAIN_PFNMAP);
+		EXPECT(e.valid & MMDMA_EXPLAIN_BUS);
+		EXPECT_EQ(e.bus_addr, buf_phys(rb, PAGE) + 9);
+		munmap(rp, 2 * PAGE);
+		close(rb);
+	}
+
 	/* An anonymous page, for the same device. */
 	ASSERT_OK(explain(0, &x, d.fd, &e));
 	EXPECT(e.valid & MMDMA_EXPLAIN_BUS);
