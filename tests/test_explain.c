@@ -140,6 +140,36 @@ static void explain_bad_input_einval(void)
 	EXPECT_OK(mmdma_explain(ctl_fd(), &e));
 }
 
+/*
+ * The command is announced (MMDMA_FEAT_EXPLAIN) and grows like the others:
+ * a bigger struct with a zero tail works, a non-zero tail is E2BIG, a
+ * smaller one EINVAL.
+ */
+static void explain_feature_bit_and_struct_size_rules(void)
+{
+	struct {
+		struct mmdma_explain e;
+		uint64_t tail;
+	} big;
+	unsigned long cmd = _IOC(_IOC_READ | _IOC_WRITE, MMDMA_IOC_MAGIC,
+				 _IOC_NR(MMDMA_IOC_EXPLAIN), sizeof(big));
+	unsigned long small = _IOC(_IOC_READ | _IOC_WRITE, MMDMA_IOC_MAGIC,
+				   _IOC_NR(MMDMA_IOC_EXPLAIN), sizeof(big.e) - 8);
+	int x = 1;
+
+	EXPECT(t_ctl_info().features & MMDMA_FEAT_EXPLAIN);
+	memset(&big, 0, sizeof(big));
+	big.e.addr = (uintptr_t)&x;
+	EXPECT_OK(ioctl(ctl_fd(), cmd, &big));
+	EXPECT(big.e.valid & MMDMA_EXPLAIN_PRESENT);
+	memset(&big, 0, sizeof(big));
+	big.e.addr = (uintptr_t)&x;
+	big.tail = 1;
+	EXPECT_SYSERR(ioctl(ctl_fd(), cmd, &big), E2BIG);
+	big.tail = 0;
+	EXPECT_SYSERR(ioctl(ctl_fd(), small, &big), EINVAL);
+}
+
 static void explain_own_stack(void *arg)
 {
 	int ctlfd = *(int *)arg, x = 1;
@@ -769,6 +799,69 @@ static void explain_iommu_bus_addresses_are_iovas(void)
 	close(d.fd);
 }
 
+struct cli_run {
+	int pipefd[2];		/* its stdout */
+	char *argv[9];
+};
+
+static void cli_explain(void *arg)
+{
+	struct cli_run *r = arg;
+
+	dup2(r->pipefd[1], 1);
+	close(r->pipefd[0]);
+	execv("/opt/mmdma/bin/mmdma", r->argv);
+	_exit(98);
+}
+
+/*
+ * `mmdma explain --pid PID ADDR --device DEV` speaks the chapter's terms,
+ * with the numbers the ioctl gives.
+ */
+static void cli_explain_uses_the_chapter_terms(void)
+{
+	static const char *const terms[] = {
+		"user virtual address", "VMA (virtual memory area)", "page tables",
+		"pte entry", "page frame number", "physical address", "struct page",
+		"low memory (not high memory)", "kernel logical address",
+		"kernel virtual address", "in vmalloc space", "bus address for mmdma-soft0",
+		"mmdma buffer",
+	};
+	int buf = t_buf(4 * PAGE, MMDMA_MEM_VMALLOC, MMDMA_MAP_FAULT);
+	char *p = t_map(buf, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
+	char pid[16], addr[32], phys[64], out[8192] = "";
+	struct cli_run r = {
+		.argv = { "mmdma", "explain", "--pid", pid, addr, "--device", T_SOFT, NULL },
+	};
+	struct mmdma_explain e;
+	ssize_t n, got = 0;
+	pid_t child;
+
+	/* make check always puts the CLI in the guest. */
+	ASSERT_OK(access("/opt/mmdma/bin/mmdma", X_OK));
+	p[PAGE + 5] = 1;
+	ASSERT_OK(explain(0, p + PAGE + 5, -1, &e));
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	snprintf(addr, sizeof(addr), "%p", (void *)(p + PAGE + 5));
+	snprintf(phys, sizeof(phys), "physical address 0x%llx", (unsigned long long)e.phys);
+	ASSERT_OK(pipe(r.pipefd));
+	child = t_fork(cli_explain, &r);
+	close(r.pipefd[1]);
+	while ((n = read(r.pipefd[0], out + got, sizeof(out) - 1 - got)) > 0)
+		got += n;
+	out[got] = '\0';
+	close(r.pipefd[0]);
+	EXPECT_EQ(t_wait(child), 0);
+	for (size_t i = 0; i < sizeof(terms) / sizeof(terms[0]); i++)
+		if (!strstr(out, terms[i]))
+			ktap_fail(false, __FILE__, __LINE__, "no \"%s\" in the output", terms[i]);
+	EXPECT(strstr(out, phys) != NULL);
+	if (ktap_failed())
+		ktap_diag("output: %s", out);
+	munmap(p, 4 * PAGE);
+	close(buf);
+}
+
 struct race {
 	char *addr;		/* where the mapper maps, and the explainer looks */
 	int buf;
@@ -850,6 +943,7 @@ static void explain_races_munmap(void)
 
 static const struct ktap_case cases[] = {
 	KTAP_CASE(explain_bad_input_einval),
+	KTAP_CASE(explain_feature_bit_and_struct_size_rules),
 	KTAP_CASE(explain_unprivileged_eperm),
 	KTAP_CASE(explain_without_cap_sys_admin_eperm),
 	KTAP_CASE(explain_bus_address_needs_cap_sys_rawio),
@@ -869,6 +963,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(explain_coherent_bus_address),
 	KTAP_CASE(explain_iommu_bus_addresses_are_iovas),
 	KTAP_CASE(explain_races_munmap),
+	KTAP_CASE(cli_explain_uses_the_chapter_terms),
 };
 
 int main(int argc, char **argv)
