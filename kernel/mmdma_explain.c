@@ -377,9 +377,9 @@ static void mmdma_explain_kvirt(struct mmdma_explain_ctx *c)
 	struct mmdma_buf *buf = c->buf;
 	unsigned long kva;
 
-	if (!buf || !buf->vaddr || mmdma_buf_access_begin(buf))
+	if (!buf || mmdma_buf_access_begin(buf))
 		return;
-	/* A coherent buffer's memory may have gone with its device. */
+	/* None for a page array; a coherent buffer's may have gone. */
 	if (buf->vaddr) {
 		kva = (unsigned long)buf->vaddr + e->buf_offset;
 		e->kernel_virtual = kva;
