@@ -124,6 +124,9 @@ struct mmdma_ioctl_desc {
 
 #define MMDMA_IOCTL(_cmd, _fn) \
 	{ .cmd = (_cmd), .min_size = _IOC_SIZE(_cmd), .fn = (_fn) }
+/* A struct that grew by appending: @_v1 is its size in ABI version 1. */
+#define MMDMA_IOCTL_GREW(_cmd, _v1, _fn) \
+	{ .cmd = (_cmd), .min_size = (_v1), .fn = (_fn) }
 #define MMDMA_IOCTL_FD(_cmd, _fn) \
 	{ .cmd = (_cmd), .min_size = _IOC_SIZE(_cmd), .fn_fd = (_fn) }
 
@@ -495,6 +498,10 @@ void mmdma_edu_exit(void);
 /* mmdma_soft.c: the software engine */
 int mmdma_soft_init(void);
 void mmdma_soft_exit(void);
+
+/* mmdma_isa.c: the floppy controller through the ISA DMA API (isa_fdc=1) */
+int mmdma_isa_init(void);
+void mmdma_isa_exit(void);
 
 /* mmdma_dio.c: read/write on a device node, direct I/O into user pages */
 int mmdma_dio_init(void);

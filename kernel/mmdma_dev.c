@@ -24,8 +24,17 @@
 
 #include "mmdma.h"
 
-static DEFINE_IDA(mmdma_edu_ida);
-static DEFINE_IDA(mmdma_soft_ida);
+/* Node names and numbers, per kind: /dev/mmdma-<name><id>. */
+static const char *const mmdma_kind_names[] = {
+	[MMDMA_DEV_EDU] = "edu",
+	[MMDMA_DEV_SOFT] = "soft",
+	[MMDMA_DEV_ISA] = "isa",
+};
+static struct ida mmdma_kind_idas[ARRAY_SIZE(mmdma_kind_names)] = {
+	[MMDMA_DEV_EDU] = IDA_INIT(mmdma_kind_idas[MMDMA_DEV_EDU]),
+	[MMDMA_DEV_SOFT] = IDA_INIT(mmdma_kind_idas[MMDMA_DEV_SOFT]),
+	[MMDMA_DEV_ISA] = IDA_INIT(mmdma_kind_idas[MMDMA_DEV_ISA]),
+};
 
 /* Registered devices: coherent memory needs one (MMDMA_FEAT_MEM_COHERENT). */
 static atomic_t mmdma_nr_devs = ATOMIC_INIT(0);
@@ -37,7 +46,7 @@ bool mmdma_devs_present(void)
 
 static struct ida *mmdma_kind_ida(u32 kind)
 {
-	return kind == MMDMA_DEV_EDU ? &mmdma_edu_ida : &mmdma_soft_ida;
+	return &mmdma_kind_idas[kind];
 }
 
 static void mmdma_dev_release(struct kref *ref)
@@ -541,6 +550,9 @@ struct mmdma_dev *mmdma_dev_create(struct device *dma, u32 kind,
 	struct mmdma_dev *mdev;
 	int id;
 
+	if (!kind || kind >= ARRAY_SIZE(mmdma_kind_names) ||
+	    !mmdma_kind_names[kind])
+		return ERR_PTR(-EINVAL);
 	mdev = kzalloc(sizeof(*mdev), GFP_KERNEL);
 	if (!mdev)
 		return ERR_PTR(-ENOMEM);
@@ -554,7 +566,7 @@ struct mmdma_dev *mmdma_dev_create(struct device *dma, u32 kind,
 	mdev->kind = kind;
 	mdev->id = id;
 	snprintf(mdev->name, sizeof(mdev->name), "mmdma-%s%u",
-		 kind == MMDMA_DEV_EDU ? "edu" : "soft", id);
+		 mmdma_kind_names[kind], id);
 	mdev->ops = ops;
 	mdev->priv = priv;
 	mdev->mem_size = mem_size;

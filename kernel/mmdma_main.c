@@ -49,11 +49,17 @@ static long mmdma_ioc_info(void *ctx, void *karg, void __user *uarg)
 				      mmdma_max_buf_size);
 	info->max_total = mmdma_max_total;
 	mmdma_bufs_stats(&info->total, &info->nr_buffers);
+	strscpy((char *)info->driver_version, MMDMA_VERSION,
+		sizeof(info->driver_version));
 	return 0;
 }
 
+/* ABI 2 appended driver_version; ABI 1 callers still pass 88 bytes. */
+static_assert(offsetof(struct mmdma_info, driver_version) == MMDMA_INFO_SIZE_VER1);
+static_assert(sizeof(MMDMA_VERSION) <= sizeof(((struct mmdma_info *)0)->driver_version));
+
 static const struct mmdma_ioctl_desc mmdma_ctl_ioctls[] = {
-	MMDMA_IOCTL(MMDMA_IOC_INFO, mmdma_ioc_info),
+	MMDMA_IOCTL_GREW(MMDMA_IOC_INFO, MMDMA_INFO_SIZE_VER1, mmdma_ioc_info),
 	MMDMA_IOCTL_FD(MMDMA_IOC_ALLOC, mmdma_buf_alloc_ioctl),
 	MMDMA_IOCTL(MMDMA_IOC_EXPLAIN, mmdma_ioc_explain),
 };
@@ -138,8 +144,13 @@ static int __init mmdma_init(void)
 	ret = mmdma_soft_init();
 	if (ret)
 		goto err_edu_exit;
+	ret = mmdma_isa_init();
+	if (ret)
+		goto err_soft_exit;
 	return 0;
 
+err_soft_exit:
+	mmdma_soft_exit();
 err_edu_exit:
 	mmdma_edu_exit();
 err_sysfs_exit:
@@ -157,6 +168,7 @@ err_fs_exit:
 
 static void __exit mmdma_exit(void)
 {
+	mmdma_isa_exit();
 	mmdma_soft_exit();
 	mmdma_edu_exit();
 	mmdma_sysfs_exit();
@@ -173,3 +185,5 @@ module_exit(mmdma_exit);
 MODULE_DESCRIPTION("LDD3 chapter 15, memory mapping and DMA, on today's kernels");
 MODULE_AUTHOR("mmdma developers");
 MODULE_LICENSE("GPL");
+/* From the tree's VERSION file (Kbuild); also in MMDMA_IOC_INFO. */
+MODULE_VERSION(MMDMA_VERSION);

@@ -59,6 +59,21 @@ static size_t mmdma_copy_size(u8 copy)
 	return copy == MMDMA_COPY_POOL ? MMDMA_POOL_MAX : MMDMA_STAGE_SIZE;
 }
 
+/*
+ * Bytes from @bus to the device's DMA segment boundary (an ISA channel's
+ * page register holds the address bits above 16, so no operation may cross
+ * a 64 KiB line).  The staging buffers never cross one: a page, or a pool
+ * block inside a page.
+ */
+static size_t mmdma_to_boundary(struct device *dev, dma_addr_t bus)
+{
+	unsigned long mask = dev ? dma_get_seg_boundary(dev) : ULONG_MAX;
+
+	if (mask == ULONG_MAX)
+		return SIZE_MAX;
+	return (size_t)(mask - (bus & mask)) + 1;
+}
+
 /* Append the operations for @len bytes at bus address @bus. */
 static int mmdma_emit(struct mmdma_opgen *g, dma_addr_t bus, size_t len,
 		      u8 copy, bool bounce)
@@ -78,6 +93,8 @@ static int mmdma_emit(struct mmdma_opgen *g, dma_addr_t bus, size_t len,
 		n = min3(len, mdev->max_op, room);
 		if (copy)
 			n = min(n, mmdma_copy_size(copy));
+		else
+			n = min(n, mmdma_to_boundary(mdev->dma, bus));
 
 		if (g->nr == g->cap) {
 			unsigned int cap = g->cap ? 2 * g->cap : 64;

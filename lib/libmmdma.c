@@ -26,6 +26,15 @@ int mmdma_open(void)
 			      O_RDWR | O_CLOEXEC));
 }
 
+#ifndef MMDMA_VERSION
+#error "MMDMA_VERSION: build with -DMMDMA_VERSION='\"x.y.z\"' (the Makefile reads VERSION)"
+#endif
+
+const char *mmdma_version(void)
+{
+	return MMDMA_VERSION;
+}
+
 int mmdma_info(int ctl, struct mmdma_info *info)
 {
 	memset(info, 0, sizeof(*info));

@@ -20,6 +20,13 @@ extern "C" {
 /* Path of the control node; $MMDMA_DEV overrides it. */
 #define MMDMA_CTL_PATH "/dev/mmdma"
 
+/*
+ * The library's release, "MAJOR.MINOR.PATCH" (the same VERSION file as the
+ * module's, which MMDMA_IOC_INFO reports in driver_version).  Needs no
+ * device.
+ */
+const char *mmdma_version(void);
+
 /* Open the control node (read/write, close-on-exec).  Returns the fd. */
 int mmdma_open(void);
 

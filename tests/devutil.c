@@ -54,20 +54,28 @@ int t_reachable_buf(const struct t_dev *e, uint64_t size, uint32_t kind,
 	return buf;
 }
 
-int t_xfer(const struct t_dev *e, uint32_t op, uint32_t flags, int src,
-	   uint64_t soff, int dst, uint64_t doff, uint64_t devoff, uint64_t len,
-	   struct mmdma_xfer *out)
+int t_xfer_dma(int dev, uint32_t op, uint32_t dma, uint32_t flags, int src,
+	       uint64_t soff, int dst, uint64_t doff, uint64_t devoff,
+	       uint64_t len, struct mmdma_xfer *out)
 {
 	struct mmdma_xfer x = {
-		.op = op, .flags = flags, .src_fd = src, .dst_fd = dst,
-		.src_offset = soff, .dst_offset = doff, .dev_offset = devoff,
-		.length = len,
+		.op = op, .dma = dma, .flags = flags, .src_fd = src,
+		.dst_fd = dst, .src_offset = soff, .dst_offset = doff,
+		.dev_offset = devoff, .length = len,
 	};
-	int ret = mmdma_xfer(e->fd, &x);
+	int ret = mmdma_xfer(dev, &x);
 
 	if (out)
 		*out = x;
 	return ret;
+}
+
+int t_xfer(const struct t_dev *e, uint32_t op, uint32_t flags, int src,
+	   uint64_t soff, int dst, uint64_t doff, uint64_t devoff, uint64_t len,
+	   struct mmdma_xfer *out)
+{
+	return t_xfer_dma(e->fd, op, MMDMA_DMA_AUTO, flags, src, soff, dst,
+			  doff, devoff, len, out);
 }
 
 /* dst[doff..] must hold the fill pattern of src[soff..]; the rest zero. */

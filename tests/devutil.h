@@ -32,7 +32,12 @@ bool t_profile_is(const char *what);
  */
 int t_reachable_buf(const struct t_dev *e, uint64_t size, uint32_t kind,
 		    uint32_t method);
-/* MMDMA_DEV_XFER with these fields; 0 or -errno, *@out (if set) updated. */
+/* MMDMA_DEV_XFER on node fd @dev with these fields; 0 or -errno, *@out
+ * (if set) updated. */
+int t_xfer_dma(int dev, uint32_t op, uint32_t dma, uint32_t flags, int src,
+	       uint64_t soff, int dst, uint64_t doff, uint64_t devoff,
+	       uint64_t len, struct mmdma_xfer *out);
+/* The same with MMDMA_DMA_AUTO, on @e. */
 int t_xfer(const struct t_dev *e, uint32_t op, uint32_t flags, int src,
 	   uint64_t soff, int dst, uint64_t doff, uint64_t devoff, uint64_t len,
 	   struct mmdma_xfer *out);

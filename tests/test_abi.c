@@ -124,7 +124,7 @@ static int buf_bounced_or_not(const struct t_dev *e, bool want);
 /* ------------------------------------------------------------------ */
 /* The control node and allocation.                                   */
 
-/* MMDMA_IOC_INFO reports ABI version 1, the page size, zero padding. */
+/* MMDMA_IOC_INFO reports ABI version 3, the page size, zero padding. */
 static void info_reports_abi_version_and_page_size(void)
 {
 	struct mmdma_info info;
@@ -133,12 +133,78 @@ static void info_reports_abi_version_and_page_size(void)
 	memset(&info, 0xa5, sizeof(info));
 	ASSERT_OK(mmdma_info(ctl, &info));
 	EXPECT_EQ(info.abi_version, MMDMA_ABI_VERSION);
-	EXPECT_EQ(info.abi_version, 1);
+	EXPECT_EQ(info.abi_version, 3);
 	EXPECT_EQ(info.page_size, sysconf(_SC_PAGESIZE));
 	EXPECT_EQ(info.page_size, PAGE);
 	EXPECT_EQ(info.__pad, 0);
 	for (int i = 0; i < 4; i++)
 		EXPECT_EQ(info.reserved[i], 0);
+	close(ctl);
+}
+
+/*
+ * The driver reports the release this tree's VERSION file names (the
+ * Makefile builds the tests with it as MMDMA_VERSION), zero-padded, and
+ * modinfo's "version" (/sys/module/mmdma/version) is the same string.
+ */
+static void info_reports_the_built_driver_version(void)
+{
+	struct mmdma_info info;
+	char line[64];
+	size_t len;
+	int ctl = t_ctl();
+
+	memset(&info, 0xa5, sizeof(info));
+	ASSERT_OK(ioctl(ctl, MMDMA_IOC_INFO, &info));
+	len = strnlen((char *)info.driver_version, sizeof(info.driver_version));
+	ASSERT(len < sizeof(info.driver_version));
+	if (strcmp((char *)info.driver_version, MMDMA_VERSION))
+		ktap_fail(false, __FILE__, __LINE__,
+			  "driver_version \"%s\", expected \"%s\"",
+			  (char *)info.driver_version, MMDMA_VERSION);
+	for (size_t i = len; i < sizeof(info.driver_version); i++)
+		EXPECT_EQ(info.driver_version[i], 0);
+	if (strcmp(mmdma_version(), MMDMA_VERSION))
+		ktap_fail(false, __FILE__, __LINE__, "mmdma_version() \"%s\", expected \"%s\"",
+			  mmdma_version(), MMDMA_VERSION);
+
+	t_read_line("/sys/module/mmdma/version", line, sizeof(line));
+	line[strcspn(line, "\n")] = 0;
+	if (strcmp(line, MMDMA_VERSION))
+		ktap_fail(false, __FILE__, __LINE__,
+			  "/sys/module/mmdma/version \"%s\", expected \"%s\"",
+			  line, MMDMA_VERSION);
+	close(ctl);
+}
+
+/*
+ * A caller built against ABI 1 passes the 88-byte struct: it gets the
+ * version-1 fields and not one byte past them; a struct smaller than
+ * version 1 is EINVAL.
+ */
+static void info_abi1_caller_gets_abi1_struct(void)
+{
+	unsigned char buf[sizeof(struct mmdma_info) + 16];
+	struct mmdma_info *info = (struct mmdma_info *)buf;
+	unsigned long v1 = _IOC(_IOC_READ, MMDMA_IOC_MAGIC, _IOC_NR(MMDMA_IOC_INFO),
+				MMDMA_INFO_SIZE_VER1);
+	unsigned long short_cmd = _IOC(_IOC_READ, MMDMA_IOC_MAGIC,
+				       _IOC_NR(MMDMA_IOC_INFO),
+				       MMDMA_INFO_SIZE_VER1 - 8);
+	int ctl = t_ctl();
+
+	EXPECT_EQ(offsetof(struct mmdma_info, driver_version), MMDMA_INFO_SIZE_VER1);
+	memset(buf, 0xa5, sizeof(buf));
+	EXPECT_SYSERR(ioctl(ctl, short_cmd, buf), EINVAL);
+	for (size_t i = 0; i < sizeof(buf); i++)
+		EXPECT_EQ(buf[i], 0xa5);
+
+	ASSERT_OK(ioctl(ctl, v1, buf));
+	EXPECT_EQ(info->abi_version, MMDMA_ABI_VERSION);
+	EXPECT_EQ(info->page_size, PAGE);
+	EXPECT_EQ(info->__pad, 0);
+	for (size_t i = MMDMA_INFO_SIZE_VER1; i < sizeof(buf); i++)
+		EXPECT_EQ(buf[i], 0xa5);
 	close(ctl);
 }
 
@@ -772,6 +838,9 @@ static void module_parameter_defaults_and_modes(void)
 		{ "edu_inject_hang", "0\n", 0644 },
 		{ "soft_mem_size", "33554432\n", 0444 },
 		{ "soft_inject_hang", "0\n", 0644 },
+		{ "isa_fdc", "N\n", 0444 },	/* legacy ports only when asked */
+		{ "isa_unit", "0\n", 0644 },
+		{ "isa_inject_hang", "0\n", 0644 },
 	};
 	const char *params = getenv("MMDMA_PARAMS");
 
@@ -1597,6 +1666,8 @@ struct abi_case {
 
 static const struct abi_case all[] = {
 	C(info_reports_abi_version_and_page_size, G_BUF),
+	C(info_reports_the_built_driver_version, G_BUF),
+	C(info_abi1_caller_gets_abi1_struct, G_BUF),
 	C(nodes_are_mode_0600_root, G_BUF | G_DEV),
 	C(alloc_cloexec_sets_fd_cloexec, G_BUF),
 	C(alloc_zeroes_memory, G_BUF),

@@ -44,16 +44,8 @@ static int xfer(int dev, uint32_t op, uint32_t dma, int src, uint64_t soff,
 		int dst, uint64_t doff, uint64_t devoff, uint64_t len,
 		struct mmdma_xfer *out)
 {
-	struct mmdma_xfer x = {
-		.op = op, .dma = dma, .src_fd = src, .dst_fd = dst,
-		.src_offset = soff, .dst_offset = doff, .dev_offset = devoff,
-		.length = len,
-	};
-	int ret = mmdma_xfer(dev, &x);
-
-	if (out)
-		*out = x;
-	return ret;
+	return t_xfer_dma(dev, op, dma, 0, src, soff, dst, doff, devoff, len,
+			  out);
 }
 
 /* The self-check passed at probe: the node exists and describes the device. */

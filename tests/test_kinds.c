@@ -8,13 +8,13 @@
  * test_limits.c.
  */
 #include <fcntl.h>
-#include <setjmp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "devutil.h"
 #include "util.h"
 
 #define SOFT		"mmdma-soft0"
@@ -49,16 +49,8 @@ static int raw_alloc(struct mmdma_alloc *req)
 static int xfer(int dev, uint32_t op, int src, uint64_t soff, int dst,
 		uint64_t doff, uint64_t devoff, uint64_t len, struct mmdma_xfer *out)
 {
-	struct mmdma_xfer x = {
-		.op = op, .dma = MMDMA_DMA_AUTO, .src_fd = src, .dst_fd = dst,
-		.src_offset = soff, .dst_offset = doff, .dev_offset = devoff,
-		.length = len,
-	};
-	int ret = mmdma_xfer(dev, &x);
-
-	if (out)
-		*out = x;
-	return ret;
+	return t_xfer_dma(dev, op, MMDMA_DMA_AUTO, 0, src, soff, dst, doff,
+			  devoff, len, out);
 }
 
 /* Bad requests for coherent memory fail with the errno the ABI names. */
@@ -330,27 +322,10 @@ static void pageless_kinds_not_attached_or_exported(void)
 	close(soft);
 }
 
-static sigjmp_buf bus_jmp;
-
-static void on_sigbus(int sig)
-{
-	(void)sig;
-	siglongjmp(bus_jmp, 1);
-}
-
 /* Does touching @p raise SIGBUS? */
 static bool touch_sigbus(volatile uint8_t *p)
 {
-	struct sigaction sa = { .sa_handler = on_sigbus }, old;
-	bool bus = false;
-
-	sigaction(SIGBUS, &sa, &old);
-	if (sigsetjmp(bus_jmp, 1))
-		bus = true;
-	else
-		(void)p[0];
-	sigaction(SIGBUS, &old, NULL);
-	return bus;
+	return t_read_sigbus(p, 1, NULL);
 }
 
 static int race_pipe[2];

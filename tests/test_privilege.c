@@ -78,16 +78,8 @@ static int xfer(int dev, uint32_t op, uint32_t dma, uint32_t flags, int src,
 		uint64_t soff, int dst, uint64_t doff, uint64_t len,
 		struct mmdma_xfer *out)
 {
-	struct mmdma_xfer x = {
-		.op = op, .dma = dma, .flags = flags, .src_fd = src,
-		.dst_fd = dst, .src_offset = soff, .dst_offset = doff,
-		.length = len,
-	};
-	int ret = mmdma_xfer(dev, &x);
-
-	if (out)
-		*out = x;
-	return ret;
+	return t_xfer_dma(dev, op, dma, flags, src, soff, dst, doff, 0, len,
+			  out);
 }
 
 /* The first physical address of @buf (root). */

@@ -26,7 +26,6 @@
 #include <poll.h>
 #include <stddef.h>
 #include <pthread.h>
-#include <setjmp.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -617,26 +616,13 @@ static void export_efault_after_fd_leaves_nothing(void)
 
 /* ---- register mappings ------------------------------------------------ */
 
-static sigjmp_buf bus_jmp;
-
-static void on_sigbus(int sig)
-{
-	(void)sig;
-	siglongjmp(bus_jmp, 1);
-}
-
 /* Does reading @p raise SIGBUS?  (Otherwise *@val is what it read.) */
 static bool read_sigbus(const volatile uint32_t *p, uint32_t *val)
 {
-	struct sigaction sa = { .sa_handler = on_sigbus }, old;
-	bool bus = false;
+	uint64_t v = 0;
+	bool bus = t_read_sigbus(p, 4, &v);
 
-	sigaction(SIGBUS, &sa, &old);
-	if (sigsetjmp(bus_jmp, 1))
-		bus = true;
-	else
-		*val = *p;
-	sigaction(SIGBUS, &old, NULL);
+	*val = (uint32_t)v;
 	return bus;
 }
 

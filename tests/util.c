@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <linux/capability.h>
 #include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -70,7 +72,9 @@ void t_absent(const char *what, const char *fmt, ...)
 /* The promise word for device node @name: "mmdma-edu0" is "edu". */
 static const char *dev_promise(const char *name)
 {
-	return strstr(name, "edu") ? "edu" : "soft";
+	if (strstr(name, "edu"))
+		return "edu";
+	return strstr(name, "isa") ? "isa" : "soft";
 }
 
 int t_ctl(void)
@@ -538,4 +542,31 @@ int t_edu_rebind(const char *bdf)
 		;
 	ASSERT_OK(fd);
 	return fd;
+}
+
+static sigjmp_buf t_bus_jmp;
+
+static void t_on_sigbus(int sig)
+{
+	(void)sig;
+	siglongjmp(t_bus_jmp, 1);
+}
+
+bool t_read_sigbus(const volatile void *p, unsigned int width, uint64_t *val)
+{
+	struct sigaction sa = { .sa_handler = t_on_sigbus }, old;
+	volatile bool bus = false;
+	uint64_t v = 0;
+
+	sigaction(SIGBUS, &sa, &old);
+	if (sigsetjmp(t_bus_jmp, 1))
+		bus = true;
+	else if (width == 4)
+		v = *(const volatile uint32_t *)p;
+	else
+		v = *(const volatile uint8_t *)p;
+	sigaction(SIGBUS, &old, NULL);
+	if (!bus && val)
+		*val = v;
+	return bus;
 }

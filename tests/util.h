@@ -79,6 +79,11 @@ int t_wait(pid_t pid);
  * runs and fails the case if any step did not hold.  Returns what
  * t_wait() does: the child's exit status (0 unless a check failed).
  */
+/*
+ * Does reading @width bytes (1, or 4 for registers that allow only 32-bit
+ * accesses) at @p raise SIGBUS?  If not, *@val (when set) is what it read.
+ */
+bool t_read_sigbus(const volatile void *p, unsigned int width, uint64_t *val);
 int t_run_unprivileged(void (*fn)(void *), void *arg, const int *keep,
 		       size_t n);
 /* True when no capability is effective or permitted in this process. */

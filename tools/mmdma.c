@@ -36,8 +36,9 @@ static void usage(FILE *f)
 		"  tour                      make a buffer of every kind, map it with every\n"
 		"                            method that can map it, and show the data\n"
 		"                            moving between write(), the mapping and the\n"
-		"                            kernel, with the live-mapping counts, and\n"
-		"                            explain one address of a buffer\n"
+		"                            kernel, with the live-mapping counts; one\n"
+		"                            ISA DMA read of the floppy, if there is one;\n"
+		"                            and one buffer address explained\n"
 		"  devices                   the DMA device nodes, their limits and counters\n"
 		"  xfer DEVICE LENGTH [--dma METHOD] [--kind KIND]\n"
 		"                            a round trip through DEVICE (e.g. mmdma-edu0):\n"
@@ -51,6 +52,7 @@ static void usage(FILE *f)
 		"                            page, kernel logical address and, for DMA device\n"
 		"                            DEV, bus address (needs CAP_SYS_ADMIN)\n"
 		"  help                      this text\n"
+		"  --version                 the tool's release\n"
 		"\n"
 		"Sizes and offsets take 0x-hex and k/M/G suffixes.  $MMDMA_DEV names the\n"
 		"control node (default " MMDMA_CTL_PATH ").\n",
@@ -387,6 +389,7 @@ static int cmd_tour(void)
 	}
 	printf("  (remap_pfn_range() maps one physically contiguous range;\n"
 	       "   vmalloc memory and page arrays are not one)\n");
+	bad |= cli_tour_isa(ctl);
 	bad |= tour_explain(ctl);
 	close(ctl);
 	return bad;
@@ -398,6 +401,11 @@ int main(int argc, char **argv)
 
 	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
 		usage(stdout);
+		return 0;
+	}
+	/* The tool's release (the tree's VERSION file, as the module's). */
+	if (!strcmp(cmd, "--version")) {
+		printf("mmdma %s\n", MMDMA_VERSION);
 		return 0;
 	}
 	if (!strcmp(cmd, "info"))

@@ -21,6 +21,8 @@ static const char *dev_kind_name(uint32_t kind)
 		return "edu";
 	case MMDMA_DEV_SOFT:
 		return "soft";
+	case MMDMA_DEV_ISA:
+		return "isa";
 	}
 	return "?";
 }
@@ -244,5 +246,55 @@ out:
 	if (dev >= 0)
 		close(dev);
 	close(ctl);
+	return ret;
+}
+
+/*
+ * The tour's ISA stop: the first sectors of the floppy in the ISA engine's
+ * drive, read over the 8237 into a buffer (nothing is written to the
+ * disk).  Returns 0, also when there is no ISA engine (it is opt-in).
+ */
+int cli_tour_isa(int ctl)
+{
+	const uint64_t len = 1024;
+	struct mmdma_xfer x = {
+		.op = MMDMA_XFER_FROM_DEV, .src_fd = -1, .length = len,
+	};
+	unsigned char head[16];
+	int dev, buf, ret;
+
+	printf("\nISA DMA: /dev/mmdma-isa0, the floppy controller over the 8237\n");
+	dev = mmdma_dev_open("mmdma-isa0");
+	if (dev == -ENOENT) {
+		printf("  no ISA engine here (the module takes isa_fdc=1 to drive the\n"
+		       "  floppy controller at 0x3f0; it never probes legacy ports unasked)\n");
+		return 0;
+	}
+	if (dev < 0)
+		return cli_fail("/dev/mmdma-isa0", -dev);
+	buf = mmdma_alloc(ctl, len, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT, 0);
+	if (buf < 0) {
+		close(dev);
+		return cli_fail("MMDMA_IOC_ALLOC", -buf);
+	}
+	x.dst_fd = buf;
+	ret = mmdma_xfer(dev, &x);
+	if (ret < 0) {
+		ret = cli_fail("MMDMA_DEV_XFER from the floppy", -ret);
+	} else if (pread(buf, head, sizeof(head), 0) != (ssize_t)sizeof(head)) {
+		ret = cli_fail("read of the buffer", errno);
+	} else {
+		printf("  sectors 0-1 (%llu bytes) in %.3f ms, %llu operation(s), %llu bounced\n"
+		       "  (request_dma(2), set_dma_mode/addr/count, enable_dma, FDC READ DATA,\n"
+		       "   IRQ 6, result phase, get_dma_residue)\n  first bytes:",
+		       (unsigned long long)len, x.nsecs / 1e6,
+		       (unsigned long long)x.ops, (unsigned long long)x.bounced);
+		for (size_t i = 0; i < sizeof(head); i++)
+			printf(" %02x", head[i]);
+		printf("\n");
+		ret = 0;
+	}
+	close(buf);
+	close(dev);
 	return ret;
 }

@@ -7,6 +7,7 @@
 #   module    insmod succeeded, /sys/module/mmdma and the control node exist
 #   soft      the software engine's node mmdma-soft0 (soft_mem_size > 0)
 #   edu       the edu device's node mmdma-edu0 (the profile adds -device edu)
+#   isa       the ISA DMA engine's node mmdma-isa0 (isa-fdc and isa_fdc=1)
 #   reserved  a reserved region claimed by the driver (reserved_size > 0)
 # The test programs read the same variable (tests/util.c, t_absent()): a
 # case that finds a promised thing missing fails instead of skipping.
@@ -45,6 +46,9 @@ promise_check() {
 			;;
 		edu)
 			promise_node mmdma-edu0 edu
+			;;
+		isa)
+			promise_node mmdma-isa0 isa
 			;;
 		reserved)
 			size=$(cat "$SYSROOT/sys/module/mmdma/parameters/reserved_size" 2>/dev/null)

@@ -2,23 +2,40 @@
 # Resolve a kernel name used by the Makefile and the harness.
 #   kernel.sh image NAME     path of the bzImage to boot
 #   kernel.sh kdir NAME      kernel build directory to build the module with
-#   kernel.sh packages NAME  Debian packages that provide both
+#   kernel.sh packages NAME  Debian packages that provide the headers (apt-get
+#                            installs them: they never change what the host boots)
+#   kernel.sh release NAME   the newest release whose headers are installed
+#   kernel.sh image-package NAME  the image package of that release, which
+#                            scripts/deps.sh downloads and unpacks into the cache
+#   kernel.sh cache          the cache of unpacked VM kernel images
 #   kernel.sh mem-extra NAME MiB of guest memory to add to every profile
 #   kernel.sh icount-smp NAME  vCPUs for icount profiles (empty: the profile's)
 #
 # Names: deb61  Debian 12's 6.1 kernel (linux-image-amd64)
 #        deb612 Debian's 6.12 kernel for Debian 12 (linux-image-6.12-amd64)
+#
+# The VM kernels' images are never installed as packages: a linux-image
+# package's hooks run update-grub, and GRUB_DEFAULT=0 boots the newest
+# version, so installing 6.12 on a 6.1 host would change what it boots.
+# scripts/deps.sh unpacks them (dpkg-deb -x) into the cache instead,
+# $MMDMA_KERNEL_CACHE or /var/cache/mmdma/kernels/RELEASE/{boot,lib/modules}.
+# An image the host has installed itself in /boot is used as it is.
 #        debug  the debug kernel scripts/debug-kernel.sh builds from
 #               linux-source-6.1 (KASAN, DMA-API debug, lockdep, kmemleak)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
-what=${1:?usage: kernel.sh image|kdir|packages NAME}
-name=${2:?usage: kernel.sh image|kdir|packages NAME}
+what=${1:?usage: kernel.sh image|kdir|packages|release|image-package NAME, or kernel.sh cache}
+cache=${MMDMA_KERNEL_CACHE:-/var/cache/mmdma/kernels}
+if [ "$what" = cache ]; then
+	echo "$cache"
+	exit 0
+fi
+name=${2:?usage: kernel.sh image|kdir|packages|release|image-package NAME}
 
 case "$name" in
-deb61) series=6.1 packages="linux-image-amd64 linux-headers-amd64" ;;
-deb612) series=6.12 packages="linux-image-6.12-amd64 linux-headers-6.12-amd64" ;;
+deb61) series=6.1 packages="linux-headers-amd64" ;;
+deb612) series=6.12 packages="linux-headers-6.12-amd64" ;;
 debug) series= packages="linux-source-6.1 build-essential bc bison flex libelf-dev libssl-dev xz-utils" ;;
 *) echo "kernel.sh: unknown kernel '$name' (deb61, deb612, debug)" >&2; exit 2 ;;
 esac
@@ -57,23 +74,47 @@ if [ "$name" = debug ]; then
 	exit 0
 fi
 
-# The newest installed release of the series that has both an image and
-# headers (they must match exactly for the module to load).
-release=
-for img in $(ls /boot/vmlinuz-"$series".*-amd64 2>/dev/null | sort -rV); do
-	r=${img#/boot/vmlinuz-}
-	if [ -f "/usr/src/linux-headers-$r/Makefile" ]; then
+# Releases of the series whose headers are installed, newest first.
+headers=$(ls -d /usr/src/linux-headers-"$series".*-amd64 2>/dev/null | sort -rV || true)
+image_of() {
+	local r=$1
+	if [ -f "$cache/$r/boot/vmlinuz-$r" ]; then
+		echo "$cache/$r/boot/vmlinuz-$r"
+	elif [ -f "/boot/vmlinuz-$r" ]; then
+		echo "/boot/vmlinuz-$r"
+	fi
+}
+
+if [ "$what" = release ] || [ "$what" = image-package ]; then
+	for h in $headers; do
+		[ -f "$h/Makefile" ] || continue
+		r=${h#/usr/src/linux-headers-}
+		[ "$what" = release ] && echo "$r" || echo "linux-image-$r"
+		exit 0
+	done
+	echo "kernel.sh: no $series kernel headers installed (packages: $packages; make deps installs them)" >&2
+	exit 1
+fi
+
+# The newest release of the series that has both headers and an image
+# (they must match exactly for the module to load).
+release= img=
+for h in $headers; do
+	r=${h#/usr/src/linux-headers-}
+	[ -f "$h/Makefile" ] || continue
+	img=$(image_of "$r")
+	if [ -n "$img" ]; then
 		release=$r
 		break
 	fi
 done
 if [ -z "$release" ]; then
-	echo "kernel.sh: no $series kernel with matching headers installed (packages: $packages; make deps installs them)" >&2
+	echo "kernel.sh: no $series kernel with matching headers and image (headers: $packages; make deps installs them and unpacks the image into $cache)" >&2
 	exit 1
 fi
 
 case "$what" in
-image) echo "/boot/vmlinuz-$release" ;;
+image) echo "$img" ;;
 kdir) echo "/usr/src/linux-headers-$release" ;;
 *) echo "kernel.sh: unknown query '$what'" >&2; exit 2 ;;
 esac

@@ -42,9 +42,13 @@ rm -f "$out"/console.log "$out"/ktap.log "$out"/ktap-problems "$out"/summary
 conf_file=$here/profiles/$profile.conf
 [ -r "$conf_file" ] || { echo "run.sh: no profile $conf_file" >&2; exit 2; }
 
-# Profile defaults, then the profile itself.
+# Profile defaults, then the profile itself.  HOOK names a script in
+# vm/hooks/ run as "HOOK pre DIR" before the boot (it may make files the
+# profile's QEMU_ARGS name, under $MMDMA_OUT) and "HOOK post DIR" after
+# it, in every mode; a hook that fails fails the run, one problem counted.
 MEM=1G SMP=2 ICOUNT=no QEMU_ARGS= APPEND= MODPARAMS= TESTS= TIMEOUT=900 BENCH= EXPECT= KMODS= TEST_ENV=
-PROMISE=
+PROMISE= HOOK=
+MMDMA_OUT=$out
 . "$conf_file"
 # What the run must have (vm/guest-promise.sh): the module always, the
 # software engine unless the profile turns it off, and what the profile
@@ -83,17 +87,24 @@ if [ -n "${DYNDBG:-}" ]; then
 	APPEND="$APPEND loglevel=8"
 fi
 # KMODS: kernel modules the tests load themselves, taken from the modules
-# of the image's release (/boot/vmlinuz-RELEASE -> /lib/modules/RELEASE).  A
+# of the image's release, next to it: /boot/vmlinuz-RELEASE ->
+# /lib/modules/RELEASE, and the same in the unpacked kernels' cache
+# (DIR/boot/vmlinuz-RELEASE -> DIR/lib/modules/RELEASE, vm/kernel.sh).  A
 # kernel without them (the debug kernel has no modules) ships none, and
 # the tests that need them skip.
 kmods=
 release=$(basename "$kernel")
 release=${release#vmlinuz-}
+moddir=$(dirname "$kernel")/../lib/modules/$release
 for m in $KMODS; do
-	f=$(find "/lib/modules/$release/kernel" -name "$m.ko" -o -name "$m.ko.xz" \
+	f=$(find "$moddir/kernel" -name "$m.ko" -o -name "$m.ko.xz" \
 		-o -name "$m.ko.zst" 2>/dev/null | head -n 1)
 	[ -n "$f" ] && kmods="$kmods $f"
 done
+if [ -n "$HOOK" ]; then
+	mkdir -p "$out"
+	"$here/hooks/$HOOK" pre "$out" || { echo "run.sh: hook $HOOK pre failed" >&2; exit 1; }
+fi
 MMDMA_KMODS="$kmods" "$here/mkinitramfs.sh" "$out/initrd.gz" "$out/mmdma.conf" "$module" "$@" || exit 1
 
 # One host thread for all vCPUs: with multi-threaded TCG, 6.12 sometimes
@@ -149,6 +160,16 @@ if reports > /dev/null; then
 	reports | head -n 20 | sed 's/^/#   /'
 fi
 echo "# host: guest log: $out/console.log"
+
+# What the guest left on the host (a disk image it wrote), checked here.
+if [ -n "$HOOK" ]; then
+	if hook_out=$("$here/hooks/$HOOK" post "$out" 2>&1); then
+		printf '%s\n' "$hook_out" | sed 's/^/# host: /'
+	else
+		note "hook $HOOK post failed:"
+		printf '%s\n' "$hook_out" | sed 's/^/#   /'
+	fi
+fi
 
 if [ "$mode" != test ]; then
 	# In test mode vm/ktap-summary.awk counts these with the cases.

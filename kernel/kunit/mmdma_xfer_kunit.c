@@ -109,6 +109,31 @@ static void mmdma_kunit_emit_grows(struct kunit *test)
 	kvfree(g.ops);
 }
 
+/* No operation crosses the device's segment boundary (ISA: 64 KiB). */
+static void mmdma_kunit_emit_boundary(struct kunit *test)
+{
+	struct device_dma_parameters parms = { .segment_boundary_mask = 0xffff };
+	/* struct device is too big for a KUnit case's stack. */
+	struct device *dev = kunit_kzalloc(test, sizeof(*dev), GFP_KERNEL);
+	struct mmdma_dev mdev = mmdma_kunit_mdev(SZ_1M, SZ_1M);
+	struct mmdma_req req = { .mdev = &mdev };
+	struct mmdma_opgen g = { .req = &req };
+
+	KUNIT_ASSERT_NOT_NULL(test, dev);
+	dev->dma_parms = &parms;
+	mdev.dma = dev;
+	KUNIT_ASSERT_EQ(test, mmdma_emit(&g, 0xf000, 0x13000, MMDMA_COPY_NONE, false), 0);
+	KUNIT_ASSERT_EQ(test, g.nr, 3U);
+	KUNIT_EXPECT_EQ(test, g.ops[0].bus, (dma_addr_t)0xf000);
+	KUNIT_EXPECT_EQ(test, g.ops[0].len, 0x1000U);
+	KUNIT_EXPECT_EQ(test, g.ops[1].bus, (dma_addr_t)0x10000);
+	KUNIT_EXPECT_EQ(test, g.ops[1].len, 0x10000U);
+	KUNIT_EXPECT_EQ(test, g.ops[2].bus, (dma_addr_t)0x20000);
+	KUNIT_EXPECT_EQ(test, g.ops[2].len, 0x2000U);
+	KUNIT_EXPECT_EQ(test, g.ops[2].host_off, (size_t)0x11000);
+	kvfree(g.ops);
+}
+
 /* Chunk by chunk: source in, destination out, in host order. */
 static void mmdma_kunit_merge_chunks(struct kunit *test)
 {
@@ -303,6 +328,7 @@ static struct kunit_case mmdma_xfer_kunit_cases[] = {
 	KUNIT_CASE(mmdma_kunit_emit_copy),
 	KUNIT_CASE(mmdma_kunit_emit_chunked),
 	KUNIT_CASE(mmdma_kunit_emit_grows),
+	KUNIT_CASE(mmdma_kunit_emit_boundary),
 	KUNIT_CASE(mmdma_kunit_merge_chunks),
 	KUNIT_CASE(mmdma_kunit_req_check),
 	KUNIT_CASE(mmdma_kunit_pin_user_range),

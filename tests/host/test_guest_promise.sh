@@ -61,6 +61,11 @@ echo 0 > "$root"/sys/module/mmdma/parameters/reserved_size
 expect "reserved promised, module has none" "module reserved" 0 2 "reserved_size is '0'"
 
 make_tree
+expect "isa promised, no engine (isa_fdc=0 or the probe failed)" "module soft isa" 0 2 "promised isa: no /sys/class/misc/mmdma-isa0"
+mkdir -p "$root"/sys/class/misc/mmdma-isa0; : > "$root"/dev/mmdma-isa0
+expect "isa promised and there" "module soft isa" 0 0
+
+make_tree
 expect "a promise the checker does not know" "module edu typo" 0 1 "unknown promise 'typo'"
 
 echo "test_guest_promise: $n checks, $fails failed"

@@ -75,8 +75,19 @@ static void pattern_depends_on_page_and_seed(void)
 	CHECK(mmdma_pattern_check(a, 0, sizeof(a), 5) == 1000);
 }
 
+/* The library's release is the tree's VERSION, three dot-separated numbers. */
+static void version_is_the_trees(void)
+{
+	unsigned int a, b, c;
+	char end;
+
+	CHECK(strcmp(mmdma_version(), MMDMA_VERSION) == 0);
+	CHECK(sscanf(mmdma_version(), "%u.%u.%u%c", &a, &b, &c, &end) == 3);
+}
+
 int main(void)
 {
+	version_is_the_trees();
 	parse_size_accepts_suffixes_and_hex();
 	parse_size_rejects_junk_and_overflow();
 	names_round_trip();

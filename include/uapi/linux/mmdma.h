@@ -22,8 +22,12 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
-/* Bumped when a field or command is added; never when one changes. */
-#define MMDMA_ABI_VERSION	1
+/*
+ * Bumped when a field or command is added; never when one changes.
+ * 2: struct mmdma_info.driver_version.
+ * 3: MMDMA_IOC_EXPLAIN (MMDMA_FEAT_EXPLAIN).
+ */
+#define MMDMA_ABI_VERSION	3
 
 /**
  * enum mmdma_mem_kind - where a buffer's memory comes from
@@ -126,6 +130,12 @@ enum mmdma_cache_mode {
  * @nr_buffers:      (out) live buffers now
  * @__pad:           reserved, zero
  * @reserved:        reserved, zero
+ * @driver_version:  (out, ABI 2) the module's release, the same string as
+ *                   its MODULE_VERSION ("0.1.0"), NUL-terminated and
+ *                   zero-padded.  A caller built against ABI 1 passes the
+ *                   smaller struct (MMDMA_INFO_SIZE_VER1 bytes) and gets
+ *                   everything up to @reserved; a kernel of ABI 1 leaves
+ *                   this field as the caller set it, so zero it first
  */
 struct mmdma_info {
 	__u32 abi_version;
@@ -138,7 +148,11 @@ struct mmdma_info {
 	__u32 nr_buffers;
 	__u32 __pad;
 	__u64 reserved[4];
+	__u8 driver_version[32];
 };
+
+/* sizeof(struct mmdma_info) in ABI version 1, before @driver_version. */
+#define MMDMA_INFO_SIZE_VER1	88
 
 /* Ask for the new buffer fd to be close-on-exec. */
 #define MMDMA_ALLOC_CLOEXEC	(1U << 0)
@@ -267,10 +281,14 @@ static __inline__ __u8 mmdma_pattern_byte(__u32 seed, __u64 off)
  * @MMDMA_DEV_EDU:  QEMU's edu PCI device (vendor 0x1234, device 0x11e8)
  * @MMDMA_DEV_SOFT: the software engine: the CPU copies, through the same
  *                  pinning, scatter/gather and DMA-API path
+ * @MMDMA_DEV_ISA:  a floppy disk controller on the ISA bus, moving sectors
+ *                  through the 8237 DMA controller (the kernel's ISA DMA
+ *                  API); device memory is the disk, byte for byte
  */
 enum mmdma_dev_kind {
 	MMDMA_DEV_EDU = 1,
 	MMDMA_DEV_SOFT = 2,
+	MMDMA_DEV_ISA = 3,
 };
 
 /* struct mmdma_dev_info.flags */
@@ -591,8 +609,8 @@ struct mmdma_buf_export {
 };
 
 /*
- * Memory management in Linux (ABI version 1 addition): one user virtual
- * address followed down the chain LDD3 chapter 15 opens with.
+ * Memory management in Linux (ABI version 3): one user virtual address
+ * followed down the chain LDD3 chapter 15 opens with.
  */
 
 /* MMDMA_FEAT_EXPLAIN: MMDMA_IOC_EXPLAIN is served. */
