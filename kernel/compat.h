@@ -205,4 +205,92 @@ static inline void mmdma_huge_inode_init(struct inode *inode)
 #define MMDMA_IMPORT_NS_DMA_BUF()	MODULE_IMPORT_NS(DMA_BUF)
 #endif
 
+/*
+ * Page-table walking for MMDMA_IOC_EXPLAIN (a hand-written walk: the
+ * kernel's follow_pte() was replaced by follow_pfnmap_start() in 6.10,
+ * which serves VM_PFNMAP/VM_IO VMAs only, and walk_page_range() is not
+ * exported).
+ *
+ * 6.5 ("mm/pgtable: allow pte_offset_map[_lock]() to fail") lets a page
+ * table be freed under the mmap read lock (khugepaged retracting tables of
+ * file THPs, freed by RCU): pte_offset_map_lock() became an out-of-line
+ * __pte_offset_map_lock(), not exported, that takes rcu_read_lock(), checks
+ * the PMD again under the PTE lock and may fail.  mmdma_pte_locked() does
+ * the same with what modules have.  Before 6.5 a PMD seen pointing at a
+ * table under the mmap read lock keeps pointing at it, and
+ * pte_offset_map_lock() is a macro that cannot fail.
+ *
+ * mmdma_pte_locked() calls @fn with the entry while it holds the PTE lock
+ * and drops the lock before it returns (a callback rather than a lock held
+ * on return, so that every path is balanced where sparse can see it).
+ * Return: 0, or -EAGAIN when the PMD no longer points at a page table.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+static inline pmd_t mmdma_pmdp_get(pmd_t *pmdp)
+{
+	return pmdp_get_lockless(pmdp);
+}
+
+static inline int mmdma_pte_locked(struct mm_struct *mm, pmd_t *pmdp,
+				   unsigned long addr,
+				   void (*fn)(void *arg, pte_t pte), void *arg)
+{
+	spinlock_t *ptl;
+	int ret = -EAGAIN;
+	pmd_t pmd;
+	pte_t *pte;
+
+	rcu_read_lock();
+	pmd = pmdp_get_lockless(pmdp);
+	if (pmd_none(pmd) || !pmd_present(pmd) || pmd_leaf(pmd) || pmd_bad(pmd))
+		goto out;
+	pte = pte_offset_kernel(&pmd, addr);
+	ptl = pte_lockptr(mm, &pmd);
+	spin_lock(ptl);
+	if (likely(pmd_same(pmd, pmdp_get_lockless(pmdp)))) {
+		fn(arg, ptep_get(pte));
+		ret = 0;
+	}
+	spin_unlock(ptl);
+out:
+	rcu_read_unlock();
+	return ret;
+}
+#else
+static inline pmd_t mmdma_pmdp_get(pmd_t *pmdp)
+{
+	return READ_ONCE(*pmdp);
+}
+
+static inline int mmdma_pte_locked(struct mm_struct *mm, pmd_t *pmdp,
+				   unsigned long addr,
+				   void (*fn)(void *arg, pte_t pte), void *arg)
+{
+	spinlock_t *ptl;
+	pte_t *pte;
+
+	pte = pte_offset_map_lock(mm, pmdp, addr, &ptl);
+	fn(arg, ptep_get(pte));
+	pte_unmap_unlock(pte, ptl);
+	return 0;
+}
+#endif
+
+/*
+ * 6.12 removed page_mapcount() ("mm: remove page_mapcount()"): the mapcount
+ * of one page of a large folio is no longer kept for others to read, and
+ * folio_mapcount() counts the folio's mappings (equal for a small folio).
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+static inline int mmdma_page_mapcount(struct page *page)
+{
+	return folio_mapcount(page_folio(page));
+}
+#else
+static inline int mmdma_page_mapcount(struct page *page)
+{
+	return page_mapcount(page);
+}
+#endif
+
 #endif /* MMDMA_COMPAT_H */

@@ -159,6 +159,7 @@ void mmdma_buf_get(struct mmdma_buf *buf);
 void mmdma_buf_put(struct mmdma_buf *buf);
 void mmdma_bufs_stats(u64 *total, u32 *nr);
 struct mmdma_buf *mmdma_buf_from_fd(int fd, fmode_t need);
+struct mmdma_buf *mmdma_buf_from_file(struct file *file);
 int mmdma_buf_host(struct mmdma_buf *buf, u64 offset, u64 len,
 		   enum dma_data_direction dir, struct mmdma_host *host);
 
@@ -485,6 +486,8 @@ int mmdma_buf_sgt(struct mmdma_buf *buf, struct device *dev,
 		  struct sg_table *sgt);
 bool mmdma_buf_reachable(struct mmdma_buf *buf, struct device *dev);
 int mmdma_attach_show(struct mmdma_buf *buf, char *out, bool addrs);
+int mmdma_attach_dma_addr(struct mmdma_buf *buf, struct mmdma_dev *mdev,
+			  u64 offset, dma_addr_t *dma);
 
 /* mmdma_dmabuf.c: dma-buf export of buffers, import into transfers */
 long mmdma_buf_ioc_export(void *ctx, void *karg, void __user *uarg,
@@ -515,6 +518,9 @@ int mmdma_dio_init(void);
 void mmdma_dio_exit(void);
 ssize_t mmdma_dev_read_iter(struct kiocb *iocb, struct iov_iter *to);
 ssize_t mmdma_dev_write_iter(struct kiocb *iocb, struct iov_iter *from);
+
+/* mmdma_explain.c: MMDMA_IOC_EXPLAIN, a user address down to the bus */
+long mmdma_ioc_explain(void *ctx, void *karg, void __user *uarg);
 
 /* mmdma_main.c: module-wide limits (module parameters) */
 extern unsigned long mmdma_max_buf_size;

@@ -396,6 +396,41 @@ long mmdma_buf_ioc_detach(void *ctx, void *karg, void __user *uarg)
 	return 0;
 }
 
+/**
+ * mmdma_attach_dma_addr() - the bus address of one byte of an attachment
+ * @buf:    the buffer
+ * @mdev:   the device it may be attached to
+ * @offset: byte offset in @buf
+ * @dma:    set to the bus address @mdev uses for that byte
+ *
+ * Return: 0, or -ENOENT when @buf has no live mapping for @mdev.
+ */
+int mmdma_attach_dma_addr(struct mmdma_buf *buf, struct mmdma_dev *mdev,
+			  u64 offset, dma_addr_t *dma)
+{
+	struct mmdma_attach *att;
+	struct scatterlist *sg;
+	int ret = -ENOENT;
+	unsigned int i;
+
+	mutex_lock(&mmdma_att_lock);
+	att = mmdma_att_find(buf, mdev);
+	if (!att || !att->mapped)
+		goto out;
+	/* The segments cover the buffer in order, from offset 0. */
+	for_each_sgtable_dma_sg(&att->sgt, sg, i) {
+		if (offset < sg_dma_len(sg)) {
+			*dma = sg_dma_address(sg) + offset;
+			ret = 0;
+			break;
+		}
+		offset -= sg_dma_len(sg);
+	}
+out:
+	mutex_unlock(&mmdma_att_lock);
+	return ret;
+}
+
 /*
  * Look up the attachment named by @dev_fd, still mapped; on success
  * mmdma_att_lock is held.

@@ -519,6 +519,18 @@ struct mmdma_buf *mmdma_buf_from_fd(int fd, fmode_t need)
 }
 
 /**
+ * mmdma_buf_from_file() - the buffer behind @file, if it is a buffer's file
+ * @file: any file (a VMA's vm_file, say)
+ *
+ * Return: the buffer, without a reference (it lives as long as @file), or
+ * NULL for any other file.
+ */
+struct mmdma_buf *mmdma_buf_from_file(struct file *file)
+{
+	return file->f_op == &mmdma_buf_fops ? file->private_data : NULL;
+}
+
+/**
  * mmdma_buf_host() - describe bytes [@offset, @offset + @len) of @buf for DMA
  * @buf:    the buffer; @host takes its own reference
  * @offset: first byte

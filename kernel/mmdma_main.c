@@ -39,7 +39,7 @@ static long mmdma_ioc_info(void *ctx, void *karg, void __user *uarg)
 			 MMDMA_FEAT_MEM_VMALLOC | MMDMA_FEAT_MAP_REMAP |
 			 MMDMA_FEAT_MAP_FAULT | MMDMA_FEAT_MAP_INSERT |
 			 MMDMA_FEAT_ATTACH | MMDMA_FEAT_DMABUF |
-			 MMDMA_FEAT_BUF_SYSFS;
+			 MMDMA_FEAT_BUF_SYSFS | MMDMA_FEAT_EXPLAIN;
 	if (mmdma_devs_present())
 		info->features |= MMDMA_FEAT_MEM_COHERENT;
 	if (mmdma_reserved_usable())
@@ -63,6 +63,7 @@ static_assert(sizeof(MMDMA_VERSION) <= sizeof(((struct mmdma_info *)0)->driver_v
 static const struct mmdma_ioctl_desc mmdma_ctl_ioctls[] = {
 	MMDMA_IOCTL_GREW(MMDMA_IOC_INFO, MMDMA_INFO_SIZE_VER1, mmdma_ioc_info),
 	MMDMA_IOCTL_FD(MMDMA_IOC_ALLOC, mmdma_buf_alloc_ioctl),
+	MMDMA_IOCTL(MMDMA_IOC_EXPLAIN, mmdma_ioc_explain),
 };
 
 static long mmdma_ctl_ioctl(struct file *file, unsigned int cmd,

@@ -104,6 +104,11 @@ int mmdma_buf_fill(int buf, uint64_t offset, uint64_t length, uint32_t seed)
 	return neg_errno(ioctl(buf, MMDMA_BUF_FILL, &req));
 }
 
+int mmdma_explain(int ctl, struct mmdma_explain *e)
+{
+	return neg_errno(ioctl(ctl, MMDMA_IOC_EXPLAIN, e));
+}
+
 int mmdma_buf_phys(int buf, uint64_t offset, uint64_t count, uint64_t *addrs)
 {
 	struct mmdma_buf_phys req = {

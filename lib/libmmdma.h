@@ -52,6 +52,12 @@ int mmdma_alloc_cache(int ctl, uint64_t size, uint32_t kind, uint32_t method,
 int mmdma_alloc_dev(int ctl, uint64_t size, uint32_t kind, uint32_t method,
 		    uint32_t flags, int dev);
 
+/*
+ * MMDMA_IOC_EXPLAIN: @e's (in) fields set, everything else zero; 0 or
+ * -errno, @e filled in.
+ */
+int mmdma_explain(int ctl, struct mmdma_explain *e);
+
 /* MMDMA_BUF_INFO and MMDMA_BUF_FILL on a buffer fd. */
 int mmdma_buf_info(int buf, struct mmdma_buf_info *info);
 int mmdma_buf_fill(int buf, uint64_t offset, uint64_t length, uint32_t seed);

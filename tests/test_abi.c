@@ -124,7 +124,7 @@ static int buf_bounced_or_not(const struct t_dev *e, bool want);
 /* ------------------------------------------------------------------ */
 /* The control node and allocation.                                   */
 
-/* MMDMA_IOC_INFO reports ABI version 2, the page size, zero padding. */
+/* MMDMA_IOC_INFO reports ABI version 3, the page size, zero padding. */
 static void info_reports_abi_version_and_page_size(void)
 {
 	struct mmdma_info info;
@@ -133,7 +133,7 @@ static void info_reports_abi_version_and_page_size(void)
 	memset(&info, 0xa5, sizeof(info));
 	ASSERT_OK(mmdma_info(ctl, &info));
 	EXPECT_EQ(info.abi_version, MMDMA_ABI_VERSION);
-	EXPECT_EQ(info.abi_version, 2);
+	EXPECT_EQ(info.abi_version, 3);
 	EXPECT_EQ(info.page_size, sysconf(_SC_PAGESIZE));
 	EXPECT_EQ(info.page_size, PAGE);
 	EXPECT_EQ(info.__pad, 0);

@@ -1123,7 +1123,7 @@ static void drop_caps(void)
 }
 
 /* The commands each kind of file serves (kernel: mmdma_main.c, _buf.c, _dev.c). */
-static const unsigned int ctl_cmds[] = { MMDMA_IOC_INFO, MMDMA_IOC_ALLOC };
+static const unsigned int ctl_cmds[] = { MMDMA_IOC_INFO, MMDMA_IOC_ALLOC, MMDMA_IOC_EXPLAIN };
 static const unsigned int buf_cmds[] = {
 	MMDMA_BUF_INFO, MMDMA_BUF_FILL, MMDMA_BUF_PHYS, MMDMA_BUF_ATTACH,
 	MMDMA_BUF_DETACH, MMDMA_BUF_DMA_ADDRS, MMDMA_BUF_SYNC, MMDMA_BUF_EXPORT,
@@ -1163,7 +1163,7 @@ static void close_if_new(int fd)
 static void step_ioctl(void)
 {
 	static const unsigned int *const tables[] = { ctl_cmds, buf_cmds, dev_cmds };
-	static const size_t sizes[] = { 2, 8, 2 };
+	static const size_t sizes[] = { 3, 8, 2 };
 	uint64_t arg[40];
 	unsigned int cmd;
 	int b = pick_buf(), d = pick_dbuf(), fd, ret, which = rnd(6);
@@ -1172,7 +1172,7 @@ static void step_ioctl(void)
 	const char *what;
 
 	switch (which) {
-	case 0: fd = ctl; table = ctl_cmds; n = 2; what = "the control node"; break;
+	case 0: fd = ctl; table = ctl_cmds; n = 3; what = "the control node"; break;
 	case 1: fd = soft; table = dev_cmds; n = 2; what = "the soft node"; break;
 	case 2: fd = soft_ro; table = dev_cmds; n = 2; what = "the read-only soft node"; break;
 	case 3: fd = edu; table = dev_cmds; n = 2; what = "the edu node"; break;

@@ -46,6 +46,10 @@ static void usage(FILE *f)
 		"                            one ISA DMA read of the floppy, if there is one\n"
 		"  xfer [--dma METHOD] [--kind KIND] DEVICE LENGTH\n"
 		"                            a checked round trip through a DMA device\n"
+		"  explain [--pid PID] [--device DEV] ADDR\n"
+		"                            follow a user virtual address to its VMA,\n"
+		"                            page-table entries, physical address, struct\n"
+		"                            page, kernel and bus addresses (CAP_SYS_ADMIN)\n"
 		"  help [COMMAND]            this text, or a command's own\n"
 		"  --version                 the tool's release\n"
 		"\n"
@@ -118,6 +122,21 @@ static const struct {
 	  "  -k, --kind KIND   memory of both buffers: pages (default), contig,\n"
 	  "                    vmalloc, coherent (the device's own coherent\n"
 	  "                    memory), reserved (needs reserved_base/_size)\n" },
+	{ "explain",
+	  "usage: mmdma explain [-p|--pid PID] [-d|--device DEV] ADDR\n"
+	  "\n"
+	  "Follow user virtual address ADDR of process PID (default: mmdma\n"
+	  "itself) the way LDD3's \"Memory Management in Linux\" does: the VMA\n"
+	  "that holds it, the page-table entries at each level (a huge PMD or PUD\n"
+	  "leaf where there is one), the page frame and physical address, the\n"
+	  "struct page (zone, node, flags, counts, high or low memory), the\n"
+	  "kernel logical address, and for DMA device DEV the bus address.  It\n"
+	  "only reads: a page not yet faulted in is reported as not present.\n"
+	  "Needs CAP_SYS_ADMIN; a bus address also CAP_SYS_RAWIO; another\n"
+	  "user's process also CAP_SYS_PTRACE.\n"
+	  "\n"
+	  "  -p, --pid PID       the process whose address it is\n"
+	  "  -d, --device DEV    a DMA device node (mmdma-edu0, mmdma-soft0, a path)\n" },
 	{ "help",
 	  "usage: mmdma help [COMMAND]\n"
 	  "\n"
@@ -570,6 +589,36 @@ static int tour_one(int ctl, uint32_t kind, uint32_t method, const char *how)
 	return bad;
 }
 
+/* One address of a vmalloc buffer, explained ("Memory Management in Linux"). */
+static int tour_explain(int ctl)
+{
+	int fd, dev, ret;
+	char *p;
+
+	printf("\none address explained: a vmalloc buffer mapped by the fault handler\n");
+	fd = mmdma_alloc(ctl, TOUR_SIZE, MMDMA_MEM_VMALLOC, MMDMA_MAP_FAULT, 0);
+	if (fd < 0)
+		return cli_fail("alloc", -fd);
+	p = mmap(NULL, TOUR_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		close(fd);
+		return cli_fail("mmap", errno);
+	}
+	p[4096 + 16] = 1;	/* fault page 1 in; explain itself never does */
+	dev = mmdma_dev_open("mmdma-soft0");
+	ret = cli_explain_print(ctl, 0, (uintptr_t)(p + 4096 + 16), dev,
+				"mmdma-soft0");
+	if (ret == -EPERM)
+		printf("  (needs CAP_SYS_ADMIN: it shows physical addresses)\n");
+	else if (ret)
+		cli_fail("explain", -ret);
+	if (dev >= 0)
+		close(dev);
+	munmap(p, TOUR_SIZE);
+	close(fd);
+	return ret && ret != -EPERM;
+}
+
 static int cmd_tour(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -616,6 +665,7 @@ static int cmd_tour(int argc, char **argv)
 	printf("  (remap_pfn_range() maps one physically contiguous range;\n"
 	       "   vmalloc memory and page arrays are not one)\n");
 	bad |= cli_tour_isa(ctl);
+	bad |= tour_explain(ctl);
 	close(ctl);
 	return bad ? CLI_FAIL : CLI_OK;
 }
@@ -647,6 +697,7 @@ static const struct {
 	{ "map", cmd_map },
 	{ "tour", cmd_tour },
 	{ "xfer", cmd_xfer },
+	{ "explain", cmd_explain },
 	{ "help", cmd_help },
 };
 

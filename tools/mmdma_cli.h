@@ -61,6 +61,9 @@ int cli_json_opts(const char *cmd, int argc, char **argv, bool *json);
 int cmd_devices(int argc, char **argv);
 int cmd_buffers(int argc, char **argv);
 int cmd_xfer(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
+/* MMDMA_IOC_EXPLAIN of @addr in @pid (0: us), for device fd @dev (or -1). */
+int cli_explain_print(int ctl, int pid, uint64_t addr, int dev, const char *name);
 /* The tour's ISA DMA stop (tools/mmdma_dev.c). */
 int cli_tour_isa(int ctl);
 

@@ -32,7 +32,7 @@ import os
 
 __all__ = ["Control", "Buffer", "Device", "DmaBuf", "ABI_VERSION"]
 
-ABI_VERSION = MMDMA_ABI_VERSION = 2
+ABI_VERSION = MMDMA_ABI_VERSION = 3
 
 u8, u32, s32, u64 = ctypes.c_uint8, ctypes.c_uint32, ctypes.c_int32, ctypes.c_uint64
 
@@ -79,6 +79,21 @@ MMDMA_DIR_TO_DEVICE, MMDMA_DIR_FROM_DEVICE, MMDMA_DIR_BIDIRECTIONAL = 1, 2, 3
 MMDMA_SYNC_FOR_CPU = 1 << 0
 MMDMA_SYNC_FOR_DEVICE = 1 << 1
 MMDMA_SYNC_VALID_FLAGS = MMDMA_SYNC_FOR_CPU | MMDMA_SYNC_FOR_DEVICE
+# MMDMA_IOC_EXPLAIN: flags in, valid bits out, page-table levels, page flags
+MMDMA_FEAT_EXPLAIN = 1 << 24
+MMDMA_EXPLAIN_DEVICE = 1 << 0
+MMDMA_EXPLAIN_VALID_FLAGS = MMDMA_EXPLAIN_DEVICE
+(MMDMA_EXPLAIN_PRESENT, MMDMA_EXPLAIN_SWAP, MMDMA_EXPLAIN_PFNMAP,
+ MMDMA_EXPLAIN_PAGE, MMDMA_EXPLAIN_HIGHMEM, MMDMA_EXPLAIN_LOGICAL,
+ MMDMA_EXPLAIN_BUF, MMDMA_EXPLAIN_KVIRT, MMDMA_EXPLAIN_KVIRT_VMALLOC,
+ MMDMA_EXPLAIN_BUS, MMDMA_EXPLAIN_BUS_IOMMU, MMDMA_EXPLAIN_BUS_HELD,
+ MMDMA_EXPLAIN_BUS_COHERENT, MMDMA_EXPLAIN_BUS_ATTACHED,
+ MMDMA_EXPLAIN_BUS_UNREACHABLE) = (1 << i for i in range(15))
+MMDMA_LEVEL_NONE, MMDMA_LEVEL_PTE, MMDMA_LEVEL_PMD, MMDMA_LEVEL_PUD = 0, 1, 2, 3
+(MMDMA_PG_LOCKED, MMDMA_PG_REFERENCED, MMDMA_PG_UPTODATE, MMDMA_PG_DIRTY,
+ MMDMA_PG_LRU, MMDMA_PG_ACTIVE, MMDMA_PG_SLAB, MMDMA_PG_RESERVED,
+ MMDMA_PG_SWAPBACKED, MMDMA_PG_ANON, MMDMA_PG_LARGE, MMDMA_PG_UNEVICTABLE,
+ MMDMA_PG_WRITEBACK) = (1 << i for i in range(13))
 MMDMA_IOC_MAGIC = 0xD3
 
 
@@ -89,7 +104,7 @@ class _Struct(ctypes.Structure):
             if name.startswith("__pad") or name == "reserved":
                 continue
             v = getattr(self, name)
-            if name in ("name", "driver_version"):
+            if name in ("name", "driver_version", "file_name", "zone"):
                 v = bytes(v).split(b"\0", 1)[0].decode()
             out[name] = v
         return out
@@ -174,9 +189,24 @@ class dma_buf_sync(_Struct):
     _fields_ = [("flags", u64)]
 
 
+class mmdma_explain(_Struct):
+    _fields_ = [("addr", u64), ("pid", s32), ("dev_fd", s32), ("flags", u32),
+                ("valid", u32), ("vm_start", u64), ("vm_end", u64),
+                ("vm_flags", u64), ("vm_pgoff", u64), ("file_ino", u64),
+                ("file_name", u8 * 32), ("pgd", u64), ("p4d", u64), ("pud", u64),
+                ("pmd", u64), ("pte", u64), ("levels", u32), ("leaf", u32),
+                ("pfn", u64), ("phys", u64), ("page_raw_flags", u64),
+                ("page_flags", u32), ("refcount", s32), ("mapcount", s32),
+                ("folio_order", u32), ("node", s32), ("zone", u8 * 12),
+                ("kernel_logical", u64), ("kernel_virtual", u64),
+                ("bus_addr", u64), ("buf_id", u32), ("__pad", u32),
+                ("buf_offset", u64), ("reserved", u64 * 2)]
+
+
 STRUCTS = [mmdma_info, mmdma_alloc, mmdma_buf_info, mmdma_buf_fill, mmdma_buf_phys,
            mmdma_dev_info, mmdma_xfer, mmdma_buf_attach, mmdma_buf_detach,
-           mmdma_dma_seg, mmdma_buf_dma_addrs, mmdma_buf_sync, mmdma_buf_export]
+           mmdma_dma_seg, mmdma_buf_dma_addrs, mmdma_buf_sync, mmdma_buf_export,
+           mmdma_explain]
 
 
 def _IOC(direction, nr, struct, magic=MMDMA_IOC_MAGIC):
@@ -187,6 +217,7 @@ def _IOC(direction, nr, struct, magic=MMDMA_IOC_MAGIC):
 _W, _R = 1, 2
 MMDMA_IOC_INFO = _IOC(_R, 0x00, mmdma_info)
 MMDMA_IOC_ALLOC = _IOC(_R | _W, 0x01, mmdma_alloc)
+MMDMA_IOC_EXPLAIN = _IOC(_R | _W, 0x08, mmdma_explain)
 MMDMA_BUF_INFO = _IOC(_R, 0x40, mmdma_buf_info)
 MMDMA_BUF_FILL = _IOC(_W, 0x41, mmdma_buf_fill)
 MMDMA_BUF_PHYS = _IOC(_W, 0x42, mmdma_buf_phys)
@@ -274,6 +305,17 @@ class Control(_Fd):
     def info(self):
         """MMDMA_IOC_INFO as a dict: abi_version, features, the limits, use."""
         return _ioctl(self.fd, MMDMA_IOC_INFO, mmdma_info()).to_dict()
+
+    def explain(self, addr, pid=0, device=None):
+        """MMDMA_IOC_EXPLAIN of user virtual address @addr (of process @pid,
+        0: this one) as a dict: VMA, page-table entries, PFN and physical
+        address, struct page, kernel addresses, and with a Device its bus
+        address.  Needs CAP_SYS_ADMIN (a bus address also CAP_SYS_RAWIO)."""
+        e = mmdma_explain(addr=addr, pid=pid, dev_fd=-1)
+        if device is not None:
+            e.dev_fd = device.fd
+            e.flags = MMDMA_EXPLAIN_DEVICE
+        return _ioctl(self.fd, MMDMA_IOC_EXPLAIN, e).to_dict()
 
     def alloc(self, size, kind="pages", method=None, cache="default", device=None):
         """A new Buffer of @size bytes (rounded up to pages).

@@ -32,7 +32,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	check(!strcmp(mmdma_version(), argv[1]), "mmdma_version() is the tree's VERSION");
-	check(MMDMA_ABI_VERSION == 2, "the installed uapi header is ABI 2");
+	check(MMDMA_ABI_VERSION == 3, "the installed uapi header is ABI 3");
 	check(sizeof(struct mmdma_info) == MMDMA_INFO_SIZE_VER1 + 32,
 	      "struct mmdma_info has driver_version appended");
 	check(mmdma_parse_size("4k", &size) == 0 && size == 4096, "mmdma_parse_size(\"4k\") is 4096");

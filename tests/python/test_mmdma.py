@@ -175,6 +175,32 @@ def coherent_memory_of_a_device():
         assert (dst.numpy() == 0x5a).all()
 
 
+def pagemap_pfn(addr):
+    with open("/proc/self/pagemap", "rb") as f:
+        f.seek(addr // PAGE * 8)
+        entry = int.from_bytes(f.read(8), "little")
+    assert entry >> 63, "page of 0x%x not present in pagemap" % addr
+    return entry & ((1 << 55) - 1)
+
+
+@case
+def explain_buffer_address():
+    with mmdma.Control() as ctl:
+        buf = ctl.alloc(4 * PAGE)
+        a = buf.numpy(np.uint8)
+        a[PAGE + 5] = 1                      # fault page 1 in
+        addr = a.ctypes.data + PAGE + 5
+        e = ctl.explain(addr)
+        want = mmdma.MMDMA_EXPLAIN_PRESENT | mmdma.MMDMA_EXPLAIN_PAGE | mmdma.MMDMA_EXPLAIN_BUF
+        assert e["valid"] & want == want, e
+        assert e["vm_start"] == a.ctypes.data and e["vm_end"] == a.ctypes.data + 4 * PAGE, e
+        assert e["pfn"] == pagemap_pfn(addr), (e["pfn"], pagemap_pfn(addr))
+        assert e["phys"] == e["pfn"] * PAGE + 5, e
+        assert e["buf_offset"] == PAGE + 5, e
+        assert e["leaf"] == mmdma.MMDMA_LEVEL_PTE, e
+        expect_oserror(errno.ENOENT, ctl.explain, 0x1000)
+
+
 def main():
     sel = sys.argv[1] if len(sys.argv) > 1 else ""
     todo = [c for c in cases if sel in c.__name__]

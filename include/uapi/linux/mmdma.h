@@ -25,8 +25,9 @@
 /*
  * Bumped when a field or command is added; never when one changes.
  * 2: struct mmdma_info.driver_version.
+ * 3: MMDMA_IOC_EXPLAIN (MMDMA_FEAT_EXPLAIN).
  */
-#define MMDMA_ABI_VERSION	2
+#define MMDMA_ABI_VERSION	3
 
 /**
  * enum mmdma_mem_kind - where a buffer's memory comes from
@@ -618,11 +619,185 @@ struct mmdma_buf_export {
 	__u64 reserved[2];
 };
 
+/*
+ * Memory management in Linux (ABI version 3): one user virtual address
+ * followed down the chain LDD3 chapter 15 opens with.
+ */
+
+/* MMDMA_FEAT_EXPLAIN: MMDMA_IOC_EXPLAIN is served. */
+#define MMDMA_FEAT_EXPLAIN	(1ULL << 24)
+
+/* struct mmdma_explain.flags */
+#define MMDMA_EXPLAIN_DEVICE	(1U << 0)	/* @dev_fd names a DMA device node */
+#define MMDMA_EXPLAIN_VALID_FLAGS	(MMDMA_EXPLAIN_DEVICE)
+
+/* struct mmdma_explain.valid: which (out) fields hold an answer. */
+#define MMDMA_EXPLAIN_PRESENT	(1U << 0)	/* a present leaf entry: @pfn, @phys */
+#define MMDMA_EXPLAIN_SWAP	(1U << 1)	/* a non-present, non-empty entry (swap, migration) */
+#define MMDMA_EXPLAIN_PFNMAP	(1U << 2)	/* the VMA is VM_PFNMAP or VM_IO */
+#define MMDMA_EXPLAIN_PAGE	(1U << 3)	/* the PFN has a struct page: @page_* ... @zone */
+#define MMDMA_EXPLAIN_HIGHMEM	(1U << 4)	/* the page is high memory */
+#define MMDMA_EXPLAIN_LOGICAL	(1U << 5)	/* @kernel_logical, in the linear map */
+#define MMDMA_EXPLAIN_BUF	(1U << 6)	/* an mmdma buffer: @buf_id, @buf_offset */
+#define MMDMA_EXPLAIN_KVIRT	(1U << 7)	/* @kernel_virtual: the buffer's kernel mapping */
+#define MMDMA_EXPLAIN_KVIRT_VMALLOC (1U << 8)	/* ... which lies in vmalloc space */
+#define MMDMA_EXPLAIN_BUS	(1U << 9)	/* @bus_addr */
+#define MMDMA_EXPLAIN_BUS_IOMMU	(1U << 10)	/* the device is behind a paging IOMMU */
+#define MMDMA_EXPLAIN_BUS_HELD	(1U << 11)	/* @bus_addr is a mapping the driver holds */
+#define MMDMA_EXPLAIN_BUS_COHERENT (1U << 12)	/* ... the buffer's coherent DMA handle */
+#define MMDMA_EXPLAIN_BUS_ATTACHED (1U << 13)	/* ... the buffer's attachment (MMDMA_BUF_ATTACH) */
+#define MMDMA_EXPLAIN_BUS_UNREACHABLE (1U << 14) /* out of the device's reach, no IOMMU: no @bus_addr */
+
+/* struct mmdma_explain.leaf: the page-table level that maps the address. */
+#define MMDMA_LEVEL_NONE	0
+#define MMDMA_LEVEL_PTE		1	/* 4 KiB page */
+#define MMDMA_LEVEL_PMD		2	/* huge PMD leaf (2 MiB on x86-64) */
+#define MMDMA_LEVEL_PUD		3	/* huge PUD leaf (1 GiB on x86-64) */
+
+/* struct mmdma_explain.page_flags: the kernel's page flags, in stable bits. */
+#define MMDMA_PG_LOCKED		(1U << 0)
+#define MMDMA_PG_REFERENCED	(1U << 1)
+#define MMDMA_PG_UPTODATE	(1U << 2)
+#define MMDMA_PG_DIRTY		(1U << 3)
+#define MMDMA_PG_LRU		(1U << 4)
+#define MMDMA_PG_ACTIVE		(1U << 5)
+#define MMDMA_PG_SLAB		(1U << 6)
+#define MMDMA_PG_RESERVED	(1U << 7)
+#define MMDMA_PG_SWAPBACKED	(1U << 8)
+#define MMDMA_PG_ANON		(1U << 9)	/* anonymous memory (folio->mapping) */
+#define MMDMA_PG_LARGE		(1U << 10)	/* part of a large folio (@folio_order > 0) */
+#define MMDMA_PG_UNEVICTABLE	(1U << 11)
+#define MMDMA_PG_WRITEBACK	(1U << 12)
+
+/**
+ * struct mmdma_explain - a user virtual address, explained (MMDMA_IOC_EXPLAIN)
+ * @addr:      (in) the user virtual address, any byte of a page
+ * @pid:       (in) the process whose address it is, in the caller's PID
+ *             namespace; 0 for the caller.  Another process needs, besides
+ *             CAP_SYS_ADMIN, what reading its /proc/PID/maps needs: the same
+ *             user and group ids (real, effective, saved) and a dumpable
+ *             process, or CAP_SYS_PTRACE (EACCES).  ESRCH when there is no
+ *             such process or it has no memory (a kernel thread, a zombie)
+ * @dev_fd:    (in) with MMDMA_EXPLAIN_DEVICE: an open DMA device node
+ *             (/dev/mmdma-edu0, ...) whose bus address for the byte is
+ *             wanted; EBADF for a closed fd, EINVAL for another kind of
+ *             file, ENODEV for a device gone away.  Zero without the flag
+ * @flags:     (in) MMDMA_EXPLAIN_* request bits
+ * @valid:     (out) MMDMA_EXPLAIN_* answer bits: which fields below hold
+ *             something.  It and every field after it must be zero on entry
+ * @vm_start:  (out) the VMA (virtual memory area) holding @addr: first byte
+ * @vm_end:    (out) one past its last byte
+ * @vm_flags:  (out) its vm_flags (VM_READ 0x1, VM_WRITE 0x2, VM_SHARED 0x8,
+ *             VM_IO 0x4000, VM_PFNMAP 0x400, ...: the kernel's bit values)
+ * @vm_pgoff:  (out) its vm_pgoff: offset into the file, in pages (for an
+ *             anonymous VMA, the start address in pages)
+ * @file_ino:  (out) inode number of the mapped file, 0 for none
+ * @file_name: (out) NUL-terminated path of the mapped file (its last
+ *             component when the path does not fit), "" for none
+ * @pgd:       (out) page-table entries walked, top to bottom: page global
+ *             directory ...
+ * @p4d:       (out) ... 4th-level directory (the PGD entry again where
+ *             the level is folded) ...
+ * @pud:       (out) ... page upper directory ...
+ * @pmd:       (out) ... page middle directory ...
+ * @pte:       (out) ... page table entry, each the raw entry value
+ * @levels:    (out) how many of @pgd..@pte were read (0-5); the walk stops
+ *             at an empty entry or at a leaf
+ * @leaf:      (out) MMDMA_LEVEL_*: the level of the present entry mapping
+ *             @addr, or MMDMA_LEVEL_NONE (unpopulated, or swapped out)
+ * @pfn:       (out) page frame number of the 4 KiB page holding @addr
+ * @phys:      (out) physical address of @addr (@pfn << 12 | offset)
+ * @page_raw_flags: (out) page->flags as the running kernel lays them out
+ *             (bit numbers differ between kernel versions; upper bits hold
+ *             zone and node)
+ * @page_flags: (out) MMDMA_PG_* bits decoded from them
+ * @refcount:  (out) the folio's reference count
+ * @mapcount:  (out) times the page is mapped into user page tables (for a
+ *             page of a large folio on kernels without page_mapcount(), the
+ *             folio's count)
+ * @folio_order: (out) order of the folio holding the page (0: one page)
+ * @node:      (out) NUMA node of the page
+ * @zone:      (out) NUL-terminated name of its zone ("DMA", "DMA32",
+ *             "Normal", "HighMem", "Movable")
+ * @kernel_logical: (out) kernel logical address of @addr's byte: where the
+ *             linear map shows it; MMDMA_EXPLAIN_LOGICAL, for low memory
+ *             that is System RAM (not for RAM reserved at boot, which has
+ *             struct pages but no linear mapping, nor for high memory)
+ * @kernel_virtual: (out) the kernel virtual address the driver itself uses
+ *             for the byte (the buffer's vmalloc area, contiguous block,
+ *             coherent memory or memremap() of the reserved region);
+ *             MMDMA_EXPLAIN_KVIRT, and MMDMA_EXPLAIN_KVIRT_VMALLOC when it
+ *             lies in vmalloc space
+ * @bus_addr:  (out) with MMDMA_EXPLAIN_DEVICE: the bus address the device
+ *             would use for the byte.  MMDMA_EXPLAIN_BUS_HELD: the address
+ *             of a mapping the driver holds (an attachment of the buffer to
+ *             that device, or the DMA handle of a coherent buffer of that
+ *             device).  Otherwise what the DMA layer gives: the page is
+ *             mapped with dma_map_page_attrs(DMA_TO_DEVICE,
+ *             DMA_ATTR_SKIP_CPU_SYNC) and unmapped at once, so this is an
+ *             address the device would get, not one that stays valid (an
+ *             IOMMU may hand out another next time).  Without an IOMMU a
+ *             page beyond the device's DMA mask is not mapped (it would be
+ *             bounced or refused): MMDMA_EXPLAIN_BUS_UNREACHABLE.  Nothing
+ *             for a PFN without a struct page
+ * @buf_id:    (out) the mmdma buffer mapped at @addr (MMDMA_EXPLAIN_BUF)
+ * @__pad:     reserved, zero
+ * @buf_offset: (out) byte offset of @addr in that buffer
+ * @reserved:  reserved, zero
+ *
+ * Discloses physical and kernel addresses: CAP_SYS_ADMIN only (EPERM);
+ * with MMDMA_EXPLAIN_DEVICE, a bus address: CAP_SYS_RAWIO as well (EPERM),
+ * as for MMDMA_BUF_DMA_ADDRS.
+ * Read-only: nothing is faulted in, an unpopulated address is reported as
+ * such (success, no MMDMA_EXPLAIN_PRESENT).  ENOENT when no VMA holds
+ * @addr.  EINTR when a fatal signal interrupts the wait for the target's
+ * mmap lock.  The answer is a snapshot: the mapping may change as soon as
+ * the call returns.
+ */
+struct mmdma_explain {
+	__u64 addr;
+	__s32 pid;
+	__s32 dev_fd;
+	__u32 flags;
+	__u32 valid;
+	__u64 vm_start;
+	__u64 vm_end;
+	__u64 vm_flags;
+	__u64 vm_pgoff;
+	__u64 file_ino;
+	__u8 file_name[32];
+	__u64 pgd;
+	__u64 p4d;
+	__u64 pud;
+	__u64 pmd;
+	__u64 pte;
+	__u32 levels;
+	__u32 leaf;
+	__u64 pfn;
+	__u64 phys;
+	__u64 page_raw_flags;
+	__u32 page_flags;
+	__s32 refcount;
+	__s32 mapcount;
+	__u32 folio_order;
+	__s32 node;
+	__u8 zone[12];
+	__u64 kernel_logical;
+	__u64 kernel_virtual;
+	__u64 bus_addr;
+	__u32 buf_id;
+	__u32 __pad;
+	__u64 buf_offset;
+	__u64 reserved[2];
+};
+
 #define MMDMA_IOC_MAGIC		0xD3
 
 /* On /dev/mmdma. */
 #define MMDMA_IOC_INFO		_IOR(MMDMA_IOC_MAGIC, 0x00, struct mmdma_info)
 #define MMDMA_IOC_ALLOC		_IOWR(MMDMA_IOC_MAGIC, 0x01, struct mmdma_alloc)
+/* Memory management in Linux: numbers from 0x08. */
+#define MMDMA_IOC_EXPLAIN	_IOWR(MMDMA_IOC_MAGIC, 0x08, struct mmdma_explain)
 
 /* On a buffer fd. */
 #define MMDMA_BUF_INFO		_IOR(MMDMA_IOC_MAGIC, 0x40, struct mmdma_buf_info)
