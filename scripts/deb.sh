@@ -23,7 +23,9 @@ dest=${2:?usage: deb.sh build|check DIR [KERNELS FILE...]}
 mkdir -p "$dest"
 dest=$(cd "$dest" && pwd)
 version=$(cat VERSION)
-packages="mmdma-dkms libmmdma0 libmmdma-dev mmdma-tools"
+packages="mmdma-dkms libmmdma0 libmmdma-dev mmdma-tools python3-mmdma"
+# The ABI version the installed header and Python module must both say.
+abi=$(awk '$2 == "MMDMA_ABI_VERSION" { print $3 }' include/uapi/linux/mmdma.h)
 
 build() {
 	local cl src
@@ -138,6 +140,7 @@ expect_eq "mmdma --version" "\$(mmdma --version)" "mmdma $version"
 getent group mmdma > /dev/null || bad "no mmdma group"
 [ -f /lib/udev/rules.d/60-mmdma.rules ] || bad "no udev rule"
 [ -f /etc/modprobe.d/mmdma.conf ] || bad "no modprobe.d example"
+expect_eq "python3-mmdma import" "\$(cd / && python3 -c 'import mmdma; print(mmdma.__file__, mmdma.ABI_VERSION)')" "/usr/lib/python3/dist-packages/mmdma/__init__.py $abi"
 cat > /tmp/prog.c <<'PROG'
 #include <stdio.h>
 #include <libmmdma.h>
@@ -145,8 +148,8 @@ int main(void) { printf("%s %d\n", mmdma_version(), MMDMA_ABI_VERSION); return 0
 PROG
 if cc -o /tmp/prog /tmp/prog.c \$(pkg-config --cflags --libs libmmdma) &&
    cc -static -o /tmp/prog_static /tmp/prog.c \$(pkg-config --cflags --libs --static libmmdma); then
-	expect_eq "libmmdma-dev program (shared)" "\$(/tmp/prog)" "$version 2"
-	expect_eq "libmmdma-dev program (static)" "\$(/tmp/prog_static)" "$version 2"
+	expect_eq "libmmdma-dev program (shared)" "\$(/tmp/prog)" "$version $abi"
+	expect_eq "libmmdma-dev program (static)" "\$(/tmp/prog_static)" "$version $abi"
 else
 	bad "a program against libmmdma-dev did not build"
 fi
