@@ -95,7 +95,8 @@ module_param(isa_fdc, bool, 0444);
 MODULE_PARM_DESC(isa_fdc, "drive the floppy controller at 0x3f0 (IRQ 6, ISA DMA channel 2) as an ISA DMA engine (default 0: legacy ports are never probed unasked)");
 
 static unsigned int isa_unit;
-module_param(isa_unit, uint, 0644);
+mmdma_param_uint(isa_unit, isa_unit, 0644, .min = 0, .max = 1,
+		 .why = "the floppy drive: the controller's unit 0 or 1");
 MODULE_PARM_DESC(isa_unit, "the drive (0 or 1) whose disk is the engine's device memory; read at probe");
 
 static unsigned int isa_inject_hang;

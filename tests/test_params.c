@@ -56,6 +56,7 @@ static const struct {
 	{ "edu_dma_bits=99", "mmdma: edu_dma_bits=99 refused: the range is 24 to 64" },
 	{ "edu_dma_bits=23", "mmdma: edu_dma_bits=23 refused: the range is 24 to 64" },
 	{ "edu_dma_bits=-1", "mmdma: edu_dma_bits=-1 refused: not a number" },
+	{ "isa_unit=2", "mmdma: isa_unit=2 refused: the range is 0 to 1" },
 	{ "op_timeout_ms=0", "mmdma: op_timeout_ms=0 refused: the range is 1 to 600000" },
 	{ "op_timeout_ms=600001", "mmdma: op_timeout_ms=600001 refused: the range is 1 to 600000" },
 	{ "max_buf_size=0", "mmdma: max_buf_size=0 refused: the range is 4096 to 18446744073709551615" },
@@ -161,6 +162,7 @@ static const struct {
 	{ "max_buf_size", "-1\n", "mmdma: max_buf_size=-1 refused: not a size" },
 	{ "max_buf_size", "4096 \n", "mmdma: max_buf_size=4096  refused: not a size" },
 	{ "max_total", "100\n", "mmdma: max_total=100 refused: the range is 4096" },
+	{ "isa_unit", "2\n", "mmdma: isa_unit=2 refused: the range is 0 to 1" },
 };
 
 /* At run time: EINVAL, the value unchanged, and the log line. */
