@@ -70,7 +70,11 @@ static void load_unload_cycles_clean(void)
 static const struct ktap_case cases[] = {
 	KTAP_CASE(unload_refused_while_buffer_open),
 	KTAP_CASE(unload_refused_while_mapped),
-	KTAP_CASE(load_unload_cycles_clean),
+	/*
+	 * Ten loads each probe edu (its factorial self-check) and the
+	 * engines: about 49 s on the debug kernel alone, more under load.
+	 */
+	KTAP_CASE_T(load_unload_cycles_clean, 240),
 };
 
 int main(int argc, char **argv)
