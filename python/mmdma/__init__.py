@@ -311,7 +311,7 @@ class Control(_Fd):
         0: this one) as a dict: VMA, page-table entries, PFN and physical
         address, struct page, kernel addresses, and with a Device its bus
         address.  Needs CAP_SYS_ADMIN (a bus address also CAP_SYS_RAWIO)."""
-        e = mmdma_explain(addr=addr, pid=pid, dev_fd=-1)
+        e = mmdma_explain(addr=addr, pid=pid)  # dev_fd 0 unless a device: the ABI says so
         if device is not None:
             e.dev_fd = device.fd
             e.flags = MMDMA_EXPLAIN_DEVICE
