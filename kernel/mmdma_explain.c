@@ -22,6 +22,7 @@
  * round).
  */
 #include <linux/cred.h>
+#include <linux/swiotlb.h>
 #include <linux/dma-mapping.h>
 #include <linux/iommu.h>
 #include <linux/mm.h>
@@ -48,36 +49,24 @@ struct mmdma_explain_ctx {
 	bool want_ref;			/* a page reference may be taken (below) */
 	bool buf_holds;			/* ... even from a special entry: @buf
 					 * keeps the memory */
+	bool mixed;			/* VM_MIXEDMAP: a huge entry may map a
+					 * page it does not count (6.1 has no
+					 * pmd_special()), so it is special */
 };
 
 /*
- * May the caller look at @task's memory map?  What /proc/PID/maps asks
- * (ptrace_may_access(PTRACE_MODE_READ_FSCREDS), which modules cannot call):
- * the caller's fs ids match all of the target's ids and the target is
- * dumpable, or the caller has CAP_SYS_PTRACE over it.  Security modules'
- * ptrace hooks (Yama) are not consulted.
+ * Another process's page tables only for a caller that could ptrace any
+ * process: CAP_SYS_PTRACE.  Not the /proc/PID/maps rule (same ids and
+ * dumpable): checked without the target's exec_update_lock, that rule can
+ * be raced by an exec of a setuid program (the new mm is installed before
+ * the new credentials), and it skips the security modules' ptrace hooks.
  */
-static int mmdma_explain_may_read(struct task_struct *task,
-				  struct mm_struct *mm)
+static int mmdma_explain_may_read(struct task_struct *task)
 {
-	const struct cred *cred = current_cred();
-	const struct cred *tcred;
-	bool ok;
-
 	if (same_thread_group(task, current))
 		return 0;
-	rcu_read_lock();
-	tcred = __task_cred(task);
-	ok = uid_eq(cred->fsuid, tcred->euid) && uid_eq(cred->fsuid, tcred->suid) &&
-	     uid_eq(cred->fsuid, tcred->uid) && gid_eq(cred->fsgid, tcred->egid) &&
-	     gid_eq(cred->fsgid, tcred->sgid) && gid_eq(cred->fsgid, tcred->gid);
-	if (!ok)
-		ok = ns_capable(tcred->user_ns, CAP_SYS_PTRACE);
-	rcu_read_unlock();
-	if (ok && get_dumpable(mm) != SUID_DUMP_USER)
-		ok = ns_capable(mm->user_ns, CAP_SYS_PTRACE);
-	if (!ok) {
-		dev_dbg(mmdma_dev(), "explain: no access to pid %d\n",
+	if (!capable(CAP_SYS_PTRACE)) {
+		dev_dbg(mmdma_dev(), "explain: pid %d needs CAP_SYS_PTRACE\n",
 			task_pid_nr(task));
 		return -EACCES;
 	}
@@ -101,18 +90,14 @@ static struct mm_struct *mmdma_explain_mm(s32 pid)
 	put_pid(spid);
 	if (!task)
 		return ERR_PTR(-ESRCH);
-	mm = get_task_mm(task);
-	if (!mm) {
-		put_task_struct(task);
-		return ERR_PTR(-ESRCH);
-	}
-	ret = mmdma_explain_may_read(task, mm);
-	put_task_struct(task);
+	ret = mmdma_explain_may_read(task);
 	if (ret) {
-		mmput(mm);
+		put_task_struct(task);
 		return ERR_PTR(ret);
 	}
-	return mm;
+	mm = get_task_mm(task);
+	put_task_struct(task);
+	return mm ?: ERR_PTR(-ESRCH);
 }
 
 static void mmdma_explain_file(struct mmdma_explain *e, struct file *file)
@@ -172,8 +157,8 @@ static void mmdma_explain_page(struct mmdma_explain_ctx *c, unsigned long pfn,
 	 * use of it.
 	 */
 	if (c->want_ref && (!special || c->buf_holds) &&
-	    get_page_unless_zero(page))
-		c->page = page;
+	    folio_try_get(folio))
+		c->page = page;		/* put_page() drops the folio's */
 }
 
 static void mmdma_explain_leaf(struct mmdma_explain_ctx *c, u32 level,
@@ -252,7 +237,7 @@ static int mmdma_explain_walk(struct mmdma_explain_ctx *c,
 		}
 		if (pud_present(pud))
 			mmdma_explain_leaf(c, MMDMA_LEVEL_PUD, pud_pfn(pud) +
-					   ((addr & ~PUD_MASK) >> PAGE_SHIFT), false);
+					   ((addr & ~PUD_MASK) >> PAGE_SHIFT), c->mixed);
 		spin_unlock(ptl);
 		return 0;
 	}
@@ -281,7 +266,7 @@ static int mmdma_explain_walk(struct mmdma_explain_ctx *c,
 		}
 		if (pmd_present(pmd))
 			mmdma_explain_leaf(c, MMDMA_LEVEL_PMD, pmd_pfn(pmd) +
-					   ((addr & ~PMD_MASK) >> PAGE_SHIFT), false);
+					   ((addr & ~PMD_MASK) >> PAGE_SHIFT), c->mixed);
 		else
 			e->valid |= MMDMA_EXPLAIN_SWAP;
 		spin_unlock(ptl);
@@ -313,6 +298,7 @@ static int mmdma_explain_vma(struct mmdma_explain_ctx *c, struct mm_struct *mm)
 		e->valid |= MMDMA_EXPLAIN_PFNMAP;
 	else
 		c->want_ref = c->want_bus;
+	c->mixed = vma->vm_flags & VM_MIXEDMAP;
 	if (vma->vm_file) {
 		struct mmdma_buf *buf = mmdma_buf_from_file(vma->vm_file);
 
@@ -442,6 +428,11 @@ static void mmdma_explain_transient(struct mmdma_explain_ctx *c,
 		e->valid |= MMDMA_EXPLAIN_BUS_UNREACHABLE;
 		return;
 	}
+	/* A swiotlb slot's address says nothing lasting about the page. */
+	if (!iommu && is_swiotlb_force_bounce(dev)) {
+		e->valid |= MMDMA_EXPLAIN_BUS_BOUNCED;
+		return;
+	}
 	dma = dma_map_page_attrs(dev, c->page, off, 1, DMA_TO_DEVICE,
 				 DMA_ATTR_SKIP_CPU_SYNC);
 	if (dma_mapping_error(dev, dma)) {
@@ -449,6 +440,10 @@ static void mmdma_explain_transient(struct mmdma_explain_ctx *c,
 		return;
 	}
 	dma_unmap_page_attrs(dev, dma, 1, DMA_TO_DEVICE, DMA_ATTR_SKIP_CPU_SYNC);
+	if (!iommu && dma != phys_to_dma(dev, e->phys)) {
+		e->valid |= MMDMA_EXPLAIN_BUS_BOUNCED;
+		return;
+	}
 	e->bus_addr = dma;
 	e->valid |= MMDMA_EXPLAIN_BUS;
 }

@@ -707,11 +707,17 @@ static void isa_remove(struct platform_device *pdev)
 
 	/* Returns when no operation runs and none will start. */
 	mmdma_dev_unregister(isa->mdev);
+	/*
+	 * An interrupt thread that ended a command may still be on its way
+	 * to mmdma_dev_op_done(isa->mdev): free_irq() waits it out, before
+	 * the channel goes and before the last reference to @mdev can.
+	 */
+	devm_free_irq(&pdev->dev, FDC_IRQ, isa);
 	/* Motor off, controller out of reset, for whoever comes next. */
 	fdc_out(FDC_DOR_NRESET | FDC_DOR_DMAEN, FDC_DOR);
 	free_dma(FDC_DMA);
 	mmdma_dev_put(isa->mdev);
-	/* devm then frees the interrupt, the ports and the stage. */
+	/* devm then frees the ports and the stage. */
 }
 
 static ssize_t last_residue_show(struct device *dev,

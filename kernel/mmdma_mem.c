@@ -27,21 +27,24 @@
 /*
  * Blocks of a page array above order 0, the way the dma-buf system heap
  * takes them: no reclaim or compaction at all (a high-order block is a
- * bonus, not worth a stall: the next smaller order is tried at once), and
- * compound, so the block goes back to the allocator in one call and each
- * page in it takes references through its folio.
+ * bonus, not worth a stall: the next smaller order is tried at once).  Not
+ * compound: each block is split into order-0 pages (split_page()), each
+ * with its own reference count.  A compound block would let one page that
+ * someone else still references (vmsplice() into a pipe, an io_uring fixed
+ * buffer) keep the whole block, up to 4 MiB, alive after the buffer is
+ * freed and max_total has given its bytes back.
  */
-#define MMDMA_GFP_HIGH ((GFP_KERNEL_ACCOUNT | __GFP_ZERO | __GFP_COMP | \
-			 __GFP_NORETRY | __GFP_NOWARN) & ~__GFP_RECLAIM)
+#define MMDMA_GFP_HIGH ((GFP_KERNEL_ACCOUNT | __GFP_ZERO | __GFP_NORETRY | \
+			 __GFP_NOWARN) & ~__GFP_RECLAIM)
 
 /*
  * Orders a page array is taken in, highest first.  8 and 4 are the system
  * heap's (1 MiB and 64 KiB, sizes IOMMUs map in one entry); the largest
  * block the allocator has (4 MiB) comes first because each block is one
- * DMA segment at most, so a fresh machine maps 64 MiB in 16.  Not order 9
- * (PMD size): the core would map a compound block of exactly that order
- * with one PMD from the .fault path (do_set_pmd()), which these pages,
- * not page cache, must not get.
+ * DMA segment at most, so a fresh machine maps 64 MiB in 16.  Order 9
+ * (PMD size) is left out from the time the blocks were compound (the core
+ * maps a compound block of exactly that order with one PMD from .fault);
+ * split blocks do not need it, and 4 MiB blocks come first anyway.
  */
 static const unsigned int mmdma_orders[] = { MMDMA_MAX_PAGE_ORDER, 8, 4, 0 };
 
@@ -52,16 +55,19 @@ size_t mmdma_max_contig_size(void)
 	return PAGE_SIZE << MMDMA_MAX_PAGE_ORDER;
 }
 
-/* Pages [0, @n) of @pages, whole blocks: see mmdma_alloc_pages(). */
+/*
+ * Pages [0, @n) of @pages.  Every page is order 0 with its own count (the
+ * blocks were split): release_pages() drops them in batches, and a page
+ * someone else still holds outlives the buffer alone.
+ */
 static void mmdma_free_page_array(struct page **pages, unsigned long n)
 {
-	unsigned long i = 0;
+	while (n) {
+		int nr = min_t(unsigned long, n, INT_MAX);
 
-	while (i < n) {
-		unsigned int order = compound_order(pages[i]);
-
-		__free_pages(pages[i], order);
-		i += 1UL << order;
+		release_pages(pages, nr);
+		pages += nr;
+		n -= nr;
 	}
 }
 
@@ -71,7 +77,7 @@ static void mmdma_free_page_array(struct page **pages, unsigned long n)
  * once, so a fragmented machine pays for each failed order only once.
  */
 static struct page *mmdma_alloc_block(unsigned long left,
-				      unsigned int max_order)
+				      unsigned int max_order, unsigned int *got)
 {
 	struct page *page;
 	unsigned int i;
@@ -82,8 +88,12 @@ static struct page *mmdma_alloc_block(unsigned long left,
 		if (order > max_order || left < (1UL << order))
 			continue;
 		page = alloc_pages(order ? MMDMA_GFP_HIGH : MMDMA_GFP, order);
-		if (page)
+		if (page) {
+			if (order)
+				split_page(page, order);
+			*got = order;
 			return page;
+		}
 	}
 	return NULL;
 }
@@ -91,12 +101,11 @@ static struct page *mmdma_alloc_block(unsigned long left,
 /*
  * The book's scullp takes order-0 pages one at a time (or 2^order with its
  * "order" parameter, never mixed).  Here the memory comes in blocks of
- * falling orders, and @buf->pages still names every 4 KiB page: each is a
- * page of a compound block (or an order-0 page), with a reference count of
- * its own folio, so the .fault and insert methods, kmap and the DMA paths
- * treat it like any page.  Blocks start at indices aligned to nothing in
- * particular; the head of each is found again at free time by walking
- * block by block (compound_order() of a head).
+ * falling orders, and @buf->pages still names every 4 KiB page: each
+ * block is split into order-0 pages with reference counts of their own,
+ * so the .fault and insert methods, kmap and the DMA paths treat each like
+ * any page, and each is freed on its own.  What the blocks still give is
+ * physical adjacency: fewer, larger DMA segments.
  */
 static int mmdma_alloc_pages(struct mmdma_buf *buf)
 {
@@ -119,10 +128,9 @@ static int mmdma_alloc_pages(struct mmdma_buf *buf)
 			ret = -EINTR;
 			goto err_free_pages;
 		}
-		page = mmdma_alloc_block(buf->nr_pages - i, max_order);
+		page = mmdma_alloc_block(buf->nr_pages - i, max_order, &order);
 		if (!page)
 			goto err_free_pages;
-		order = compound_order(page);
 		for (j = 0; j < (1UL << order); j++)
 			buf->pages[i + j] = page + j;
 		if (order)

@@ -80,8 +80,8 @@ static void every_method_maps_what_write_wrote(void)
 
 /*
  * Page arrays and vmalloc memory of more than 64 KiB come in blocks of
- * several pages (compound pages: a 1 MiB block, a 64 KiB one and single
- * pages here); every method maps them like single pages.
+ * several pages (a 1 MiB block, a 64 KiB one and single pages here, each
+ * block split into order-0 pages); every method maps them like single pages.
  */
 #define BLOCKS_SIZE	((1UL << 20) + 17 * PAGE + 123)
 #define BLOCKS_ROUNDED	((1UL << 20) + 18 * PAGE)

@@ -133,7 +133,7 @@ static const struct {
 	  "kernel logical address, and for DMA device DEV the bus address.  It\n"
 	  "only reads: a page not yet faulted in is reported as not present.\n"
 	  "Needs CAP_SYS_ADMIN; a bus address also CAP_SYS_RAWIO; another\n"
-	  "user's process also CAP_SYS_PTRACE.\n"
+	  "process also CAP_SYS_PTRACE.\n"
 	  "\n"
 	  "  -p, --pid PID       the process whose address it is\n"
 	  "  -d, --device DEV    a DMA device node (mmdma-edu0, mmdma-soft0, a path)\n" },

@@ -104,6 +104,11 @@ static void print_bus(const struct mmdma_explain *e, const char *dev)
 		       "no IOMMU (the DMA layer would bounce it)\n", dev);
 		return;
 	}
+	if (e->valid & MMDMA_EXPLAIN_BUS_BOUNCED) {
+		printf("bus address for %s: none that lasts: the DMA layer bounces "
+		       "this page through a swiotlb slot\n", dev);
+		return;
+	}
 	if (!(e->valid & MMDMA_EXPLAIN_BUS)) {
 		printf("bus address for %s: none (%s)\n", dev,
 		       !(e->valid & MMDMA_EXPLAIN_PRESENT) ? "nothing mapped" :
@@ -258,7 +263,7 @@ int cmd_explain(int argc, char **argv)
 		return cli_say(CLI_FAIL, "explain: no process %llu (or it has no memory)",
 			       (unsigned long long)pid);
 	if (ret == -EACCES)
-		return cli_say(CLI_FAIL, "explain: process %llu is not ours to inspect (needs the same user and a dumpable process, or CAP_SYS_PTRACE)",
+		return cli_say(CLI_FAIL, "explain: another process's page tables (pid %llu) need CAP_SYS_PTRACE",
 			       (unsigned long long)pid);
 	return ret ? cli_fail("MMDMA_IOC_EXPLAIN", -ret) : CLI_OK;
 }

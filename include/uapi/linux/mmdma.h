@@ -647,6 +647,8 @@ struct mmdma_buf_export {
 #define MMDMA_EXPLAIN_BUS_COHERENT (1U << 12)	/* ... the buffer's coherent DMA handle */
 #define MMDMA_EXPLAIN_BUS_ATTACHED (1U << 13)	/* ... the buffer's attachment (MMDMA_BUF_ATTACH) */
 #define MMDMA_EXPLAIN_BUS_UNREACHABLE (1U << 14) /* out of the device's reach, no IOMMU: no @bus_addr */
+#define MMDMA_EXPLAIN_BUS_BOUNCED (1U << 15)	/* the DMA layer would copy through a
+						 * swiotlb slot: no lasting @bus_addr */
 
 /* struct mmdma_explain.leaf: the page-table level that maps the address. */
 #define MMDMA_LEVEL_NONE	0
@@ -674,9 +676,8 @@ struct mmdma_buf_export {
  * @addr:      (in) the user virtual address, any byte of a page
  * @pid:       (in) the process whose address it is, in the caller's PID
  *             namespace; 0 for the caller.  Another process needs, besides
- *             CAP_SYS_ADMIN, what reading its /proc/PID/maps needs: the same
- *             user and group ids (real, effective, saved) and a dumpable
- *             process, or CAP_SYS_PTRACE (EACCES).  ESRCH when there is no
+ *             CAP_SYS_ADMIN, CAP_SYS_PTRACE (EACCES), whoever owns it.
+ *             ESRCH when there is no
  *             such process or it has no memory (a kernel thread, a zombie)
  * @dev_fd:    (in) with MMDMA_EXPLAIN_DEVICE: an open DMA device node
  *             (/dev/mmdma-edu0, ...) whose bus address for the byte is
@@ -738,7 +739,10 @@ struct mmdma_buf_export {
  *             address the device would get, not one that stays valid (an
  *             IOMMU may hand out another next time).  Without an IOMMU a
  *             page beyond the device's DMA mask is not mapped (it would be
- *             bounced or refused): MMDMA_EXPLAIN_BUS_UNREACHABLE.  Nothing
+ *             bounced or refused): MMDMA_EXPLAIN_BUS_UNREACHABLE.  Where the
+ *             DMA layer bounces every mapping (swiotlb=force) or bounced
+ *             this one, the address would be a swiotlb slot's, freed at
+ *             once: MMDMA_EXPLAIN_BUS_BOUNCED, and no @bus_addr.  Nothing
  *             for a PFN without a struct page
  * @buf_id:    (out) the mmdma buffer mapped at @addr (MMDMA_EXPLAIN_BUF)
  * @__pad:     reserved, zero
