@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -255,7 +256,7 @@ static void freed_buffer_keeps_only_referenced_pages(void)
 	int pfd[2], i;
 
 	ASSERT_OK(pipe(pfd));
-	ASSERT(fcntl(pfd[1], F_SETPIPE_SZ, HELD_N * PAGE) >= HELD_N * PAGE);
+	ASSERT(fcntl(pfd[1], F_SETPIPE_SZ, HELD_N * PAGE) >= (int)(HELD_N * PAGE));
 	free0 = memfree_kib();
 	for (i = 0; i < HELD_N; i++) {
 		int buf = t_buf(HELD_BUF, MMDMA_MEM_PAGES, MMDMA_MAP_INSERT);
