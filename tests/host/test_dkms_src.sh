@@ -4,22 +4,9 @@
 # module's Makefile, for a kernel without headers, fails naming the Debian
 # package to install; debian/changelog at the tree's version.  It installs
 # nothing on the host (dkms add/build run in make deb-check's root).
-set -u
-top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/lib.sh"
 O=${O:-build}
 version=$(cat "$top/VERSION")
-fails=0 n=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-bad() {
-	echo "not ok: $*"
-	fails=$((fails + 1))
-}
-expect_eq() {
-	n=$((n + 1))
-	[ "$2" = "$3" ] || bad "$1: got '$2', expected '$3'"
-}
 
 # A failure first: a kernel release without headers, in the tree and in the
 # DKMS copy, both name linux-headers-<release>; so does an absent KDIR
@@ -71,5 +58,4 @@ else
 		"$(sed -n '1s/^mmdma (\([^)]*\)).*/\1/p' "$top/debian/changelog")" "$version"
 fi
 
-echo "test_dkms_src: $n checks, $fails failed"
-[ $fails -eq 0 ]
+finish test_dkms_src

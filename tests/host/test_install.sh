@@ -5,23 +5,10 @@
 # and library through pkg-config alone, shared and static, and run; the
 # installed CLI's --version; every man page rendered by man -l without a
 # warning; and uninstall leaving no file behind.
-set -u
-top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/lib.sh"
 O=${O:-build}
 case "$O" in /*) ;; *) O="$top/$O" ;; esac
 version=$(cat "$top/VERSION")
-fails=0 n=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-bad() {
-	echo "not ok: $*"
-	fails=$((fails + 1))
-}
-expect_eq() {	# NAME GOT EXPECTED
-	n=$((n + 1))
-	[ "$2" = "$3" ] || bad "$1: got '$2', expected '$3'"
-}
 
 # The files (and links, with their targets) under a root.
 listing() {
@@ -121,5 +108,4 @@ for prefix in /usr/local /opt/mmdma-test; do
 	fi
 done
 
-echo "test_install: $n checks, $fails failed"
-[ $fails -eq 0 ]
+finish test_install

@@ -5,17 +5,8 @@
 # the newest kernel installed): scripts/deps.sh installs only headers, which
 # pull no image, and unpacks the images into a cache that vm/kernel.sh and
 # vm/run.sh use, the cache before /boot.
-set -u
-top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/lib.sh"
 vm=$top/vm
-fails=0 n=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-bad() {
-	echo "not ok: $*"
-	fails=$((fails + 1))
-}
 
 # Nothing deps.sh installs with apt-get is a kernel image.
 for k in deb61 deb612; do
@@ -81,5 +72,4 @@ for d in "$cache"/*/boot/vmlinuz-*; do
 	fi
 done
 
-echo "test_vm_kernels_not_booted: $n checks, $fails failed"
-[ $fails -eq 0 ]
+finish test_vm_kernels_not_booted
