@@ -140,7 +140,9 @@ expect_eq "mmdma --version" "\$(mmdma --version)" "mmdma $version"
 getent group mmdma > /dev/null || bad "no mmdma group"
 [ -f /lib/udev/rules.d/60-mmdma.rules ] || bad "no udev rule"
 [ -f /etc/modprobe.d/mmdma.conf ] || bad "no modprobe.d example"
-expect_eq "python3-mmdma import" "\$(cd / && python3 -c 'import mmdma; print(mmdma.__file__, mmdma.ABI_VERSION)')" "/usr/lib/python3/dist-packages/mmdma/__init__.py $abi"
+# Debian's interpreter, which the package is for: not the first python3 on
+# PATH (root's own pyenv on some machines, which never sees dist-packages).
+expect_eq "python3-mmdma import" "\$(cd / && /usr/bin/python3 -c 'import mmdma; print(mmdma.__file__, mmdma.ABI_VERSION)')" "/usr/lib/python3/dist-packages/mmdma/__init__.py $abi"
 cat > /tmp/prog.c <<'PROG'
 #include <stdio.h>
 #include <libmmdma.h>
