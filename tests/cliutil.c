@@ -262,3 +262,8 @@ bool json_valid(const char *s, const char **where)
 		*where = j.p;
 	return ok;
 }
+
+const char *const cli_commands[] = {
+	"info", "devices", "buffers", "map", "tour", "xfer", "explain", "help",
+};
+const size_t cli_nr_commands = sizeof(cli_commands) / sizeof(cli_commands[0]);

@@ -31,4 +31,8 @@ int cli_run(struct cli_out *o, const char *env, bool pty, const char *const *arg
  */
 bool json_valid(const char *s, const char **where);
 
+/* Every command of the CLI, for the tests that go through them all. */
+extern const char *const cli_commands[];
+extern const size_t cli_nr_commands;
+
 #endif /* MMDMA_TEST_CLIUTIL_H */

@@ -75,10 +75,9 @@ static void no_arguments_usage_exit_2(void)
 /* Every command's --help prints its help, runs nothing, exits 0. */
 static void help_on_every_command_runs_nothing(void)
 {
-	static const char *const cmds[] = { "info", "devices", "buffers", "map",
-					     "tour", "xfer", "help" };
+	const char *const *cmds = cli_commands;
 
-	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+	for (size_t i = 0; i < cli_nr_commands; i++) {
 		char want[64];
 
 		snprintf(want, sizeof(want), "usage: mmdma %s", cmds[i]);

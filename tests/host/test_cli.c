@@ -69,10 +69,9 @@ static void unknown_command_and_option_exit_2(void)
 /* --help, -h and `help CMD` print the command's help and exit 0, doing nothing else. */
 static void help_on_every_command_exit_0(void)
 {
-	static const char *const cmds[] = { "info", "devices", "buffers", "map",
-					     "tour", "xfer", "help" };
+	const char *const *cmds = cli_commands;
 
-	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+	for (size_t i = 0; i < cli_nr_commands; i++) {
 		char want[64];
 
 		snprintf(want, sizeof(want), "usage: mmdma %s", cmds[i]);
