@@ -206,6 +206,9 @@ pgprot_t mmdma_cache_pgprot(const struct mmdma_buf *buf, pgprot_t prot);
  * @map_off:  offset of the first byte in @mapped
  * @put_mapped: called at release to let go of what keeps @mapped alive
  * @owner:    @put_mapped's object
+ * @imported: a dma-buf fd named the range (one of mmdma's own, described by
+ *            its buffer's pages): like memory @mapped already, it takes
+ *            only the sg method
  */
 struct mmdma_host {
 	struct mmdma_buf *buf;
@@ -223,6 +226,7 @@ struct mmdma_host {
 	size_t map_off;
 	void (*put_mapped)(struct mmdma_host *h);
 	void *owner;
+	bool imported;
 };
 
 /* How the CPU takes part in one operation (struct mmdma_op.copy). */
@@ -469,6 +473,8 @@ struct file *mmdma_fs_file(struct inode *inode, const char *name, int flags,
 			   const struct file_operations *fops);
 
 /* mmdma_xfer.c, for attachments and imports */
+/* The longest segment of a mapping, bytes (mmdma_max_mapping()). */
+#define MMDMA_MAX_SEGMENT	SZ_64M
 size_t mmdma_max_mapping(struct device *dev);
 int mmdma_sgt_build(struct sg_table *sgt, struct page **pages,
 		    unsigned long n, size_t off, size_t len, struct device *dev);

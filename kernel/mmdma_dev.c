@@ -323,9 +323,10 @@ static void mmdma_xfer_disclose(struct mmdma_req *req, int primary,
 	}
 	/*
 	 * Coherent memory has no physical address the driver may assume:
-	 * "not written" (0), as for memory without pages of any other kind.
+	 * "not written" (0), as for memory without pages of any other kind,
+	 * and as for any dma-buf, whatever its exporter.
 	 */
-	if (h->pages && mmdma_may_know(CAP_SYS_ADMIN))
+	if (h->pages && !h->imported && mmdma_may_know(CAP_SYS_ADMIN))
 		x->phys_addr = page_to_phys(h->pages[0]) + h->offset;
 	else if (h->direct && h->buf->kind == MMDMA_MEM_RESERVED &&
 		 mmdma_may_know(CAP_SYS_ADMIN))

@@ -326,14 +326,41 @@ int mmdma_dmabuf_host(struct mmdma_dev *mdev, int fd, u64 offset, u64 len,
 		dev_dbg(mdev->dma, "dma-buf fd %d is not open for %s\n", fd,
 			dir == DMA_TO_DEVICE ? "reading" : "writing");
 		ret = -EBADF;
-		goto err_put;
+		goto put_dmabuf;
 	}
 	if (!len || check_add_overflow(offset, len, &end) ||
 	    end > imp->dmabuf->size) {
 		dev_dbg(mdev->dma, "dma-buf range %llu+%llu outside %zu bytes\n",
 			offset, len, imp->dmabuf->size);
 		ret = -EINVAL;
-		goto err_put;
+		goto put_dmabuf;
+	}
+	/*
+	 * A dma-buf of mmdma's own is the buffer behind it, and the transfer
+	 * maps only the range it moves, as it does for the buffer's fd.  The
+	 * importer's route, a mapping of the whole dma-buf per transfer,
+	 * would give two transfers into different ranges of one dma-buf two
+	 * mappings of the same memory for one device at once: under swiotlb
+	 * each unmap copies the whole buffer back, stale bytes over what the
+	 * other transfer or the CPU wrote meanwhile, and the DMA API's debug
+	 * code cannot tell two identical mappings apart.  What the exporter
+	 * refuses an importer, memory out of the device's reach, is refused
+	 * here the same way (ERANGE).
+	 */
+	if (imp->dmabuf->ops == &mmdma_exp_ops) {
+		struct mmdma_export *exp = imp->dmabuf->priv;
+
+		if (!mmdma_buf_reachable(exp->buf, mdev->dma)) {
+			dev_dbg(mdev->dma, "buf %u: memory out of the device's reach\n",
+				exp->buf->id);
+			ret = -ERANGE;
+		} else {
+			/* Takes its own reference on the buffer. */
+			ret = mmdma_buf_host(exp->buf, offset, len, dir, h);
+			if (!ret)
+				h->imported = true;
+		}
+		goto put_dmabuf;
 	}
 	/*
 	 * Another exporter maps its pages for the device itself, unseen:
@@ -346,12 +373,12 @@ int mmdma_dmabuf_host(struct mmdma_dev *mdev, int fd, u64 offset, u64 len,
 	    !(mdev->flags & (MMDMA_DEVF_IOMMU | MMDMA_DEVF_SWIOTLB))) {
 		dev_dbg(mdev->dma, "dma-buf of another exporter: memory may be out of reach\n");
 		ret = -ERANGE;
-		goto err_put;
+		goto put_dmabuf;
 	}
 	imp->attach = dma_buf_attach(imp->dmabuf, mdev->dma);
 	if (IS_ERR(imp->attach)) {
 		ret = PTR_ERR(imp->attach);
-		goto err_put;
+		goto put_dmabuf;
 	}
 	imp->sgt = dma_buf_map_attachment_unlocked(imp->attach, dir);
 	if (IS_ERR(imp->sgt)) {
@@ -369,7 +396,7 @@ int mmdma_dmabuf_host(struct mmdma_dev *mdev, int fd, u64 offset, u64 len,
 
 err_detach:
 	dma_buf_detach(imp->dmabuf, imp->attach);
-err_put:
+put_dmabuf:
 	dma_buf_put(imp->dmabuf);
 err_free:
 	kfree(imp);

@@ -142,12 +142,19 @@ static struct mmdma_map *mmdma_new_map(struct mmdma_req *req)
 
 /*
  * The largest piece one mapping may cover: swiotlb, for one, bounces at most
- * 256 KiB per segment, and a bigger segment would fail to map.
+ * 256 KiB per segment, and a bigger segment would fail to map.  Never more
+ * than MMDMA_MAX_SEGMENT either: DMA-API debug finds the mapping a partial
+ * sync names only within 128 MiB below the synced address (16384 hash
+ * buckets of 8 KiB, kernel/dma/debug.c), so a range sync deep inside a
+ * longer segment would be reported as a sync of memory never mapped.
+ * 64 MiB costs one segment more per 64 MiB.
  */
 size_t mmdma_max_mapping(struct device *dev)
 {
 	size_t max = min_t(size_t, dma_max_mapping_size(dev),
 			   dma_get_max_seg_size(dev));
+
+	max = min_t(size_t, max, MMDMA_MAX_SEGMENT);
 
 	return max(rounddown(max, PAGE_SIZE), PAGE_SIZE);
 }
@@ -423,7 +430,8 @@ static int mmdma_req_check(struct mmdma_req *req, u32 op, u32 method,
 		return -EINVAL;
 	}
 	for (i = 0; i < 2; i++) {
-		if (req->host[i].mapped && method != MMDMA_DMA_SG) {
+		if ((req->host[i].mapped || req->host[i].imported) &&
+		    method != MMDMA_DMA_SG) {
 			dev_dbg(mdev->dma, "memory mapped already takes no dma method %u\n",
 				method);
 			return -EINVAL;
@@ -455,10 +463,14 @@ int mmdma_req_prepare(struct mmdma_req *req, u32 op, u32 method,
 	};
 	int i, ret;
 
-	/* Memory mapped already (attached, imported) is used as it is. */
+	/*
+	 * Memory mapped already (attached, imported) is used as it is, and
+	 * a dma-buf is never copied through the pool either.
+	 */
 	if (method == MMDMA_DMA_AUTO)
 		method = req->host[op == MMDMA_XFER_FROM_DEV].len <= MMDMA_POOL_MAX &&
-			 !req->host[0].mapped && !req->host[1].mapped ?
+			 !req->host[0].mapped && !req->host[1].mapped &&
+			 !req->host[0].imported && !req->host[1].imported ?
 			 MMDMA_DMA_POOL : MMDMA_DMA_SG;
 	ret = mmdma_req_check(req, op, method, dev_offset);
 	if (ret)

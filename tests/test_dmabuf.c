@@ -7,7 +7,9 @@
  */
 #include <fcntl.h>
 #include <linux/dma-buf.h>
+#include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -179,6 +181,88 @@ static void dmabuf_import_exact(const char *name)
 	close(e.fd);
 }
 
+/* A transfer from the device into a dma-buf, run by a thread of its own. */
+struct bg_import {
+	const struct t_dev *e;
+	int dmabuf;
+	uint64_t doff, devoff, len;
+	int ret;
+	volatile int started;
+};
+
+static void *bg_import_from_dev(void *arg)
+{
+	struct bg_import *b = arg;
+
+	b->started = 1;
+	b->ret = t_xfer(b->e, MMDMA_XFER_FROM_DEV, 0, -1, 0, b->dmabuf, b->doff,
+			b->devoff, b->len, NULL);
+	return NULL;
+}
+
+/*
+ * Two transfers into one dma-buf at the same time, each into a range of
+ * its own, while the CPU writes a third range through the mapping: every
+ * range keeps what was written into it.  Each import maps the whole
+ * dma-buf for the device; under swiotlb, handing all of it back to the CPU
+ * at the end of one transfer would copy stale bytes over the other
+ * ranges, so only the range a transfer wrote is handed back.  On the
+ * debug kernel, two mappings of one dma-buf at once must not be reported
+ * as overlapping (the guest log is part of the verdict).
+ */
+static void concurrent_imports_keep_their_ranges(void)
+{
+	struct t_dev e = t_dev_open(T_EDU);
+	uint64_t size = 4 * PAGE, len = 1000, devoff2 = 2048;
+	int src = t_reachable_buf(&e, size, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+	int dst = t_reachable_buf(&e, size, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+	struct bg_import b = { .e = &e, .doff = 0, .devoff = 0, .len = len };
+	uint64_t bad = 0, first = 0;
+	pthread_t t;
+	uint8_t *p;
+
+	ASSERT_OK(mmdma_buf_fill(src, 0, size, 41));
+	ASSERT_OK(t_xfer(&e, MMDMA_XFER_TO_DEV, 0, src, 0, -1, 0, 0, len, NULL));
+	ASSERT_OK(t_xfer(&e, MMDMA_XFER_TO_DEV, 0, src, devoff2, -1, 0, devoff2,
+			 len, NULL));
+	b.dmabuf = mmdma_buf_export(dst, O_RDWR | O_CLOEXEC);
+	ASSERT_OK(b.dmabuf);
+	p = t_map(b.dmabuf, size, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
+
+	ASSERT_OK(pthread_create(&t, NULL, bg_import_from_dev, &b));
+	while (!b.started)
+		usleep(100);
+	/* edu takes 100 ms per DMA: the thread's import is mapped by now. */
+	usleep(20000);
+	memset(p + 3 * PAGE, 0x5a, PAGE);
+	EXPECT_OK(t_xfer(&e, MMDMA_XFER_FROM_DEV, 0, -1, 0, b.dmabuf, PAGE, devoff2,
+			 len, NULL));
+	ASSERT_OK(pthread_join(t, NULL));
+	EXPECT_OK(b.ret);
+
+	for (uint64_t i = 0; i < size; i++) {
+		uint8_t want = 0;
+
+		if (i < len)
+			want = mmdma_pattern_byte(41, i);
+		else if (i >= PAGE && i < PAGE + len)
+			want = mmdma_pattern_byte(41, devoff2 + i - PAGE);
+		else if (i >= 3 * PAGE)
+			want = 0x5a;
+		if (p[i] != want && !bad++)
+			first = i;
+	}
+	if (bad)
+		ktap_diag("%llu bytes wrong, the first at %llu",
+			  (unsigned long long)bad, (unsigned long long)first);
+	EXPECT_EQ(bad, 0);
+	ASSERT_OK(munmap(p, size));
+	close(b.dmabuf);
+	close(src);
+	close(dst);
+	close(e.fd);
+}
+
 static void dmabuf_import_exact_edu(void) { dmabuf_import_exact(T_EDU); }
 static void dmabuf_import_exact_soft(void) { dmabuf_import_exact(T_SOFT); }
 
@@ -283,6 +367,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(dmabuf_mmap_is_the_buffer),
 	KTAP_CASE_T(dmabuf_import_exact_edu, 300),
 	KTAP_CASE_T(dmabuf_import_exact_soft, 300),
+	KTAP_CASE_T(concurrent_imports_keep_their_ranges, 300),
 	KTAP_CASE(dmabuf_outlives_buffer_fd),
 	KTAP_CASE(dmabuf_of_wc_and_huge_buffers),
 	KTAP_CASE(sysfs_describes_buffer),

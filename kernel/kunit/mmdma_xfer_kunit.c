@@ -237,12 +237,15 @@ static struct device *mmdma_kunit_device(struct kunit *test, unsigned int max_se
 	return dev;
 }
 
-/* The largest mapping: the segment limit, whole pages, at least one. */
+/* The largest mapping: the segment limit, whole pages, at least one, at
+ * most MMDMA_MAX_SEGMENT. */
 static void mmdma_kunit_max_mapping(struct kunit *test)
 {
 	struct device *dev = mmdma_kunit_device(test, 0);
 
 	KUNIT_EXPECT_EQ(test, mmdma_max_mapping(dev), (size_t)SZ_64K);
+	dev->dma_parms->max_segment_size = UINT_MAX;
+	KUNIT_EXPECT_EQ(test, mmdma_max_mapping(dev), (size_t)MMDMA_MAX_SEGMENT);
 	dev->dma_parms->max_segment_size = 3 * PAGE_SIZE + 100;
 	KUNIT_EXPECT_EQ(test, mmdma_max_mapping(dev), 3 * PAGE_SIZE);
 	dev->dma_parms->max_segment_size = 100;
