@@ -491,6 +491,7 @@ int mmdma_attach_host(struct mmdma_dev *mdev, struct mmdma_host *h,
 int mmdma_buf_sgt(struct mmdma_buf *buf, struct device *dev,
 		  struct sg_table *sgt);
 bool mmdma_buf_reachable(struct mmdma_buf *buf, struct device *dev);
+bool mmdma_buf_attached_to(struct mmdma_buf *buf, struct mmdma_dev *mdev);
 int mmdma_attach_show(struct mmdma_buf *buf, char *out, bool addrs);
 int mmdma_attach_dma_addr(struct mmdma_buf *buf, struct mmdma_dev *mdev,
 			  u64 offset, dma_addr_t *dma);

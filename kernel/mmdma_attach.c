@@ -115,6 +115,27 @@ static struct mmdma_attach *mmdma_att_find(struct mmdma_buf *buf,
 	return NULL;
 }
 
+/**
+ * mmdma_buf_attached_to() - is @buf mapped for @mdev through an attachment?
+ * @buf:  the buffer
+ * @mdev: the device
+ *
+ * A snapshot: an ATTACH racing with the caller may change it at once.
+ *
+ * Return: true while an attachment of @buf to @mdev holds a mapping.
+ */
+bool mmdma_buf_attached_to(struct mmdma_buf *buf, struct mmdma_dev *mdev)
+{
+	struct mmdma_attach *att;
+	bool ret;
+
+	mutex_lock(&mmdma_att_lock);
+	att = mmdma_att_find(buf, mdev);
+	ret = att && att->mapped;
+	mutex_unlock(&mmdma_att_lock);
+	return ret;
+}
+
 static int mmdma_dir_from_user(u32 dir, enum dma_data_direction *out)
 {
 	switch (dir) {

@@ -442,6 +442,27 @@ static int mmdma_req_check(struct mmdma_req *req, u32 op, u32 method,
 			return -EINVAL;
 		}
 	}
+	/*
+	 * A buffer attached to this device is mapped for it already: a
+	 * second mapping of the same pages for the same device is what the
+	 * DMA API does not support (under swiotlb the two have separate
+	 * bounce slots, and either's unmap or sync copies its stale bytes
+	 * over the other's).  The transfer uses the attachment
+	 * (MMDMA_XFER_ATTACHED) or a method that copies through the driver.
+	 */
+	if (method == MMDMA_DMA_SG || method == MMDMA_DMA_PAGE ||
+	    method == MMDMA_DMA_SINGLE) {
+		for (i = 0; i < 2; i++) {
+			struct mmdma_host *h = &req->host[i];
+
+			if (h->len && h->buf && !h->mapped && !h->direct &&
+			    mmdma_buf_attached_to(h->buf, mdev)) {
+				dev_dbg(mdev->dma, "buf %u is attached to this device: transfer with MMDMA_XFER_ATTACHED or a copying method\n",
+					h->buf->id);
+				return -EBUSY;
+			}
+		}
+	}
 	return 0;
 }
 

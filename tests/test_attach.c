@@ -140,6 +140,61 @@ static void attach_twice_ebusy_detach_frees(void)
 }
 
 /*
+ * A buffer attached to a device is not mapped for it a second time: a
+ * transfer that would map it (sg, page, single, or auto when it picks sg)
+ * is EBUSY, through the buffer fd or a dma-buf of it; the attachment and
+ * the copying methods move it, and once detached it maps again.  Two
+ * mappings of the same pages for one device are an overlap DMA-API debug
+ * reports (debug kernel; the case's log watch fails on it).
+ */
+static void second_mapping_of_attached_buffer_ebusy(void)
+{
+	struct t_dev e = t_dev_open(T_SOFT);
+	uint64_t size = 2 * PAGE, len = PAGE + 100;
+	int buf = t_buf(size, MMDMA_MEM_CONTIG, MMDMA_MAP_FAULT);
+	int src = t_buf(size, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+	int d = mmdma_buf_export(buf, O_RDWR | O_CLOEXEC);
+	int kmsg = kmsg_open();
+
+	ASSERT_OK(d);
+	ASSERT_OK(mmdma_buf_fill(src, 0, size, 71));
+	ASSERT_OK(t_xfer(&e, MMDMA_XFER_TO_DEV, 0, src, 0, -1, 0, 0, len, NULL));
+	ASSERT(mmdma_buf_attach(buf, e.fd, MMDMA_DIR_BIDIRECTIONAL) >= 1);
+	for (uint32_t m = MMDMA_DMA_SG; m <= MMDMA_DMA_SINGLE; m++) {
+		EXPECT_ERR(t_xfer_dma(e.fd, MMDMA_XFER_FROM_DEV, m, 0, -1, 0, buf, 0, 0,
+				      len, NULL), EBUSY);
+		EXPECT_ERR(t_xfer_dma(e.fd, MMDMA_XFER_TO_DEV, m, 0, buf, 0, -1, 0, 0,
+				      len, NULL), EBUSY);
+	}
+	EXPECT_ERR(t_xfer(&e, MMDMA_XFER_FROM_DEV, 0, -1, 0, buf, 0, 0, len, NULL), EBUSY);
+	EXPECT_ERR(t_xfer(&e, MMDMA_XFER_FROM_DEV, 0, -1, 0, d, 0, 0, len, NULL), EBUSY);
+	/* Small auto transfers go through the pool: nothing is mapped. */
+	EXPECT_OK(t_xfer(&e, MMDMA_XFER_FROM_DEV, 0, -1, 0, buf, 0, 0, 200, NULL));
+	t_expect_pattern_at(buf, 0, 200, 71);
+	t_zero(buf, size);
+	EXPECT_OK(t_xfer_dma(e.fd, MMDMA_XFER_FROM_DEV, MMDMA_DMA_STREAM, 0, -1, 0, buf,
+			     1, 0, len, NULL));
+	t_expect_copy(buf, size, 1, 0, len, 71);
+	t_zero(buf, size);
+	EXPECT_OK(t_xfer(&e, MMDMA_XFER_FROM_DEV, MMDMA_XFER_ATTACHED, -1, 0, buf, 3, 0,
+			 len, NULL));
+	EXPECT_OK(mmdma_buf_sync(buf, e.fd, 0, size, MMDMA_DIR_BIDIRECTIONAL,
+				 MMDMA_SYNC_FOR_CPU));
+	t_expect_copy(buf, size, 3, 0, len, 71);
+	EXPECT_OK(mmdma_buf_detach(buf, e.fd));
+	t_zero(buf, size);
+	EXPECT_OK(t_xfer_dma(e.fd, MMDMA_XFER_FROM_DEV, MMDMA_DMA_SG, 0, -1, 0, buf, 5, 0,
+			     len, NULL));
+	t_expect_copy(buf, size, 5, 0, len, 71);
+	EXPECT_EQ(kmsg_bad(kmsg), 0);
+	close(kmsg);
+	close(d);
+	close(src);
+	close(buf);
+	close(e.fd);
+}
+
+/*
  * The whole ownership cycle, as a driver does it: the CPU fills, hands the
  * source to the device, the device reads it into its memory and writes it
  * into another attached buffer, the CPU takes that back and reads exact
@@ -762,6 +817,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(dma_addrs_need_cap_sys_rawio),
 	KTAP_CASE(unreachable_memory_erange),
 	KTAP_CASE(attach_twice_ebusy_detach_frees),
+	KTAP_CASE(second_mapping_of_attached_buffer_ebusy),
 	KTAP_CASE_T(attached_roundtrip_exact_edu, 300),
 	KTAP_CASE_T(attached_roundtrip_exact_soft, 300),
 	KTAP_CASE(skipped_sync_gives_stale_data_edu),

@@ -653,6 +653,41 @@ static unsigned long long side_errors(const struct xside *x, bool is_dst, uint32
 	}
 }
 
+/* Is the buffer behind @x (its fd, or the buffer a dma-buf was made of) attached? */
+static bool side_attached(const struct xside *x)
+{
+	if (!x->used)
+		return false;
+	if (x->p.cls == FC_BUF)
+		return bufs[x->p.idx].attached;
+	if (x->p.cls != FC_DMABUF)
+		return false;
+	/* Closing a buffer's fd detached it: only a live slot can be. */
+	for (int b = 0; b < MAX_BUFS; b++)
+		if (bufs[b].fd > 0 && bufs[b].serial == x->serial && bufs[b].attached)
+			return true;
+	return false;
+}
+
+/*
+ * A transfer on the software engine that would map a buffer attached to
+ * it a second time (sg, page, single; auto picks sg but for small
+ * transfers of buffers, which go through the pool) is EBUSY.
+ */
+static bool maps_attached_again(const struct mmdma_xfer *x, const struct xside *src,
+				const struct xside *dst)
+{
+	uint32_t m = x->dma;
+
+	if (m == MMDMA_DMA_AUTO)
+		m = x->length <= MMDMA_POOL_MAX &&
+		    !(src->used && src->p.cls == FC_DMABUF) &&
+		    !(dst->used && dst->p.cls == FC_DMABUF) ? MMDMA_DMA_POOL : MMDMA_DMA_SG;
+	if (m != MMDMA_DMA_SG && m != MMDMA_DMA_PAGE && m != MMDMA_DMA_SINGLE)
+		return false;
+	return side_attached(src) || side_attached(dst);
+}
+
 /* The memory of @x after a transfer wrote [off, off + len): check, restore. */
 static void check_and_restore(const struct xside *dst, uint64_t off, uint64_t len,
 			      const struct xside *src, uint64_t soff)
@@ -783,6 +818,8 @@ static void step_xfer(void)
 		else if (must && on_edu && !(must == ERRBIT(EINVAL) && structural_bad) &&
 		    ((src.used && src.p.cls == FC_DMABUF) || (dst.used && dst.p.cls == FC_DMABUF)))
 			must |= ERRBIT(ERANGE);
+		if (!must && !on_edu && maps_attached_again(&x, &src, &dst))
+			must = ERRBIT(EBUSY);
 	}
 	calls++;
 	ret = mmdma_xfer(dev, &x);
@@ -799,7 +836,8 @@ static void step_xfer(void)
 				(unsigned long long)x.dst_offset,
 				(unsigned long long)x.dev_offset, on_edu ? "edu" : "soft",
 				ret ? strerror(-ret) : "success",
-				must & ERRBIT(EBADF) ? "EBADF" : strerror(EINVAL),
+				must & ERRBIT(EBADF) ? "EBADF" :
+				must & ERRBIT(EBUSY) ? "EBUSY" : strerror(EINVAL),
 				(must & ERRBIT(EBADF)) && (must & ERRBIT(EINVAL)) ? " or EINVAL" : "");
 		return;
 	}
