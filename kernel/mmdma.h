@@ -75,6 +75,9 @@ struct mmdma_map;
  * @dead:      MMDMA_MEM_COHERENT: the device went away and the memory with
  *             it; set under @access and @map_lock (both for writing)
  * @kobj:      its sysfs directory, or NULL (mmdma_sysfs.c)
+ * @sysfs_state: where the directory is (enum mmdma_sysfs_state), under
+ *             mmdma_sysfs.c's locks
+ * @sysfs_node: on mmdma_sysfs.c's pending list while the directory is due
  *
  * Everything but the counters is set before the fd exists and never changes,
  * except what revocation of a coherent buffer clears (@vaddr, @dead).
@@ -106,6 +109,8 @@ struct mmdma_buf {
 	struct mutex map_lock;
 	bool dead;
 	struct kobject *kobj;
+	u8 sysfs_state;
+	struct list_head sysfs_node;
 };
 
 /* mmdma_ioctl.c: one dispatcher for every ioctl */
@@ -498,7 +503,9 @@ int mmdma_dmabuf_host(struct mmdma_dev *mdev, int fd, u64 offset, u64 len,
 /* mmdma_sysfs.c: /sys/kernel/mmdma/buffers/<id>/ */
 int mmdma_sysfs_init(void);
 void mmdma_sysfs_exit(void);
-int mmdma_sysfs_buf_add(struct mmdma_buf *buf);
+void mmdma_sysfs_buf_add(struct mmdma_buf *buf);
+void mmdma_sysfs_buf_flush(struct mmdma_buf *buf);
+void mmdma_sysfs_flush_all(void);
 void mmdma_sysfs_buf_del(struct mmdma_buf *buf);
 
 /* mmdma_edu.c: the edu PCI driver */
