@@ -254,13 +254,16 @@ static bool mmdma_sysfs_claim(struct mmdma_buf *buf)
 	return claimed;
 }
 
-/* Make every pending directory, oldest first. */
+/*
+ * Make every pending directory, oldest first.  The mutex is let go between
+ * buffers, so a release waiting for one of them waits for that one only.
+ */
 static void mmdma_sysfs_drain(void)
 {
 	struct mmdma_buf *buf;
 
-	mutex_lock(&mmdma_sysfs_mutex);
 	for (;;) {
+		mutex_lock(&mmdma_sysfs_mutex);
 		spin_lock(&mmdma_sysfs_lock);
 		buf = list_first_entry_or_null(&mmdma_sysfs_pending,
 					       struct mmdma_buf, sysfs_node);
@@ -269,12 +272,13 @@ static void mmdma_sysfs_drain(void)
 			WRITE_ONCE(buf->sysfs_state, MMDMA_SYSFS_MAKING);
 		}
 		spin_unlock(&mmdma_sysfs_lock);
+		if (buf)
+			mmdma_sysfs_make(buf);
+		mutex_unlock(&mmdma_sysfs_mutex);
 		if (!buf)
 			break;
-		mmdma_sysfs_make(buf);
 		cond_resched();
 	}
-	mutex_unlock(&mmdma_sysfs_mutex);
 }
 
 static void mmdma_sysfs_work_fn(struct work_struct *work)
@@ -330,7 +334,8 @@ void mmdma_sysfs_buf_flush(struct mmdma_buf *buf)
  *
  * Called before the control node's "buffers" count is read, so that a
  * listing of /sys/kernel/mmdma/buffers/ made after it shows every buffer
- * the count included.  May sleep.
+ * allocated before it: the drain ends holding the mutex with nothing
+ * pending, so no directory is still being made either.  May sleep.
  */
 void mmdma_sysfs_flush_all(void)
 {
