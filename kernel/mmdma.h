@@ -42,7 +42,7 @@ struct mmdma_map;
  * @nr_pages:  size >> PAGE_SHIFT
  * @pages:     MMDMA_MEM_PAGES and MMDMA_MEM_VMALLOC: every 4 KiB page, in
  *             order; they come in blocks of falling orders (mmdma_mem.c),
- *             each block a compound page whose head starts its run here
+ *             each one high-order allocation until mmdma_buf_split()
  * @nr_blocks: MMDMA_MEM_PAGES and MMDMA_MEM_VMALLOC: blocks of @pages above
  *             order 0
  * @vaddr:     MMDMA_MEM_CONTIG: linear-map address of the first page;
@@ -74,11 +74,24 @@ struct mmdma_map;
  *             inside @access: a second lock keeps the order one-way)
  * @dead:      MMDMA_MEM_COHERENT: the device went away and the memory with
  *             it; set under @access and @map_lock (both for writing)
+ * @nr_of_order: MMDMA_MEM_PAGES and MMDMA_MEM_VMALLOC: how many blocks of
+ *             each order of mmdma_mem.c's list (highest first) @pages holds,
+ *             in that order
+ * @split:     MMDMA_MEM_PAGES and MMDMA_MEM_VMALLOC: the blocks were split
+ *             into order-0 pages (mmdma_buf_split(), before the first user
+ *             mapping or export); set once, under @split_lock
+ * @split_lock: serialises splitting
  * @kobj:      its sysfs directory, or NULL (mmdma_sysfs.c)
+ * @sysfs_state: where the directory is (enum mmdma_sysfs_state), under
+ *             mmdma_sysfs.c's locks
+ * @sysfs_node: on mmdma_sysfs.c's pending list while the directory is due
  *
  * Everything but the counters is set before the fd exists and never changes,
  * except what revocation of a coherent buffer clears (@vaddr, @dead).
  */
+/* Block orders of a page array: mmdma_mem.c's mmdma_orders[]. */
+#define MMDMA_NR_ORDERS	4
+
 struct mmdma_buf {
 	struct kref ref;
 	u32 id;
@@ -89,6 +102,9 @@ struct mmdma_buf {
 	unsigned long nr_pages;
 	struct page **pages;
 	unsigned long nr_blocks;
+	unsigned int nr_of_order[MMDMA_NR_ORDERS];
+	bool split;
+	struct mutex split_lock;
 	void *vaddr;
 	atomic_t live_maps;
 	atomic64_t mmaps;
@@ -106,6 +122,8 @@ struct mmdma_buf {
 	struct mutex map_lock;
 	bool dead;
 	struct kobject *kobj;
+	u8 sysfs_state;
+	struct list_head sysfs_node;
 };
 
 /* mmdma_ioctl.c: one dispatcher for every ioctl */
@@ -147,6 +165,7 @@ long mmdma_ioctl_dispatch(const struct mmdma_ioctl_desc *table, size_t n,
 
 /* mmdma_mem.c: the memory behind a buffer, by kind */
 int mmdma_alloc_memory(struct mmdma_buf *buf);
+void mmdma_buf_split(struct mmdma_buf *buf);
 void mmdma_free_memory(struct mmdma_buf *buf);
 struct page *mmdma_buf_page(struct mmdma_buf *buf, unsigned long pgoff);
 bool mmdma_buf_has_pages(const struct mmdma_buf *buf);
@@ -505,7 +524,9 @@ int mmdma_dmabuf_host(struct mmdma_dev *mdev, int fd, u64 offset, u64 len,
 /* mmdma_sysfs.c: /sys/kernel/mmdma/buffers/<id>/ */
 int mmdma_sysfs_init(void);
 void mmdma_sysfs_exit(void);
-int mmdma_sysfs_buf_add(struct mmdma_buf *buf);
+void mmdma_sysfs_buf_add(struct mmdma_buf *buf);
+void mmdma_sysfs_buf_flush(struct mmdma_buf *buf);
+void mmdma_sysfs_flush_all(void);
 void mmdma_sysfs_buf_del(struct mmdma_buf *buf);
 
 /* mmdma_edu.c: the edu PCI driver */

@@ -271,6 +271,8 @@ static long mmdma_buf_ioc_info(void *ctx, void *karg, void __user *uarg)
 	info->method = buf->method;
 	info->cache = buf->cache;
 	info->id = buf->id;
+	/* Whoever has the id finds /sys/kernel/mmdma/buffers/<id>/. */
+	mmdma_sysfs_buf_flush(buf);
 	info->live_maps = atomic_read(&buf->live_maps);
 	info->mmaps = atomic64_read(&buf->mmaps);
 	info->faults = atomic64_read(&buf->faults);
@@ -683,11 +685,7 @@ static struct mmdma_buf *mmdma_buf_create(const struct mmdma_alloc *req)
 		goto err_free_memory;
 	}
 	/* From here on mmdma_buf_release() undoes everything. */
-	ret = mmdma_sysfs_buf_add(buf);
-	if (ret) {
-		mmdma_buf_put(buf);
-		return ERR_PTR(ret);
-	}
+	mmdma_sysfs_buf_add(buf);
 	return buf;
 
 err_free_memory:

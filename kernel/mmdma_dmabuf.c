@@ -199,6 +199,8 @@ static struct dma_buf *mmdma_export(struct mmdma_buf *buf, u32 fd_flags)
 		return ERR_PTR(-ENOMEM);
 	mutex_init(&exp->lock);
 	INIT_LIST_HEAD(&exp->atts);
+	/* An importer has the pages from now on: each needs its own count. */
+	mmdma_buf_split(buf);
 	mmdma_buf_get(buf);
 	exp->buf = buf;
 

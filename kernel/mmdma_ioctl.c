@@ -17,7 +17,14 @@
 long mmdma_ioctl_dispatch(const struct mmdma_ioctl_desc *table, size_t n,
 			  void *ctx, unsigned int cmd, unsigned long arg)
 {
-	u64 kbuf[MMDMA_IOCTL_MAX_SIZE / sizeof(u64)];
+	/*
+	 * Not zeroed at entry (the kernel builds with
+	 * -ftrivial-auto-var-init=zero, INIT_STACK_ALL_ZERO, which would clear
+	 * all 256 bytes on every call, a no-op MMDMA_BUF_SYNC's largest
+	 * single cost under TCG): the command's ksize bytes are written below
+	 * before anything reads them, and nothing reads past ksize.
+	 */
+	u64 kbuf[MMDMA_IOCTL_MAX_SIZE / sizeof(u64)] __uninitialized;
 	void __user *uarg = (void __user *)arg;
 	const struct mmdma_ioctl_desc *desc = NULL;
 	size_t usize = _IOC_SIZE(cmd);

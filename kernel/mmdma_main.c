@@ -86,6 +86,8 @@ static ssize_t buffers_show(struct device *dev, struct device_attribute *attr,
 	u64 total;
 	u32 nr;
 
+	/* A listing of /sys/kernel/mmdma/buffers/ after this shows them all. */
+	mmdma_sysfs_flush_all();
 	mmdma_bufs_stats(&total, &nr);
 	return sysfs_emit(out, "%u\n", nr);
 }

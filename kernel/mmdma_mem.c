@@ -27,12 +27,8 @@
 /*
  * Blocks of a page array above order 0, the way the dma-buf system heap
  * takes them: no reclaim or compaction at all (a high-order block is a
- * bonus, not worth a stall: the next smaller order is tried at once).  Not
- * compound: each block is split into order-0 pages (split_page()), each
- * with its own reference count.  A compound block would let one page that
- * someone else still references (vmsplice() into a pipe, an io_uring fixed
- * buffer) keep the whole block, up to 4 MiB, alive after the buffer is
- * freed and max_total has given its bytes back.
+ * bonus, not worth a stall: the next smaller order is tried at once).
+ * Not compound (see mmdma_buf_split() for why).
  */
 #define MMDMA_GFP_HIGH ((GFP_KERNEL_ACCOUNT | __GFP_ZERO | __GFP_NORETRY | \
 			 __GFP_NOWARN) & ~__GFP_RECLAIM)
@@ -49,6 +45,7 @@
 static const unsigned int mmdma_orders[] = { MMDMA_MAX_PAGE_ORDER, 8, 4, 0 };
 
 static_assert(MMDMA_MAX_PAGE_ORDER > 9);
+static_assert(ARRAY_SIZE(mmdma_orders) == MMDMA_NR_ORDERS);
 
 size_t mmdma_max_contig_size(void)
 {
@@ -56,9 +53,9 @@ size_t mmdma_max_contig_size(void)
 }
 
 /*
- * Pages [0, @n) of @pages.  Every page is order 0 with its own count (the
- * blocks were split): release_pages() drops them in batches, and a page
- * someone else still holds outlives the buffer alone.
+ * Pages [0, @n) of @pages, each order 0 with its own count (split):
+ * release_pages() drops them in batches, and a page someone else still
+ * holds outlives the buffer alone.
  */
 static void mmdma_free_page_array(struct page **pages, unsigned long n)
 {
@@ -72,12 +69,79 @@ static void mmdma_free_page_array(struct page **pages, unsigned long n)
 }
 
 /*
+ * The blocks of @buf, the first @n pages of it: one __free_pages() per
+ * block while they are whole, as the allocator gave them (and as the heap
+ * frees its own); page by page once split.
+ */
+static void mmdma_free_blocks(struct mmdma_buf *buf, unsigned long n)
+{
+	unsigned long i = 0, b;
+	unsigned int k;
+
+	if (buf->split) {
+		mmdma_free_page_array(buf->pages, n);
+		return;
+	}
+	for (k = 0; k < MMDMA_NR_ORDERS; k++) {
+		for (b = 0; b < buf->nr_of_order[k] && i < n; b++) {
+			__free_pages(buf->pages[i], mmdma_orders[k]);
+			i += 1UL << mmdma_orders[k];
+		}
+	}
+}
+
+/**
+ * mmdma_buf_split() - split a page array's blocks into order-0 pages
+ * @buf: a buffer of any kind (only page arrays and vmalloc memory have
+ *       blocks); the caller holds a reference
+ *
+ * Called before anything outside the driver can take a reference to one
+ * of the buffer's pages: the first user mapping (mmdma_buf_mmap(), whose
+ * pages get_user_pages() may then pin, vmsplice() hand to a pipe, an
+ * io_uring fixed buffer keep) and dma-buf export (an importer has the
+ * pages).  Until then a block is one allocation whose head holds the only
+ * count, freed in one call: that is what makes freeing a buffer never
+ * mapped cost what the heap's free costs.  After it, each page has a count
+ * of its own (split_page()), so a page someone else keeps outlives the
+ * buffer alone.  A compound block would instead let that one page keep
+ * its whole block, up to 4 MiB, alive after the buffer is freed and
+ * max_total has given its bytes back.  Once done, it stays done.  May
+ * sleep.
+ */
+void mmdma_buf_split(struct mmdma_buf *buf)
+{
+	unsigned long i = 0, b;
+	unsigned int k;
+
+	if (buf->kind != MMDMA_MEM_PAGES && buf->kind != MMDMA_MEM_VMALLOC)
+		return;
+	/* Pairs with the release below: split pages before the flag. */
+	if (smp_load_acquire(&buf->split))
+		return;
+	mutex_lock(&buf->split_lock);
+	if (!buf->split) {
+		for (k = 0; k < MMDMA_NR_ORDERS; k++) {
+			for (b = 0; b < buf->nr_of_order[k]; b++) {
+				if (mmdma_orders[k]) {
+					split_page(buf->pages[i], mmdma_orders[k]);
+					cond_resched();
+				}
+				i += 1UL << mmdma_orders[k];
+			}
+		}
+		smp_store_release(&buf->split, true);
+	}
+	mutex_unlock(&buf->split_lock);
+}
+
+/*
  * The largest block no bigger than @left pages and no higher than
  * @max_order: like the heap, never climb back to an order that failed
  * once, so a fragmented machine pays for each failed order only once.
+ * Returns the block and its index in mmdma_orders[] in *@k.
  */
 static struct page *mmdma_alloc_block(unsigned long left,
-				      unsigned int max_order, unsigned int *got)
+				      unsigned int max_order, unsigned int *k)
 {
 	struct page *page;
 	unsigned int i;
@@ -89,9 +153,7 @@ static struct page *mmdma_alloc_block(unsigned long left,
 			continue;
 		page = alloc_pages(order ? MMDMA_GFP_HIGH : MMDMA_GFP, order);
 		if (page) {
-			if (order)
-				split_page(page, order);
-			*got = order;
+			*k = i;
 			return page;
 		}
 	}
@@ -101,11 +163,12 @@ static struct page *mmdma_alloc_block(unsigned long left,
 /*
  * The book's scullp takes order-0 pages one at a time (or 2^order with its
  * "order" parameter, never mixed).  Here the memory comes in blocks of
- * falling orders, and @buf->pages still names every 4 KiB page: each
- * block is split into order-0 pages with reference counts of their own,
- * so the .fault and insert methods, kmap and the DMA paths treat each like
- * any page, and each is freed on its own.  What the blocks still give is
- * physical adjacency: fewer, larger DMA segments.
+ * falling orders, and @buf->pages still names every 4 KiB page.  A block
+ * stays one allocation until mmdma_buf_split() makes its pages order-0
+ * pages with counts of their own, before any user mapping: so the .fault
+ * and insert methods, kmap and the DMA paths treat each like any page.
+ * What the blocks give is physical adjacency (fewer, larger DMA segments)
+ * and, for a buffer never mapped, a free in one call per block.
  */
 static int mmdma_alloc_pages(struct mmdma_buf *buf)
 {
@@ -118,21 +181,26 @@ static int mmdma_alloc_pages(struct mmdma_buf *buf)
 	if (!buf->pages)
 		return -ENOMEM;
 
+	mutex_init(&buf->split_lock);
+	buf->split = false;
 	buf->nr_blocks = 0;
+	memset(buf->nr_of_order, 0, sizeof(buf->nr_of_order));
 	while (i < buf->nr_pages) {
 		struct page *page;
-		unsigned int order;
+		unsigned int k, order;
 
 		/* Large buffers take a while: let a killed caller go. */
 		if (fatal_signal_pending(current)) {
 			ret = -EINTR;
 			goto err_free_pages;
 		}
-		page = mmdma_alloc_block(buf->nr_pages - i, max_order, &order);
+		page = mmdma_alloc_block(buf->nr_pages - i, max_order, &k);
 		if (!page)
 			goto err_free_pages;
+		order = mmdma_orders[k];
 		for (j = 0; j < (1UL << order); j++)
 			buf->pages[i + j] = page + j;
+		buf->nr_of_order[k]++;
 		if (order)
 			buf->nr_blocks++;
 		max_order = order;
@@ -142,7 +210,7 @@ static int mmdma_alloc_pages(struct mmdma_buf *buf)
 	return 0;
 
 err_free_pages:
-	mmdma_free_page_array(buf->pages, i);
+	mmdma_free_blocks(buf, i);
 	kvfree(buf->pages);
 	buf->pages = NULL;
 	return ret;
@@ -165,7 +233,7 @@ static int mmdma_alloc_vmalloc(struct mmdma_buf *buf)
 		return ret;
 	buf->vaddr = vmap(buf->pages, buf->nr_pages, VM_MAP, PAGE_KERNEL);
 	if (!buf->vaddr) {
-		mmdma_free_page_array(buf->pages, buf->nr_pages);
+		mmdma_free_blocks(buf, buf->nr_pages);
 		kvfree(buf->pages);
 		buf->pages = NULL;
 		return -ENOMEM;
@@ -200,7 +268,7 @@ void mmdma_free_memory(struct mmdma_buf *buf)
 {
 	switch (buf->kind) {
 	case MMDMA_MEM_PAGES:
-		mmdma_free_page_array(buf->pages, buf->nr_pages);
+		mmdma_free_blocks(buf, buf->nr_pages);
 		kvfree(buf->pages);
 		break;
 	case MMDMA_MEM_CONTIG:
@@ -208,7 +276,7 @@ void mmdma_free_memory(struct mmdma_buf *buf)
 		break;
 	case MMDMA_MEM_VMALLOC:
 		vunmap(buf->vaddr);
-		mmdma_free_page_array(buf->pages, buf->nr_pages);
+		mmdma_free_blocks(buf, buf->nr_pages);
 		kvfree(buf->pages);
 		break;
 	case MMDMA_MEM_COHERENT:

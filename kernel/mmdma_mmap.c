@@ -221,6 +221,8 @@ int mmdma_buf_mmap(struct mmdma_buf *buf, struct vm_area_struct *vma)
 	if (ret)
 		return ret;
 
+	/* From here user space can pin its pages: each needs its own count. */
+	mmdma_buf_split(buf);
 	vma->vm_private_data = buf;
 	vma->vm_page_prot = mmdma_cache_pgprot(buf, vma->vm_page_prot);
 	switch (buf->method) {

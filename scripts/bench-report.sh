@@ -28,7 +28,7 @@ command -v gnuplot > /dev/null || {
 # fig METRIC PROVIDER SIZE BEST WORST -> RUN_DIR/METRIC.dat, one row per
 # size (bytes), one column pair (best, worst; microseconds) per provider.
 providers="mmdma-pages mmdma-vmalloc mmdma-pages-fault heap udmabuf anon"
-metrics="alloc free map sync"
+metrics="alloc free free-mapped map sync"
 bytes() {
 	case $1 in
 	4KiB) echo 4096 ;; 2MiB) echo 2097152 ;; 64MiB) echo 67108864 ;;
@@ -57,6 +57,7 @@ titles() {
 	case $1 in
 	alloc) echo "allocation (ioctl, or memfd + UDMABUF_CREATE, or mmap populate)" ;;
 	free) echo "free (close of the last reference; munmap for anon)" ;;
+	free-mapped) echo "free after mmap, touch and munmap (close of the last reference)" ;;
 	map) echo "mmap + one write per page" ;;
 	sync) echo "sync for the CPU and back for the device, whole buffer" ;;
 	esac
@@ -141,4 +142,4 @@ trap 'rm -f "$peers"' EXIT
 
 awk -v f="$peers" '$0 == "@PEERS@" { while ((getline l < f) > 0) print l; next } { print }' \
 	"$tmpl" > "$doc"
-echo "bench-report.sh: wrote $doc and $run/{alloc,free,map,sync}.svg"
+echo "bench-report.sh: wrote $doc and $run/{alloc,free,free-mapped,map,sync}.svg"

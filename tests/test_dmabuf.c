@@ -5,6 +5,7 @@
  * transfers on the edu device and the software engine; and the per-buffer
  * sysfs directory, /sys/kernel/mmdma/buffers/<id>/.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/dma-buf.h>
 #include <pthread.h>
@@ -18,6 +19,7 @@
 #include "devutil.h"
 
 #define BUFS_SYSFS	"/sys/kernel/mmdma/buffers"
+#define CTL_BUFFERS	"/sys/class/misc/mmdma/buffers"
 
 /* Export requests: only O_CLOEXEC and O_RDWR/O_RDONLY, output zeroed. */
 static void export_bad_input_rejected(void)
@@ -362,6 +364,80 @@ static void sysfs_describes_buffer(void)
 	close(e.fd);
 }
 
+/*
+ * Directories under buffers/, counted by listing alone: reading the
+ * control node's count would make the pending ones.
+ */
+static int count_buf_dirs(void)
+{
+	DIR *d = opendir(BUFS_SYSFS);
+	struct dirent *e;
+	int n = 0;
+
+	ASSERT(d != NULL);
+	while ((e = readdir(d)))
+		n += e->d_name[0] >= '0' && e->d_name[0] <= '9';
+	closedir(d);
+	return n;
+}
+
+/*
+ * A buffer's directory is made lazily (kernel/mmdma_sysfs.c): not by
+ * MMDMA_IOC_ALLOC itself, but by a work item 10 ms later, or at once by
+ * MMDMA_BUF_INFO (whoever has the id finds the directory) and by a read
+ * of the control node's buffers count (a listing after it shows every
+ * buffer counted).  A buffer freed first never gets one.  The lazy case
+ * gets 20 tries: the work item may run between the ioctl and the listing
+ * when the process is held up that long.
+ */
+static void sysfs_directory_made_lazily(void)
+{
+	int n0 = 0, fd = -1, fd2, fd3, fd4;
+	struct t_deadline d;
+	bool lazy = false;
+	char path[128];
+
+	for (int i = 0; i < 20 && !lazy; i++) {
+		/* Nothing pending from before. */
+		t_read_ull(CTL_BUFFERS);
+		n0 = count_buf_dirs();
+		fd = t_buf(PAGE, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+		lazy = count_buf_dirs() == n0;
+		if (!lazy)
+			close(fd);
+	}
+	ASSERT(lazy);
+	/* Reading the count makes it. */
+	EXPECT_EQ(t_read_ull(CTL_BUFFERS), t_nr_buffers());
+	EXPECT_EQ(count_buf_dirs(), n0 + 1);
+
+	/* Left alone, the work item makes it. */
+	fd2 = t_buf(2 * PAGE, MMDMA_MEM_VMALLOC, MMDMA_MAP_INSERT);
+	d = t_deadline_ms(T_POLL_MS);
+	while (count_buf_dirs() != n0 + 2 && t_deadline_sleep(&d))
+		;
+	EXPECT_EQ(count_buf_dirs(), n0 + 2);
+
+	/* The id from MMDMA_BUF_INFO names a directory that is there. */
+	fd3 = t_buf(3 * PAGE, MMDMA_MEM_CONTIG, MMDMA_MAP_REMAP);
+	snprintf(path, sizeof(path), BUFS_SYSFS "/%u/size", t_info(fd3).id);
+	EXPECT_EQ(t_read_ull(path), 3 * PAGE);
+	close(fd3);
+	EXPECT_SYSERR(access(path, F_OK), ENOENT);
+
+	/* Freed while pending: nothing then, nothing after the delay. */
+	fd4 = t_buf(PAGE, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+	close(fd4);
+	EXPECT_EQ(count_buf_dirs(), n0 + 2);
+	usleep(50 * 1000);
+	t_read_ull(CTL_BUFFERS);
+	EXPECT_EQ(count_buf_dirs(), n0 + 2);
+
+	close(fd);
+	close(fd2);
+	EXPECT_EQ(count_buf_dirs(), n0);
+}
+
 static const struct ktap_case cases[] = {
 	KTAP_CASE(export_bad_input_rejected),
 	KTAP_CASE(dmabuf_mmap_is_the_buffer),
@@ -371,6 +447,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(dmabuf_outlives_buffer_fd),
 	KTAP_CASE(dmabuf_of_wc_and_huge_buffers),
 	KTAP_CASE(sysfs_describes_buffer),
+	KTAP_CASE(sysfs_directory_made_lazily),
 };
 
 int main(int argc, char **argv)

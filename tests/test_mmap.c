@@ -673,12 +673,90 @@ static void blocks_need_cap_sys_rawio(void)
 	EXPECT_EQ(t_wait(t_fork(blocks_hidden, NULL)), 0);
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * A new buffer reads zero, even made of the very pages a freed buffer
+ * filled with a pattern.  Each kind and size in blocks and single pages,
+ * the freed buffer freed whole (never mapped: one call per block) or
+ * page by page (mapped and written first: its blocks were split).  The
+ * allocator hands the freed pages straight back (per-CPU lists, the buddy
+ * merging blocks again), which MMDMA_BUF_PHYS shows: at least one page
+ * must come back, or the case proves nothing.  The debug kernel has no
+ * init_on_alloc, so there only the driver's __GFP_ZERO clears them.
+ */
+static void new_buffers_read_zero_after_a_pattern(void)
+{
+	static const struct {
+		uint32_t kind;
+		uint64_t size;
+	} c[] = {
+		{ MMDMA_MEM_PAGES, PAGE }, { MMDMA_MEM_PAGES, 17 * PAGE },
+		{ MMDMA_MEM_PAGES, 2UL << 20 }, { MMDMA_MEM_PAGES, (4UL << 20) + PAGE },
+		{ MMDMA_MEM_VMALLOC, PAGE }, { MMDMA_MEM_VMALLOC, 17 * PAGE },
+		{ MMDMA_MEM_VMALLOC, (4UL << 20) + PAGE },
+		{ MMDMA_MEM_CONTIG, PAGE }, { MMDMA_MEM_CONTIG, 17 * PAGE },
+		{ MMDMA_MEM_CONTIG, 2UL << 20 },
+	};
+	static uint64_t old[1024], now[1024];
+	static uint8_t chunk[65536];
+	unsigned long reused = 0;
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		for (int mapped = 0; mapped < 2; mapped++) {
+			uint64_t n = c[i].size / PAGE < 1024 ? c[i].size / PAGE : 1024;
+			int a = t_buf(c[i].size, c[i].kind, MMDMA_MAP_FAULT), b;
+			uint64_t nonzero = 0, hits = 0;
+
+			ASSERT_OK(mmdma_buf_fill(a, 0, c[i].size, 0x5a));
+			if (mapped) {
+				uint8_t *p = t_map(a, c[i].size, PROT_READ | PROT_WRITE,
+						   MAP_SHARED, 0);
+
+				memset(p, 0xa5, c[i].size);
+				ASSERT_OK(munmap(p, c[i].size));
+			}
+			ASSERT_OK(mmdma_buf_phys(a, 0, n, old));
+			close(a);
+			b = t_buf(c[i].size, c[i].kind, MMDMA_MAP_FAULT);
+			ASSERT_OK(mmdma_buf_phys(b, 0, n, now));
+			qsort(old, n, sizeof(old[0]), cmp_u64);
+			for (uint64_t j = 0; j < n; j++)
+				hits += bsearch(&now[j], old, n, sizeof(old[0]),
+						cmp_u64) != NULL;
+			for (uint64_t off = 0; off < c[i].size; off += sizeof(chunk)) {
+				size_t len = c[i].size - off < sizeof(chunk) ?
+					     c[i].size - off : sizeof(chunk);
+
+				ASSERT_EQ(pread(b, chunk, len, off), (ssize_t)len);
+				for (size_t k = 0; k < len; k++)
+					nonzero += chunk[k] != 0;
+			}
+			ktap_diag("kind %u, %llu bytes, %s: %llu of %llu pages reused, %llu bytes not zero",
+				  c[i].kind, (unsigned long long)c[i].size,
+				  mapped ? "mapped" : "never mapped",
+				  (unsigned long long)hits, (unsigned long long)n,
+				  (unsigned long long)nonzero);
+			EXPECT_EQ(nonzero, 0);
+			reused += hits;
+			close(b);
+		}
+	}
+	EXPECT(reused > 0);
+}
+
 static const struct ktap_case cases[] = {
 	KTAP_CASE(mmap_outside_buffer_is_einval),
 	KTAP_CASE(every_method_maps_what_write_wrote),
 	KTAP_CASE(every_method_maps_a_buffer_taken_in_blocks),
 	KTAP_CASE(blocks_counted_and_contiguous),
 	KTAP_CASE(blocks_need_cap_sys_rawio),
+	KTAP_CASE(new_buffers_read_zero_after_a_pattern),
 	KTAP_CASE(mapping_at_offset_starts_there),
 	KTAP_CASE(two_mappings_share_memory),
 	KTAP_CASE(two_processes_share_buffer),

@@ -8,6 +8,9 @@
  *    + UDMABUF_CREATE (udmabuf: the memfd's pages are faulted in by it), or
  *    mmap(MAP_POPULATE) (anonymous memory);
  *  - free: close() of the last reference (munmap() for anonymous memory);
+ *  - free-mapped: the same close() after the buffer was mapped, touched and
+ *    unmapped (the "map" rounds), since a mapping changes what freeing
+ *    costs (a page array's blocks are split into single pages by then);
  *  - mmap plus first touch: mmap() of the whole buffer and one write to
  *    every page (mmdma pages with the insert method, which maps at mmap()
  *    time, and with the fault method);
@@ -49,10 +52,10 @@ static const char *const prov_names[NR_PROV] = {
 	"anon",
 };
 
-enum metric { M_ALLOC, M_FREE, M_MAP, M_SYNC, NR_METRIC };
+enum metric { M_ALLOC, M_FREE, M_MAP, M_SYNC, M_FREE_MAPPED, NR_METRIC };
 
 static const char *const metric_names[NR_METRIC] = {
-	"alloc", "free", "map", "sync",
+	"alloc", "free", "map", "sync", "free-mapped",
 };
 
 #define NR_SIZES 4
@@ -210,8 +213,11 @@ static int bp_map(enum prov p, int s, int n)
 			m[off] = 1;
 		record(M_MAP, p, s, bp_now() - t0);
 		munmap((void *)m, size);
-		if (p != P_ANON)
+		if (p != P_ANON) {
+			t0 = bp_now();
 			close(fd);
+			record(M_FREE_MAPPED, p, s, bp_now() - t0);
+		}
 	}
 	return 0;
 }
@@ -312,7 +318,7 @@ static void verdict(enum metric m, int s, enum prov a, enum prov b,
 			best_peer = peers[i];
 		}
 	}
-	printf("verdict %-5s %-7s %-17s ", metric_names[m], size_names[s],
+	printf("verdict %-11s %-7s %-17s ", metric_names[m], size_names[s],
 	       prov_names[best_mine]);
 	if (!mine->have || !peer) {
 		printf("ratio   -    goal <= %.2f  absent (%s)\n", goal,
@@ -405,6 +411,7 @@ int bench_peers(void)
 		verdict(M_ALLOC, s, P_VMALLOC, NR_PROV, heap_only, 1, 0.8);
 		verdict(M_FREE, s, P_PAGES, NR_PROV, heap_only, 1, 1.0);
 		verdict(M_FREE, s, P_VMALLOC, NR_PROV, heap_only, 1, 1.0);
+		verdict(M_FREE_MAPPED, s, P_PAGES, P_PAGES_FAULT, heap_only, 1, 1.0);
 		verdict(M_SYNC, s, P_PAGES, NR_PROV, udmabuf_only, 1, 1.0);
 		verdict(M_MAP, s, P_PAGES, P_PAGES_FAULT, peers, 3, 0.5);
 	}

@@ -221,6 +221,8 @@ static void buffer_json(const char *id, bool first)
 int cmd_buffers(int argc, char **argv)
 {
 	struct dirent **list;
+	char v[32];
+	FILE *f;
 	int n, ret;
 	bool json;
 
@@ -230,6 +232,17 @@ int cmd_buffers(int argc, char **argv)
 	if (!module_loaded())
 		return cli_say(CLI_UNAVAILABLE,
 			       "buffers: the mmdma module is not loaded (insmod mmdma.ko, or modprobe mmdma where it is installed)");
+	/*
+	 * Reading the control node's count first makes the directories of
+	 * buffers just allocated (the driver makes them lazily), so the
+	 * listing shows every buffer alive now.
+	 */
+	f = fopen("/sys/class/misc/mmdma/buffers", "re");
+	if (f) {
+		if (!fgets(v, sizeof(v), f))
+			v[0] = '\0';
+		fclose(f);
+	}
 	n = scandir(BUF_SYSFS, &list, is_number, by_number);
 	if (n < 0)
 		return cli_say(CLI_FAIL, "buffers: %s: %s (this driver has no per-buffer sysfs: MMDMA_FEAT_BUF_SYSFS)",

@@ -158,12 +158,55 @@ static void mmdma_kunit_readonly_fd(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, mmdma_buf_ioc_export_ro(NULL, &exp, NULL, 0), -EINVAL);
 }
 
+/*
+ * A page array's blocks stay whole, as the allocator gave them, until
+ * mmdma_buf_split(): the head holds the only count and the rest none, so
+ * freeing a buffer never mapped is one __free_pages() per block.  After
+ * the split (first mmap or export) every page has a count of its own.
+ * 256 + 16 + 1 pages: one 1 MiB block, one 64 KiB block, one page (the
+ * module loads on a young machine, where these orders are there).  The
+ * allocator's free-time checks (the debug kernel's) see both frees.
+ */
+static void mmdma_kunit_blocks_whole_until_split(struct kunit *test)
+{
+	struct mmdma_buf *buf;
+	unsigned long i;
+	int pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		buf = kunit_kzalloc(test, sizeof(*buf), GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, buf);
+		buf->kind = MMDMA_MEM_PAGES;
+		buf->nr_pages = 256 + 16 + 1;
+		buf->size = buf->nr_pages << PAGE_SHIFT;
+		KUNIT_ASSERT_EQ(test, mmdma_alloc_memory(buf), 0);
+		KUNIT_EXPECT_EQ(test, buf->nr_blocks, 2UL);
+		KUNIT_EXPECT_FALSE(test, buf->split);
+		KUNIT_EXPECT_EQ(test, page_count(buf->pages[0]), 1);
+		KUNIT_EXPECT_EQ(test, page_count(buf->pages[1]), 0);
+		KUNIT_EXPECT_EQ(test, page_count(buf->pages[255]), 0);
+		KUNIT_EXPECT_EQ(test, page_count(buf->pages[256]), 1);
+		KUNIT_EXPECT_EQ(test, page_count(buf->pages[257]), 0);
+		KUNIT_EXPECT_EQ(test, page_count(buf->pages[272]), 1);
+		if (pass) {
+			mmdma_buf_split(buf);
+			KUNIT_EXPECT_TRUE(test, buf->split);
+			/* Once done, done: a second call changes nothing. */
+			mmdma_buf_split(buf);
+			for (i = 0; i < buf->nr_pages; i++)
+				KUNIT_EXPECT_EQ(test, page_count(buf->pages[i]), 1);
+		}
+		mmdma_free_memory(buf);
+	}
+}
+
 static struct kunit_case mmdma_buf_kunit_cases[] = {
 	KUNIT_CASE(mmdma_kunit_method_valid),
 	KUNIT_CASE(mmdma_kunit_range_ok),
 	KUNIT_CASE(mmdma_kunit_alloc_check),
 	KUNIT_CASE(mmdma_kunit_alloc_over_ram),
 	KUNIT_CASE(mmdma_kunit_readonly_fd),
+	KUNIT_CASE(mmdma_kunit_blocks_whole_until_split),
 	{}
 };
 
