@@ -218,6 +218,26 @@ static ssize_t mmdma_buf_copy_checked(struct mmdma_buf *buf, loff_t *ppos,
 	return mmdma_buf_copy(buf, ppos, ubuf, len, to_user);
 }
 
+/**
+ * mmdma_buf_rw() - read(2) or write(2) of a buffer at *@ppos
+ * @buf:     the buffer
+ * @ppos:    file position, advanced by the bytes copied
+ * @ubuf:    the caller's memory
+ * @len:     bytes asked for
+ * @to_user: true for read
+ *
+ * Return: bytes copied; 0 at or past the end for a read; -ENOSPC for a
+ * write at or past the end (a buffer never grows); -EFAULT, -EINTR, or
+ * -ENODEV for coherent memory whose device went away.
+ */
+ssize_t mmdma_buf_rw(struct mmdma_buf *buf, loff_t *ppos, char __user *ubuf,
+		     size_t len, bool to_user)
+{
+	if (!to_user && len && *ppos >= 0 && *ppos >= buf->size)
+		return -ENOSPC;
+	return mmdma_buf_copy_checked(buf, ppos, ubuf, len, to_user);
+}
+
 static ssize_t mmdma_buf_read(struct file *file, char __user *ubuf,
 			      size_t len, loff_t *ppos)
 {
@@ -440,10 +460,19 @@ static const struct mmdma_ioctl_desc mmdma_buf_ioctls[] = {
 	MMDMA_IOCTL_FD(MMDMA_BUF_EXPORT, mmdma_buf_ioc_export),
 };
 
-static long mmdma_buf_ioctl(struct file *file, unsigned int cmd,
-			    unsigned long arg)
+/**
+ * mmdma_buf_ioctl_mode() - a buffer ioctl, for a file opened with @mode
+ * @buf:  the buffer
+ * @mode: the caller's file's f_mode: without FMODE_WRITE only the commands
+ *        that cannot write the memory (mmdma_buf_ro_ioctls) are allowed
+ * @cmd:  ioctl command
+ * @arg:  its argument
+ *
+ * The buffer fd and a named buffer's node (mmdma_named.c) share this.
+ */
+long mmdma_buf_ioctl_mode(struct mmdma_buf *buf, fmode_t mode,
+			  unsigned int cmd, unsigned long arg)
 {
-	struct mmdma_buf *buf = file->private_data;
 	long ret = mmdma_buf_access_begin(buf);
 
 	/*
@@ -455,13 +484,19 @@ static long mmdma_buf_ioctl(struct file *file, unsigned int cmd,
 	if (ret)
 		return ret;
 	mmdma_buf_access_end(buf);
-	if (file->f_mode & FMODE_WRITE)
+	if (mode & FMODE_WRITE)
 		return mmdma_ioctl_dispatch(mmdma_buf_ioctls,
 					    ARRAY_SIZE(mmdma_buf_ioctls), buf,
 					    cmd, arg);
 	return mmdma_ioctl_dispatch(mmdma_buf_ro_ioctls,
 				    ARRAY_SIZE(mmdma_buf_ro_ioctls), buf, cmd,
 				    arg);
+}
+
+static long mmdma_buf_ioctl(struct file *file, unsigned int cmd,
+			    unsigned long arg)
+{
+	return mmdma_buf_ioctl_mode(file->private_data, file->f_mode, cmd, arg);
 }
 
 static int mmdma_buf_file_release(struct inode *inode, struct file *file)
@@ -642,7 +677,8 @@ static int mmdma_alloc_check(const struct mmdma_alloc *req)
 	return 0;
 }
 
-static struct mmdma_buf *mmdma_buf_create(const struct mmdma_alloc *req)
+static struct mmdma_buf *mmdma_buf_create(const struct mmdma_alloc *req,
+					  struct mmdma_dev *mdev)
 {
 	struct mmdma_buf *buf;
 	int ret;
@@ -669,7 +705,9 @@ static struct mmdma_buf *mmdma_buf_create(const struct mmdma_alloc *req)
 		goto err_free_id;
 	}
 
-	if (buf->kind == MMDMA_MEM_COHERENT)
+	if (buf->kind == MMDMA_MEM_COHERENT && mdev)
+		ret = mmdma_coherent_alloc_dev(buf, mdev);
+	else if (buf->kind == MMDMA_MEM_COHERENT)
 		ret = mmdma_coherent_alloc(buf, (int)req->device);
 	else
 		ret = mmdma_alloc_memory(buf);
@@ -702,6 +740,28 @@ err_free_buf:
 }
 
 /**
+ * mmdma_buf_new() - a buffer without an fd, for a named buffer
+ * @req:  kind, method, cache and size, checked as MMDMA_IOC_ALLOC checks
+ *        them (fd and device must be 0)
+ * @mdev: for MMDMA_MEM_COHERENT (with MMDMA_ALLOC_DEVICE in @req->flags),
+ *        the device whose memory it is; NULL otherwise
+ *
+ * Return: the buffer with one reference (drop with mmdma_buf_put()), or the
+ * ERR_PTR of MMDMA_IOC_ALLOC's errno for the same request.
+ */
+struct mmdma_buf *mmdma_buf_new(const struct mmdma_alloc *req,
+				struct mmdma_dev *mdev)
+{
+	int ret = mmdma_alloc_check(req);
+
+	if (ret)
+		return ERR_PTR(ret);
+	if (req->kind == MMDMA_MEM_COHERENT && !mdev)
+		return ERR_PTR(-EINVAL);
+	return mmdma_buf_create(req, mdev);
+}
+
+/**
  * mmdma_buf_alloc_ioctl() - MMDMA_IOC_ALLOC: allocate a buffer, return its fd
  * @ctx:      unused
  * @karg:     struct mmdma_alloc, copied in
@@ -725,7 +785,7 @@ long mmdma_buf_alloc_ioctl(void *ctx, void *karg, void __user *uarg,
 	if (ret)
 		return ret;
 
-	buf = mmdma_buf_create(req);
+	buf = mmdma_buf_create(req, NULL);
 	if (IS_ERR(buf))
 		return PTR_ERR(buf);
 
