@@ -109,7 +109,7 @@ LDLIBS_teardown := -laio
 # The floppy through libaio and io_uring.
 LDLIBS_isa := -laio -luring
 
-CLI_SRC := tools/mmdma.c tools/mmdma_dev.c tools/mmdma_util.c tools/mmdma_explain.c
+CLI_SRC := tools/mmdma.c tools/mmdma_dev.c tools/mmdma_util.c tools/mmdma_explain.c tools/mmdma_named.c
 
 $(O)/bin/mmdma: $(CLI_SRC) tools/mmdma_cli.h $(LIB_SRC) $(LIB_HDR)
 	@mkdir -p $(O)/bin

@@ -324,7 +324,9 @@ static void node_readonly_open_cannot_write(void)
 	fill.length = 8192;
 	fill.seed = 9;
 	EXPECT_OK(ioctl(fd, MMDMA_BUF_FILL, &fill));
-	t_expect_pattern(t_map(fd, 8192, PROT_READ, MAP_SHARED, 0), 0, 8192, 9);
+	void *p = t_map(fd, 8192, PROT_READ, MAP_SHARED, 0);
+	t_expect_pattern(p, 0, 8192, 9);
+	munmap(p, 8192);
 	close(fd);
 	reload_default();
 }
