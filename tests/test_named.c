@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <linux/capability.h>
 
+#include "cliutil.h"
 #include "util.h"
 
 #define NODE_DIR	"/dev/mmdma-named/"
@@ -560,6 +561,71 @@ static void cfs_coherent_for_device(void)
 	EXPECT_OK(cfs_remove("cc"));
 }
 
+static bool has(const char *hay, const char *needle)
+{
+	return strstr(hay, needle) != NULL;
+}
+
+#define CLI(o, ...)							\
+	do {								\
+		const char *const args_[] = { __VA_ARGS__, NULL };	\
+		ASSERT_OK(cli_run(o, NULL, false, args_));		\
+	} while (0)
+#define EXPECT_CLI(o, cond)						\
+	do {								\
+		if (!(cond))						\
+			ktap_fail(false, __FILE__, __LINE__,		\
+				  "expected: %s; status %d\n#   stdout: %.400s\n#   stderr: %.400s", \
+				  #cond, (o)->status, (o)->out, (o)->err); \
+	} while (0)
+
+/* The CLI: bad input exits 2, refusals 1; create, list, delete. */
+static void cli_create_buffers_delete(void)
+{
+	static struct cli_out o;
+
+	CLI(&o, "create", "a/b", "4k");
+	EXPECT_CLI(&o, o.status == 2 && has(o.err, "bad name 'a/b'"));
+	CLI(&o, "create", "--kind", "bogus", "x", "4k");
+	EXPECT_CLI(&o, o.status == 2 && has(o.err, "unknown kind 'bogus'"));
+	CLI(&o, "create", "x", "4q");
+	EXPECT_CLI(&o, o.status == 2);
+	CLI(&o, "delete", "nosuch");
+	EXPECT_CLI(&o, o.status == 1 && has(o.err, "no named buffer 'nosuch'"));
+
+	ASSERT_OK(load_with("named=pa:8k"));
+	CLI(&o, "buffers");
+	EXPECT_CLI(&o, o.status == 0 && has(o.out, "/dev/mmdma-named/pa") &&
+		   has(o.out, "param"));
+	CLI(&o, "buffers", "--json");
+	EXPECT_CLI(&o, o.status == 0 && has(o.out, "\"name\": \"pa\"") &&
+		   json_valid(o.out, NULL));
+	CLI(&o, "delete", "pa");
+	EXPECT_CLI(&o, o.status == 0);
+	EXPECT_SYSERR(node_open("pa", O_RDONLY), ENOENT);
+
+	if (access(CFS_DIR, F_OK)) {
+		CLI(&o, "create", "cl", "4k");
+		EXPECT_CLI(&o, o.status == 1 && has(o.err, "no configfs"));
+		reload_default();
+		ktap_skip("the kernel has no configfs (CONFIG_CONFIGFS_FS): create checked to refuse");
+	}
+	CLI(&o, "create", "--kind", "contig", "--cache", "wc", "cl", "12k");
+	EXPECT_CLI(&o, o.status == 0 && !strcmp(o.out, "/dev/mmdma-named/cl\n"));
+	expect_attr("cl", "size", "12288\n");
+	expect_attr("cl", "kind", "contig\n");
+	expect_attr("cl", "cache", "wc\n");
+	CLI(&o, "create", "cl", "4k");
+	EXPECT_CLI(&o, o.status == 1 && has(o.err, "exists"));
+	CLI(&o, "create", "--device", "mmdma-nosuch0", "cd", "4k");
+	EXPECT_CLI(&o, o.status == 1 && has(o.err, "No such device"));
+	EXPECT_SYSERR(access(CFS_DIR "/cd", F_OK), ENOENT);
+	CLI(&o, "delete", "cl");
+	EXPECT_CLI(&o, o.status == 0);
+	EXPECT_SYSERR(node_open("cl", O_RDONLY), ENOENT);
+	reload_default();
+}
+
 static const struct ktap_case cases[] = {
 	KTAP_CASE(param_malformed_entries_refuse_load_einval),
 	KTAP_CASE(param_limits_refuse_load_exact_errno),
@@ -574,6 +640,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(cfs_bad_and_duplicate_names),
 	KTAP_CASE(cfs_create_use_and_delete_revokes),
 	KTAP_CASE(cfs_coherent_for_device),
+	KTAP_CASE(cli_create_buffers_delete),
 };
 
 int main(int argc, char **argv)
