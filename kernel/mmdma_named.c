@@ -298,6 +298,8 @@ static const struct file_operations mmdma_named_fops = {
 	.write		= mmdma_named_write,
 	.llseek		= mmdma_named_llseek,
 	.mmap		= mmdma_named_mmap,
+	/* The memory is the storage: msync() and fsync() have nothing to do. */
+	.fsync		= noop_fsync,
 	.unlocked_ioctl	= mmdma_named_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 };
