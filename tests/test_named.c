@@ -479,6 +479,37 @@ static void param_coherent_buffer_for_device(void)
 	reload_default();
 }
 
+/*
+ * Pages for a device: mapped for it at creation (so root reads a bus
+ * address), synced through the node's ioctl, attached once (EBUSY again).
+ */
+static void param_pages_for_device_attached_and_synced(void)
+{
+	struct mmdma_buf_sync sync = { .length = 65536, .flags = MMDMA_SYNC_FOR_CPU,
+				       .dir = MMDMA_DIR_BIDIRECTIONAL };
+	struct mmdma_buf_attach att = { .dir = MMDMA_DIR_BIDIRECTIONAL };
+	char buf[64];
+	int fd, dev = t_dev_or_skip("mmdma-soft0");
+
+	close(dev);
+	ASSERT_OK(load_with("named=ps:64k:pages:cached:mmdma-soft0"));
+	expect_attr("ps", "dma_device", "mmdma-soft0\n");
+	EXPECT(read_attr(CLASS_DIR "ps/bus_addr", buf, sizeof(buf)) > 2 &&
+	       !strncmp(buf, "0x", 2));
+	fd = node_open("ps", O_RDWR);
+	ASSERT_OK(fd);
+	dev = t_dev_or_skip("mmdma-soft0");
+	sync.dev_fd = dev;
+	att.dev_fd = dev;
+	EXPECT_OK(ioctl(fd, MMDMA_BUF_SYNC, &sync));
+	sync.flags = MMDMA_SYNC_FOR_DEVICE;
+	EXPECT_OK(ioctl(fd, MMDMA_BUF_SYNC, &sync));
+	EXPECT_SYSERR(ioctl(fd, MMDMA_BUF_ATTACH, &att), EBUSY);
+	close(dev);
+	close(fd);
+	reload_default();
+}
+
 /* configfs: bad names EINVAL, taken names EEXIST, attributes fixed once enabled. */
 static void cfs_bad_and_duplicate_names(void)
 {
@@ -640,6 +671,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(unload_with_named_buffers),
 	KTAP_CASE(addresses_root_only_node_for_chmod_user),
 	KTAP_CASE(param_coherent_buffer_for_device),
+	KTAP_CASE(param_pages_for_device_attached_and_synced),
 	KTAP_CASE(cfs_bad_and_duplicate_names),
 	KTAP_CASE(cfs_create_use_and_delete_revokes),
 	KTAP_CASE(cfs_coherent_for_device),
