@@ -263,6 +263,20 @@ static void node_read_write_like_a_fixed_size_file(void)
 	EXPECT(!memcmp(r, w, 12288 - 10));
 	EXPECT(!memcmp(r + 12288 - 10, w, 10));
 	close(fd);
+	/* dd and cat by path, no ABI header. */
+	FILE *f = fopen("/tmp/named-src", "w");
+	ASSERT(f);
+	EXPECT_EQ(fwrite(w, 1, 8192, f), 8192);
+	fclose(f);
+	EXPECT_EQ(system("dd if=/tmp/named-src of=" NODE_DIR "na bs=4096 2>/dev/null"), 0);
+	EXPECT_EQ(system("cat " NODE_DIR "na > /tmp/named-dst"), 0);
+	int dfd = open("/tmp/named-dst", O_RDONLY);
+	ASSERT_OK(dfd);
+	EXPECT_EQ(read(dfd, r, sizeof(r)), 12288);
+	EXPECT(!memcmp(r, w, 8192));
+	close(dfd);
+	unlink("/tmp/named-src");
+	unlink("/tmp/named-dst");
 	/* A second open sees what the first wrote: the buffer persists. */
 	fd = node_open("na", O_RDONLY);
 	ASSERT_OK(fd);
@@ -368,6 +382,57 @@ static void delete_while_open_and_mapped_revokes(void)
 	munmap((void *)p, 65536);
 	close(fd);
 	EXPECT_EQ(t_read_ull(TOTAL_BYTES), before - 65536);
+	reload_default();
+}
+
+/* A user hammering the node while it is deleted: only ENODEV/ENOENT/SIGBUS. */
+static void race_user(void *arg)
+{
+	char b[512];
+	uint64_t v;
+
+	(void)arg;
+	for (int i = 0; i < 100000; i++) {
+		int fd = node_open("rc", O_RDWR);
+		volatile unsigned char *p;
+		ssize_t r;
+
+		if (fd < 0) {
+			EXPECT(errno == ENOENT || errno == ENODEV);
+			return;
+		}
+		p = mmap(NULL, 65536, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (p == MAP_FAILED) {
+			EXPECT(errno == ENODEV);
+		} else {
+			for (size_t off = (size_t)i % PAGE; off < 65536; off += PAGE)
+				t_read_sigbus(p + off, 1, &v);
+			munmap((void *)p, 65536);
+		}
+		r = pread(fd, b, sizeof(b), (i * 512) % 65536);
+		EXPECT(r == (ssize_t)sizeof(b) || (r < 0 && errno == ENODEV));
+		r = pwrite(fd, b, sizeof(b), (i * 512) % 65536);
+		EXPECT(r == (ssize_t)sizeof(b) || (r < 0 && errno == ENODEV));
+		close(fd);
+	}
+}
+
+/* Deletion racing with open, mmap, faults and I/O of two processes. */
+static void delete_races_with_open_mmap_io(void)
+{
+	for (int round = 0; round < 5; round++) {
+		pid_t a, b;
+
+		ASSERT_OK(load_with("named=rc:64k"));
+		a = t_fork(race_user, NULL);
+		b = t_fork(race_user, NULL);
+		usleep(20000 + round * 20000);
+		EXPECT_OK(sysfs_delete("rc"));
+		EXPECT_EQ(t_wait(a), 0);
+		EXPECT_EQ(t_wait(b), 0);
+		/* Nothing left holding the module. */
+		EXPECT_OK(mod_unload("mmdma"));
+	}
 	reload_default();
 }
 
@@ -669,6 +734,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(node_readonly_open_cannot_write),
 	KTAP_CASE(delete_while_open_and_mapped_revokes),
 	KTAP_CASE(unload_with_named_buffers),
+	KTAP_CASE(delete_races_with_open_mmap_io),
 	KTAP_CASE(addresses_root_only_node_for_chmod_user),
 	KTAP_CASE(param_coherent_buffer_for_device),
 	KTAP_CASE(param_pages_for_device_attached_and_synced),
