@@ -159,6 +159,7 @@ void mmdma_buf_get(struct mmdma_buf *buf);
 void mmdma_buf_put(struct mmdma_buf *buf);
 void mmdma_bufs_stats(u64 *total, u32 *nr);
 struct mmdma_buf *mmdma_buf_from_fd(int fd, fmode_t need);
+extern struct mmdma_buf *(*mmdma_buf_file_resolver)(struct file *file);
 struct mmdma_buf *mmdma_buf_from_file(struct file *file);
 int mmdma_buf_host(struct mmdma_buf *buf, u64 offset, u64 len,
 		   enum dma_data_direction dir, struct mmdma_host *host);

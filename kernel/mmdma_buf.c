@@ -390,8 +390,8 @@ static long mmdma_buf_ioc_phys(void *ctx, void *karg, void __user *uarg)
  * importers may).  Each check reads the struct the dispatcher copied in,
  * never user memory again, so the caller cannot change it after the check.
  * Buffer fds are created read-write and cannot be reopened (their inode
- * has no open method: ENXIO), so this table guards what a future way in
- * (a named buffer node, say) would hand out.
+ * has no open method: ENXIO); a named buffer's node opened read-only
+ * (mmdma_named.c) comes through this table.
  */
 static long mmdma_buf_ioc_fill_ro(void *ctx, void *karg, void __user *uarg)
 {
@@ -532,26 +532,49 @@ static const struct file_operations mmdma_buf_fops = {
 struct mmdma_buf *mmdma_buf_from_fd(int fd, fmode_t need)
 {
 	struct file *file = fget(fd);
-	struct mmdma_buf *buf;
+	struct mmdma_buf *buf = NULL;
 
 	if (!file)
 		return ERR_PTR(-EBADF);
-	if (file->f_op != &mmdma_buf_fops) {
+	if (file->f_op != &mmdma_buf_fops && !mmdma_buf_file_resolver) {
 		fput(file);
 		dev_dbg(mmdma_dev(), "fd %d is not an mmdma buffer\n", fd);
 		return ERR_PTR(-EINVAL);
 	}
 	if ((file->f_mode & need) != need) {
-		fput(file);
-		dev_dbg(mmdma_dev(), "fd %d is not open for %s\n", fd,
-			need & FMODE_WRITE ? "writing" : "reading");
-		return ERR_PTR(-EBADF);
+		/* Not a buffer at all is EINVAL, whatever its mode. */
+		if (file->f_op != &mmdma_buf_fops)
+			buf = mmdma_buf_file_resolver(file);
+		if (file->f_op == &mmdma_buf_fops || !IS_ERR_OR_NULL(buf)) {
+			if (buf)
+				mmdma_buf_put(buf);
+			fput(file);
+			dev_dbg(mmdma_dev(), "fd %d is not open for %s\n", fd,
+				need & FMODE_WRITE ? "writing" : "reading");
+			return ERR_PTR(-EBADF);
+		}
+	} else if (file->f_op == &mmdma_buf_fops) {
+		buf = file->private_data;
+		mmdma_buf_get(buf);
+	} else {
+		buf = mmdma_buf_file_resolver(file);
 	}
-	buf = file->private_data;
-	mmdma_buf_get(buf);
 	fput(file);
+	if (!buf) {
+		dev_dbg(mmdma_dev(), "fd %d is not an mmdma buffer\n", fd);
+		return ERR_PTR(-EINVAL);
+	}
 	return buf;
 }
+
+/*
+ * Files other than buffer fds that stand for a
+ * buffer: a named buffer's node (mmdma_named.c sets it while loaded, so
+ * this file calls nothing above it).  Returns the buffer with a reference,
+ * ERR_PTR(-ENODEV) for a deleted one, NULL for a file that is no buffer.
+ * Set at module init and cleared at exit only, when nothing else runs.
+ */
+struct mmdma_buf *(*mmdma_buf_file_resolver)(struct file *file);
 
 /**
  * mmdma_buf_from_file() - the buffer behind @file, if it is a buffer's file

@@ -304,6 +304,25 @@ static const struct file_operations mmdma_named_fops = {
 	.compat_ioctl	= compat_ptr_ioctl,
 };
 
+/*
+ * mmdma_buf_from_fd() for a node: a transfer's source or destination by
+ * the node's fd (the caller checked the file's mode).
+ */
+static struct mmdma_buf *mmdma_named_file_buf(struct file *file)
+{
+	struct mmdma_named *nb;
+	int ret;
+
+	if (file->f_op != &mmdma_named_fops)
+		return NULL;
+	nb = file->private_data;
+	ret = mmdma_named_enter(nb);
+	if (ret)
+		return ERR_PTR(ret);
+	mmdma_buf_get(nb->buf);
+	return nb->buf;
+}
+
 static struct mmdma_named *mmdma_named_of(struct device *dev)
 {
 	return container_of(dev, struct mmdma_named, dev);
@@ -763,6 +782,7 @@ int mmdma_named_init(void)
 	ret = mmdma_named_cfs_init();
 	if (ret)
 		goto err_delete;
+	mmdma_buf_file_resolver = mmdma_named_file_buf;
 	return 0;
 
 err_delete:
@@ -779,6 +799,7 @@ err_region:
  */
 void mmdma_named_exit(void)
 {
+	mmdma_buf_file_resolver = NULL;
 	mmdma_named_cfs_exit();
 	mmdma_named_delete_all();
 	class_unregister(&mmdma_named_class);

@@ -20,6 +20,7 @@
 #include <linux/capability.h>
 
 #include "cliutil.h"
+#include "devutil.h"
 #include "util.h"
 
 #define NODE_DIR	"/dev/mmdma-named/"
@@ -575,6 +576,40 @@ static void param_pages_for_device_attached_and_synced(void)
 	reload_default();
 }
 
+/*
+ * A node's fd is a transfer's source or destination, within its mode: a
+ * read-only open is no destination (EBADF), a deleted buffer ENODEV.
+ */
+static void node_fd_is_transfer_source_and_destination(void)
+{
+	struct mmdma_buf_fill fill = { .length = 16384, .seed = 77 };
+	struct t_dev soft;
+	int s, d, dro;
+
+	ASSERT_OK(load_with("named=s1:16k,d1:16k"));
+	soft = t_dev_open(T_SOFT);
+	s = node_open("s1", O_RDWR);
+	d = node_open("d1", O_RDWR);
+	dro = node_open("d1", O_RDONLY);
+	ASSERT(s >= 0 && d >= 0 && dro >= 0);
+	EXPECT_OK(ioctl(s, MMDMA_BUF_FILL, &fill));
+	EXPECT_ERR(t_xfer(&soft, MMDMA_XFER_ROUNDTRIP, 0, s, 0, dro, 0, 0, 16384, NULL),
+		   EBADF);
+	EXPECT_OK(t_xfer(&soft, MMDMA_XFER_ROUNDTRIP, 0, s, 0, d, 0, 0, 16384, NULL));
+	t_expect_pattern_at(d, 0, 16384, 77);
+	/* A read-only open is a source. */
+	EXPECT_OK(t_xfer(&soft, MMDMA_XFER_ROUNDTRIP, 0, dro, 0, s, 0, 0, 16384, NULL));
+	t_expect_pattern_at(s, 0, 16384, 77);
+	ASSERT_OK(sysfs_delete("s1"));
+	EXPECT_ERR(t_xfer(&soft, MMDMA_XFER_ROUNDTRIP, 0, s, 0, d, 0, 0, 16384, NULL),
+		   ENODEV);
+	close(s);
+	close(d);
+	close(dro);
+	close(soft.fd);
+	reload_default();
+}
+
 /* configfs: bad names EINVAL, taken names EEXIST, attributes fixed once enabled. */
 static void cfs_bad_and_duplicate_names(void)
 {
@@ -738,6 +773,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(addresses_root_only_node_for_chmod_user),
 	KTAP_CASE(param_coherent_buffer_for_device),
 	KTAP_CASE(param_pages_for_device_attached_and_synced),
+	KTAP_CASE(node_fd_is_transfer_source_and_destination),
 	KTAP_CASE(cfs_bad_and_duplicate_names),
 	KTAP_CASE(cfs_create_use_and_delete_revokes),
 	KTAP_CASE(cfs_coherent_for_device),
