@@ -293,4 +293,14 @@ static inline int mmdma_page_mapcount(struct page *page)
 }
 #endif
 
+/*
+ * 6.2 made the device argument of struct class's devnode() const
+ * ("driver core: make struct class.devnode() take a const *").
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+#define MMDMA_CLASS_DEVNODE_CONST const
+#else
+#define MMDMA_CLASS_DEVNODE_CONST
+#endif
+
 #endif /* MMDMA_COMPAT_H */

@@ -178,9 +178,16 @@ void mmdma_buf_get(struct mmdma_buf *buf);
 void mmdma_buf_put(struct mmdma_buf *buf);
 void mmdma_bufs_stats(u64 *total, u32 *nr);
 struct mmdma_buf *mmdma_buf_from_fd(int fd, fmode_t need);
+extern struct mmdma_buf *(*mmdma_buf_file_resolver)(struct file *file);
 struct mmdma_buf *mmdma_buf_from_file(struct file *file);
 int mmdma_buf_host(struct mmdma_buf *buf, u64 offset, u64 len,
 		   enum dma_data_direction dir, struct mmdma_host *host);
+struct mmdma_buf *mmdma_buf_new(const struct mmdma_alloc *req,
+				struct mmdma_dev *mdev);
+ssize_t mmdma_buf_rw(struct mmdma_buf *buf, loff_t *ppos, char __user *ubuf,
+		     size_t len, bool to_user);
+long mmdma_buf_ioctl_mode(struct mmdma_buf *buf, fmode_t mode,
+			  unsigned int cmd, unsigned long arg);
 
 /* mmdma_mmap.c: the mmap device operation */
 int mmdma_buf_mmap(struct mmdma_buf *buf, struct vm_area_struct *vma);
@@ -392,6 +399,7 @@ struct mmdma_dev_ops {
  *              buffers on it (freed by the buffer or by revocation, never
  *              both)
  * @coherent_bufs: MMDMA_MEM_COHERENT buffers holding this device's memory
+ * @list:       on the registered devices' list (mmdma_dev_find())
  */
 struct mmdma_dev {
 	struct kref ref;
@@ -434,6 +442,7 @@ struct mmdma_dev {
 	} stats;
 	struct mutex coherent_lock;
 	struct list_head coherent_bufs;
+	struct list_head list;
 };
 
 /* The bounce and streaming buffers: one operation's worth of data. */
@@ -451,9 +460,12 @@ void mmdma_dev_leave(struct mmdma_dev *mdev);
 struct mmdma_dev *mmdma_dev_from_fd(int fd);
 struct mmdma_dev *mmdma_dev_of_file(struct file *file);
 bool mmdma_devs_present(void);
+struct mmdma_dev *mmdma_dev_find(const char *name);
 
 /* mmdma_coherent.c: MMDMA_MEM_COHERENT, memory that dies with its device */
 int mmdma_coherent_alloc(struct mmdma_buf *buf, int dev_fd);
+int mmdma_coherent_alloc_dev(struct mmdma_buf *buf, struct mmdma_dev *mdev);
+void mmdma_coherent_revoke_buf(struct mmdma_buf *buf);
 void mmdma_coherent_free(struct mmdma_buf *buf);
 int mmdma_coherent_mmap(struct mmdma_buf *buf, struct vm_area_struct *vma);
 void mmdma_coherent_revoke_all(struct mmdma_dev *mdev);
@@ -504,6 +516,8 @@ long mmdma_buf_ioc_detach(void *ctx, void *karg, void __user *uarg);
 long mmdma_buf_ioc_dma_addrs(void *ctx, void *karg, void __user *uarg);
 long mmdma_buf_ioc_sync(void *ctx, void *karg, void __user *uarg);
 void mmdma_attach_buf_closed(struct mmdma_buf *buf);
+int mmdma_attach_buf_dev(struct mmdma_buf *buf, struct mmdma_dev *mdev,
+			 enum dma_data_direction dir);
 void mmdma_attach_dev_gone(struct mmdma_dev *mdev);
 int mmdma_attach_host(struct mmdma_dev *mdev, struct mmdma_host *h,
 		      u64 offset);

@@ -394,6 +394,28 @@ long mmdma_buf_ioc_attach(void *ctx, void *karg, void __user *uarg)
 	return ret;
 }
 
+/**
+ * mmdma_attach_buf_dev() - attach @buf to @mdev from inside the kernel
+ * @buf:  the buffer (the attachment takes its own reference)
+ * @mdev: the device
+ * @dir:  DMA direction of the mapping
+ *
+ * For a named buffer made for a device (mmdma_named.c).  Return: 0, or
+ * MMDMA_BUF_ATTACH's errno.
+ */
+int mmdma_attach_buf_dev(struct mmdma_buf *buf, struct mmdma_dev *mdev,
+			 enum dma_data_direction dir)
+{
+	u32 nr_segs;
+	int ret;
+
+	if (down_read_killable(&mdev->users))
+		return -EINTR;
+	ret = mmdma_attach_locked(buf, mdev, dir, &nr_segs);
+	up_read(&mdev->users);
+	return ret;
+}
+
 long mmdma_buf_ioc_detach(void *ctx, void *karg, void __user *uarg)
 {
 	struct mmdma_buf_detach *req = karg;

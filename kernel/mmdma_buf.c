@@ -218,6 +218,26 @@ static ssize_t mmdma_buf_copy_checked(struct mmdma_buf *buf, loff_t *ppos,
 	return mmdma_buf_copy(buf, ppos, ubuf, len, to_user);
 }
 
+/**
+ * mmdma_buf_rw() - read(2) or write(2) of a buffer at *@ppos
+ * @buf:     the buffer
+ * @ppos:    file position, advanced by the bytes copied
+ * @ubuf:    the caller's memory
+ * @len:     bytes asked for
+ * @to_user: true for read
+ *
+ * Return: bytes copied; 0 at or past the end for a read; -ENOSPC for a
+ * write at or past the end (a buffer never grows); -EFAULT, -EINTR, or
+ * -ENODEV for coherent memory whose device went away.
+ */
+ssize_t mmdma_buf_rw(struct mmdma_buf *buf, loff_t *ppos, char __user *ubuf,
+		     size_t len, bool to_user)
+{
+	if (!to_user && len && *ppos >= 0 && *ppos >= buf->size)
+		return -ENOSPC;
+	return mmdma_buf_copy_checked(buf, ppos, ubuf, len, to_user);
+}
+
 static ssize_t mmdma_buf_read(struct file *file, char __user *ubuf,
 			      size_t len, loff_t *ppos)
 {
@@ -372,8 +392,8 @@ static long mmdma_buf_ioc_phys(void *ctx, void *karg, void __user *uarg)
  * importers may).  Each check reads the struct the dispatcher copied in,
  * never user memory again, so the caller cannot change it after the check.
  * Buffer fds are created read-write and cannot be reopened (their inode
- * has no open method: ENXIO), so this table guards what a future way in
- * (a named buffer node, say) would hand out.
+ * has no open method: ENXIO); a named buffer's node opened read-only
+ * (mmdma_named.c) comes through this table.
  */
 static long mmdma_buf_ioc_fill_ro(void *ctx, void *karg, void __user *uarg)
 {
@@ -442,10 +462,19 @@ static const struct mmdma_ioctl_desc mmdma_buf_ioctls[] = {
 	MMDMA_IOCTL_FD(MMDMA_BUF_EXPORT, mmdma_buf_ioc_export),
 };
 
-static long mmdma_buf_ioctl(struct file *file, unsigned int cmd,
-			    unsigned long arg)
+/**
+ * mmdma_buf_ioctl_mode() - a buffer ioctl, for a file opened with @mode
+ * @buf:  the buffer
+ * @mode: the caller's file's f_mode: without FMODE_WRITE only the commands
+ *        that cannot write the memory (mmdma_buf_ro_ioctls) are allowed
+ * @cmd:  ioctl command
+ * @arg:  its argument
+ *
+ * The buffer fd and a named buffer's node (mmdma_named.c) share this.
+ */
+long mmdma_buf_ioctl_mode(struct mmdma_buf *buf, fmode_t mode,
+			  unsigned int cmd, unsigned long arg)
 {
-	struct mmdma_buf *buf = file->private_data;
 	long ret = mmdma_buf_access_begin(buf);
 
 	/*
@@ -457,13 +486,19 @@ static long mmdma_buf_ioctl(struct file *file, unsigned int cmd,
 	if (ret)
 		return ret;
 	mmdma_buf_access_end(buf);
-	if (file->f_mode & FMODE_WRITE)
+	if (mode & FMODE_WRITE)
 		return mmdma_ioctl_dispatch(mmdma_buf_ioctls,
 					    ARRAY_SIZE(mmdma_buf_ioctls), buf,
 					    cmd, arg);
 	return mmdma_ioctl_dispatch(mmdma_buf_ro_ioctls,
 				    ARRAY_SIZE(mmdma_buf_ro_ioctls), buf, cmd,
 				    arg);
+}
+
+static long mmdma_buf_ioctl(struct file *file, unsigned int cmd,
+			    unsigned long arg)
+{
+	return mmdma_buf_ioctl_mode(file->private_data, file->f_mode, cmd, arg);
 }
 
 static int mmdma_buf_file_release(struct inode *inode, struct file *file)
@@ -499,26 +534,49 @@ static const struct file_operations mmdma_buf_fops = {
 struct mmdma_buf *mmdma_buf_from_fd(int fd, fmode_t need)
 {
 	struct file *file = fget(fd);
-	struct mmdma_buf *buf;
+	struct mmdma_buf *buf = NULL;
 
 	if (!file)
 		return ERR_PTR(-EBADF);
-	if (file->f_op != &mmdma_buf_fops) {
+	if (file->f_op != &mmdma_buf_fops && !mmdma_buf_file_resolver) {
 		fput(file);
 		dev_dbg(mmdma_dev(), "fd %d is not an mmdma buffer\n", fd);
 		return ERR_PTR(-EINVAL);
 	}
 	if ((file->f_mode & need) != need) {
-		fput(file);
-		dev_dbg(mmdma_dev(), "fd %d is not open for %s\n", fd,
-			need & FMODE_WRITE ? "writing" : "reading");
-		return ERR_PTR(-EBADF);
+		/* Not a buffer at all is EINVAL, whatever its mode. */
+		if (file->f_op != &mmdma_buf_fops)
+			buf = mmdma_buf_file_resolver(file);
+		if (file->f_op == &mmdma_buf_fops || !IS_ERR_OR_NULL(buf)) {
+			if (buf)
+				mmdma_buf_put(buf);
+			fput(file);
+			dev_dbg(mmdma_dev(), "fd %d is not open for %s\n", fd,
+				need & FMODE_WRITE ? "writing" : "reading");
+			return ERR_PTR(-EBADF);
+		}
+	} else if (file->f_op == &mmdma_buf_fops) {
+		buf = file->private_data;
+		mmdma_buf_get(buf);
+	} else {
+		buf = mmdma_buf_file_resolver(file);
 	}
-	buf = file->private_data;
-	mmdma_buf_get(buf);
 	fput(file);
+	if (!buf) {
+		dev_dbg(mmdma_dev(), "fd %d is not an mmdma buffer\n", fd);
+		return ERR_PTR(-EINVAL);
+	}
 	return buf;
 }
+
+/*
+ * Files other than buffer fds that stand for a
+ * buffer: a named buffer's node (mmdma_named.c sets it while loaded, so
+ * this file calls nothing above it).  Returns the buffer with a reference,
+ * ERR_PTR(-ENODEV) for a deleted one, NULL for a file that is no buffer.
+ * Set at module init and cleared at exit only, when nothing else runs.
+ */
+struct mmdma_buf *(*mmdma_buf_file_resolver)(struct file *file);
 
 /**
  * mmdma_buf_from_file() - the buffer behind @file, if it is a buffer's file
@@ -644,7 +702,8 @@ static int mmdma_alloc_check(const struct mmdma_alloc *req)
 	return 0;
 }
 
-static struct mmdma_buf *mmdma_buf_create(const struct mmdma_alloc *req)
+static struct mmdma_buf *mmdma_buf_create(const struct mmdma_alloc *req,
+					  struct mmdma_dev *mdev)
 {
 	struct mmdma_buf *buf;
 	int ret;
@@ -671,7 +730,9 @@ static struct mmdma_buf *mmdma_buf_create(const struct mmdma_alloc *req)
 		goto err_free_id;
 	}
 
-	if (buf->kind == MMDMA_MEM_COHERENT)
+	if (buf->kind == MMDMA_MEM_COHERENT && mdev)
+		ret = mmdma_coherent_alloc_dev(buf, mdev);
+	else if (buf->kind == MMDMA_MEM_COHERENT)
 		ret = mmdma_coherent_alloc(buf, (int)req->device);
 	else
 		ret = mmdma_alloc_memory(buf);
@@ -700,6 +761,28 @@ err_free_buf:
 }
 
 /**
+ * mmdma_buf_new() - a buffer without an fd, for a named buffer
+ * @req:  kind, method, cache and size, checked as MMDMA_IOC_ALLOC checks
+ *        them (fd and device must be 0)
+ * @mdev: for MMDMA_MEM_COHERENT (with MMDMA_ALLOC_DEVICE in @req->flags),
+ *        the device whose memory it is; NULL otherwise
+ *
+ * Return: the buffer with one reference (drop with mmdma_buf_put()), or the
+ * ERR_PTR of MMDMA_IOC_ALLOC's errno for the same request.
+ */
+struct mmdma_buf *mmdma_buf_new(const struct mmdma_alloc *req,
+				struct mmdma_dev *mdev)
+{
+	int ret = mmdma_alloc_check(req);
+
+	if (ret)
+		return ERR_PTR(ret);
+	if (req->kind == MMDMA_MEM_COHERENT && !mdev)
+		return ERR_PTR(-EINVAL);
+	return mmdma_buf_create(req, mdev);
+}
+
+/**
  * mmdma_buf_alloc_ioctl() - MMDMA_IOC_ALLOC: allocate a buffer, return its fd
  * @ctx:      unused
  * @karg:     struct mmdma_alloc, copied in
@@ -723,7 +806,7 @@ long mmdma_buf_alloc_ioctl(void *ctx, void *karg, void __user *uarg,
 	if (ret)
 		return ret;
 
-	buf = mmdma_buf_create(req);
+	buf = mmdma_buf_create(req, NULL);
 	if (IS_ERR(buf))
 		return PTR_ERR(buf);
 

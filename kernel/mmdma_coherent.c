@@ -62,11 +62,31 @@ void mmdma_buf_access_end(struct mmdma_buf *buf)
 int mmdma_coherent_alloc(struct mmdma_buf *buf, int dev_fd)
 {
 	struct mmdma_dev *mdev = mmdma_dev_from_fd(dev_fd);
-	struct inode *inode;
 	int ret;
 
 	if (IS_ERR(mdev))
 		return PTR_ERR(mdev);
+	ret = mmdma_coherent_alloc_dev(buf, mdev);
+	mmdma_dev_put(mdev);
+	if (ret)
+		dev_dbg(mmdma_dev(), "alloc: coherent memory of fd %d: %d\n",
+			dev_fd, ret);
+	return ret;
+}
+
+/**
+ * mmdma_coherent_alloc_dev() - coherent memory of @mdev
+ * @buf:  a new buffer with its size set
+ * @mdev: the device; the buffer takes its own reference
+ *
+ * Return: 0, -EINTR, -ENODEV (the device is going away), -ENOMEM.
+ */
+int mmdma_coherent_alloc_dev(struct mmdma_buf *buf, struct mmdma_dev *mdev)
+{
+	struct inode *inode;
+	int ret;
+
+	kref_get(&mdev->ref);
 	inode = mmdma_fs_inode();
 	if (IS_ERR(inode)) {
 		ret = PTR_ERR(inode);
@@ -105,7 +125,6 @@ err_iput:
 	iput(inode);
 err_put_dev:
 	mmdma_dev_put(mdev);
-	dev_dbg(mmdma_dev(), "alloc: coherent memory of fd %d: %d\n", dev_fd, ret);
 	return ret;
 }
 
@@ -207,13 +226,18 @@ int mmdma_coherent_mmap(struct mmdma_buf *buf, struct vm_area_struct *vma)
 static void mmdma_coherent_revoke(struct mmdma_buf *buf)
 {
 	struct mmdma_dev *mdev = buf->mdev;
+	bool was_dead;
 
 	/* Wait out kernel accesses and mmap() calls, and refuse new ones. */
 	down_write(&buf->access);
 	mutex_lock(&buf->map_lock);
+	was_dead = buf->dead;
 	buf->dead = true;
 	mutex_unlock(&buf->map_lock);
 	up_write(&buf->access);
+	/* The device's unbind and a named buffer's deletion may both come. */
+	if (was_dead)
+		return;
 	/* A touch of a zapped mapping finds no .fault handler: SIGBUS. */
 	unmap_mapping_range(buf->inode->i_mapping, 0, 0, 1);
 	mutex_lock(&mdev->coherent_lock);
@@ -256,4 +280,17 @@ void mmdma_coherent_revoke_all(struct mmdma_dev *mdev)
 		mmdma_coherent_revoke(buf);
 		mmdma_buf_put(buf);
 	}
+}
+
+/**
+ * mmdma_coherent_revoke_buf() - revoke one coherent buffer now
+ * @buf: a coherent buffer; the caller holds a reference
+ *
+ * A named buffer being deleted (mmdma_named.c): its mappings are zapped,
+ * its memory goes back to the device, later accesses get ENODEV, exactly
+ * as when the device goes away.  Either may come first, or both at once.
+ */
+void mmdma_coherent_revoke_buf(struct mmdma_buf *buf)
+{
+	mmdma_coherent_revoke(buf);
 }

@@ -44,6 +44,32 @@ bool mmdma_devs_present(void)
 	return atomic_read(&mmdma_nr_devs) > 0;
 }
 
+/* Registered devices by name, for named buffers; protected by its mutex. */
+static LIST_HEAD(mmdma_devs);
+static DEFINE_MUTEX(mmdma_devs_lock);
+
+/**
+ * mmdma_dev_find() - a registered device by node name ("mmdma-edu0")
+ * @name: the name
+ *
+ * Return: the device with a reference (mmdma_dev_put()), or NULL.
+ */
+struct mmdma_dev *mmdma_dev_find(const char *name)
+{
+	struct mmdma_dev *mdev, *found = NULL;
+
+	mutex_lock(&mmdma_devs_lock);
+	list_for_each_entry(mdev, &mmdma_devs, list) {
+		if (!strcmp(mdev->name, name)) {
+			kref_get(&mdev->ref);
+			found = mdev;
+			break;
+		}
+	}
+	mutex_unlock(&mmdma_devs_lock);
+	return found;
+}
+
 static struct ida *mmdma_kind_ida(u32 kind)
 {
 	return &mmdma_kind_idas[kind];
@@ -661,6 +687,9 @@ int mmdma_dev_register(struct mmdma_dev *mdev)
 	if (ret)
 		goto err_free_dma;
 	atomic_inc(&mmdma_nr_devs);
+	mutex_lock(&mmdma_devs_lock);
+	list_add_tail(&mdev->list, &mmdma_devs);
+	mutex_unlock(&mmdma_devs_lock);
 	dev_info(mdev->dma, "%s: DMA mask %#llx%s%s%s\n", mdev->name,
 		 dma_get_mask(mdev->dma),
 		 mdev->flags & MMDMA_DEVF_IOMMU ? ", behind an IOMMU" : "",
@@ -683,6 +712,9 @@ err_free_dma:
  */
 void mmdma_dev_unregister(struct mmdma_dev *mdev)
 {
+	mutex_lock(&mmdma_devs_lock);
+	list_del(&mdev->list);
+	mutex_unlock(&mmdma_devs_lock);
 	atomic_dec(&mmdma_nr_devs);
 	misc_deregister(&mdev->misc);
 	mmdma_engine_shutdown(mdev);

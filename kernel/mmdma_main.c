@@ -12,6 +12,7 @@
 #include <linux/sizes.h>
 
 #include "mmdma.h"
+#include "mmdma_named.h"
 
 /*
  * Both limits are read-write: a buffer is checked against them once, at
@@ -151,8 +152,14 @@ static int __init mmdma_init(void)
 	ret = mmdma_isa_init();
 	if (ret)
 		goto err_soft_exit;
+	/* Last: named buffers may be for any of the devices above. */
+	ret = mmdma_named_init();
+	if (ret)
+		goto err_isa_exit;
 	return 0;
 
+err_isa_exit:
+	mmdma_isa_exit();
 err_soft_exit:
 	mmdma_soft_exit();
 err_edu_exit:
@@ -172,6 +179,7 @@ err_fs_exit:
 
 static void __exit mmdma_exit(void)
 {
+	mmdma_named_exit();
 	mmdma_isa_exit();
 	mmdma_soft_exit();
 	mmdma_edu_exit();

@@ -264,6 +264,6 @@ bool json_valid(const char *s, const char **where)
 }
 
 const char *const cli_commands[] = {
-	"info", "devices", "buffers", "map", "tour", "xfer", "explain", "help",
+	"info", "devices", "buffers", "create", "delete", "map", "tour", "xfer", "explain", "help",
 };
 const size_t cli_nr_commands = sizeof(cli_commands) / sizeof(cli_commands[0]);

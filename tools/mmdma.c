@@ -38,7 +38,12 @@ static void usage(FILE *f)
 		"commands:\n"
 		"  info [--json]             what the loaded driver offers, and its limits\n"
 		"  devices [--json]          the DMA device nodes, their limits and counters\n"
-		"  buffers [--json]          the buffers alive now (/sys/kernel/mmdma/buffers)\n"
+		"  buffers [--json]          the buffers alive now (/sys/kernel/mmdma/buffers),\n"
+		"                            named ones by name too\n"
+		"  create [--kind K] [--cache C] [--device DEV] NAME SIZE\n"
+		"                            a persistent named buffer, /dev/mmdma-named/NAME\n"
+		"                            (root; configfs)\n"
+		"  delete NAME               delete a named buffer, revoking it if in use\n"
 		"  map [--hex|--hex32] FILE OFFSET LENGTH\n"
 		"                            mmap LENGTH bytes of FILE at OFFSET and dump\n"
 		"                            them (LDD3's mapper)\n"
@@ -88,6 +93,30 @@ static const struct {
 	  "memory kind, mapping method, cache mode, live mappings, attachments.\n"
 	  "\n"
 	  "  -j, --json   a JSON array of objects instead of text\n" },
+	{ "create",
+	  "usage: mmdma create [-k|--kind KIND] [-c|--cache MODE] [-d|--device DEV] NAME SIZE\n"
+	  "\n"
+	  "A persistent named buffer of SIZE bytes (rounded up to a page) that\n"
+	  "lives without any program holding it, until 'mmdma delete NAME' or\n"
+	  "module unload; its node /dev/mmdma-named/NAME (root's, 0600: chmod it\n"
+	  "or write a udev rule for others) takes open, read, write, lseek, mmap\n"
+	  "(shared) and the buffer ioctls.  Made through configfs\n"
+	  "(/sys/kernel/config/mmdma/NAME); needs root.  Prints the node's path.\n"
+	  "\n"
+	  "  -k, --kind KIND    pages (default), contig, vmalloc, coherent, reserved\n"
+	  "  -c, --cache MODE   default, cached, wc, uc\n"
+	  "  -d, --device DEV   a DMA device (mmdma-edu0): coherent memory is its\n"
+	  "                     memory; other kinds are mapped for it, and root\n"
+	  "                     reads the bus address in\n"
+	  "                     /sys/class/mmdma-named/NAME/bus_addr\n"
+	  "\n"
+	  "NAME: 1 to 32 of A-Z a-z 0-9 _ . -, not starting with '.'.\n" },
+	{ "delete",
+	  "usage: mmdma delete NAME\n"
+	  "\n"
+	  "Delete a named buffer: its node goes; a program that has it open or\n"
+	  "mapped gets ENODEV from every later call and SIGBUS from its mappings.\n"
+	  "Needs root.\n" },
 	{ "map",
 	  "usage: mmdma map [-x|--hex] [-w|--hex32] FILE OFFSET LENGTH\n"
 	  "\n"
@@ -694,6 +723,8 @@ static const struct {
 	{ "info", cmd_info },
 	{ "devices", cmd_devices },
 	{ "buffers", cmd_buffers },
+	{ "create", cmd_create },
+	{ "delete", cmd_delete },
 	{ "map", cmd_map },
 	{ "tour", cmd_tour },
 	{ "xfer", cmd_xfer },

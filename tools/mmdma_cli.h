@@ -60,6 +60,11 @@ int cli_json_opts(const char *cmd, int argc, char **argv, bool *json);
 
 int cmd_devices(int argc, char **argv);
 int cmd_buffers(int argc, char **argv);
+/* tools/mmdma_named.c: named buffers */
+int cmd_create(int argc, char **argv);
+int cmd_delete(int argc, char **argv);
+/* Print the named buffers (after @first JSON objects or none); how many. */
+int cli_named_list(bool json, bool first);
 int cmd_xfer(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 /* MMDMA_IOC_EXPLAIN of @addr in @pid (0: us), for device fd @dev (or -1). */

@@ -276,6 +276,8 @@ int cmd_buffers(int argc, char **argv)
 		free(list[i]);
 	}
 	free(list);
+	/* Named buffers are buffers too: listed above by id, here by name. */
+	n += cli_named_list(json, n == 0);
 	if (json)
 		printf("%s]\n", n ? "\n" : "");
 	return CLI_OK;

@@ -94,12 +94,14 @@ fi
 # /lib/modules/RELEASE, and the same in the unpacked kernels' cache
 # (DIR/boot/vmlinuz-RELEASE -> DIR/lib/modules/RELEASE, vm/kernel.sh).  A
 # kernel without them (the debug kernel has no modules) ships none, and
-# the tests that need them skip.
+# the tests that need them skip.  configfs always, when the kernel has it
+# as a module: mmdma.ko uses its symbols (named buffers), so guest-init
+# loads it first.
 kmods=
 release=$(basename "$kernel")
 release=${release#vmlinuz-}
 moddir=$(dirname "$kernel")/../lib/modules/$release
-for m in $KMODS; do
+for m in configfs $KMODS; do
 	f=$(find "$moddir/kernel" -name "$m.ko" -o -name "$m.ko.xz" \
 		-o -name "$m.ko.zst" 2>/dev/null | head -n 1)
 	[ -n "$f" ] && kmods="$kmods $f"

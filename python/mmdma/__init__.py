@@ -15,13 +15,16 @@ every size, offset, ioctl number and constant against them.
         dev.roundtrip(src, dst)           # to the device's memory and back
         assert (dst.numpy(np.uint32) == a).all()
 
+Persistent named buffers, which the administrator creates (``mmdma
+create NAME SIZE``), open by name::
+
+    a = mmdma.memmap("frames", np.uint16)   # numpy.memmap of the node
+    with mmdma.Named("frames") as nb:       # or a Buffer with its ioctls
+        nb.fill(7)
+
 Every failure raises OSError with the errno the driver returned (see
 docs/abi.md for what each means).  numpy is imported only by
-Buffer.numpy().
-
-Not here yet: persistent named buffers (nodes an administrator creates,
-opened by name) do not exist in the driver; another issue adds them, and
-this module will open them by name once it does.
+Buffer.numpy() and memmap().
 """
 
 import ctypes
@@ -30,7 +33,10 @@ import fcntl
 import mmap
 import os
 
-__all__ = ["Control", "Buffer", "Device", "DmaBuf", "ABI_VERSION"]
+__all__ = ["Control", "Buffer", "Named", "memmap", "Device", "DmaBuf", "ABI_VERSION"]
+
+# Where udev/devtmpfs put the nodes of named buffers.
+NAMED_DIR = "/dev/mmdma-named"
 
 ABI_VERSION = MMDMA_ABI_VERSION = 3
 
@@ -412,6 +418,44 @@ class Buffer(_Mappable):
                              flags=MMDMA_SYNC_FOR_CPU if for_cpu else MMDMA_SYNC_FOR_DEVICE,
                              dir=_enum(DIRS, direction, "direction"))
         _ioctl(self.fd, MMDMA_BUF_SYNC, req)
+
+
+def _named_path(name):
+    if not name or "/" in name or name.startswith(".") or len(name) > 32:
+        raise ValueError("bad named buffer name %r" % (name,))
+    return os.path.join(NAMED_DIR, name)
+
+
+class Named(Buffer):
+    """A persistent named buffer, opened by name (/dev/mmdma-named/NAME).
+
+    A Buffer: map(), numpy(), fill(), attach(), sync(), export() work as on
+    a buffer fd, within the rights of the open: writable=False gives a
+    read-only open (no writable mapping, EBADF for fill).  Once the buffer
+    is deleted every call raises OSError ENODEV and its mappings are gone
+    (touching them is SIGBUS)."""
+
+    def __init__(self, name, writable=True):
+        self.name = name
+        self.path = _named_path(name)
+        self.writable = writable
+        fd = os.open(self.path, (os.O_RDWR if writable else os.O_RDONLY) | os.O_CLOEXEC)
+        try:
+            super().__init__(fd)
+        except Exception:
+            os.close(fd)
+            raise
+
+    def map(self, writable=None):
+        return super().map(self.writable if writable is None else writable)
+
+
+def memmap(name, dtype="uint8", mode="r+", shape=None):
+    """numpy.memmap of named buffer @name: the node is a file of fixed size
+    (lseek SEEK_END gives it), shared mappings only, so mode "r+" or "r"
+    ("c", a private copy, is refused with EINVAL)."""
+    import numpy
+    return numpy.memmap(_named_path(name), dtype=dtype, mode=mode, shape=shape)
 
 
 class DmaBuf(_Mappable):

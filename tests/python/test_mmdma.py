@@ -201,6 +201,36 @@ def explain_buffer_address():
         expect_oserror(errno.ENOENT, ctl.explain, 0x1000)
 
 
+CFS = "/sys/kernel/config/mmdma"
+
+
+@case
+def named_buffer_by_name_as_numpy():
+    expect_oserror(errno.ENOENT, mmdma.Named, "pynosuch")
+    if not os.path.isdir(CFS):
+        return "SKIP the kernel has no configfs (CONFIG_CONFIGFS_FS): no named buffer to make"
+    d = os.path.join(CFS, "pyn")
+    os.mkdir(d)
+    try:
+        for attr, v in (("size", "10000"), ("kind", "vmalloc"), ("enable", "1")):
+            with open(os.path.join(d, attr), "w") as f:
+                f.write(v)
+        a = mmdma.memmap("pyn", np.uint32)
+        assert a.size == 12288 // 4, a.size
+        a[:] = np.arange(a.size, dtype=np.uint32)
+        a.flush()
+        with mmdma.Named("pyn") as nb:
+            assert nb.size == 12288 and nb.info()["kind"] == mmdma.MMDMA_MEM_VMALLOC
+            assert np.array_equal(nb.numpy(np.uint32), np.arange(a.size, dtype=np.uint32))
+        with mmdma.Named("pyn", writable=False) as ro:
+            expect_oserror(errno.EBADF, ro.fill, 1)
+            assert ro.numpy(np.uint32)[5] == 5
+        del a
+    finally:
+        os.rmdir(d)
+    expect_oserror(errno.ENOENT, mmdma.Named, "pyn")
+
+
 def main():
     sel = sys.argv[1] if len(sys.argv) > 1 else ""
     todo = [c for c in cases if sel in c.__name__]
