@@ -306,6 +306,25 @@ static void edu_moves_to_vfio_pci(void)
 	ktap_diag("edu %s in IOMMU group %d", bdf, iommu_group(bdf));
 }
 
+static void open_group_unprivileged(void *arg)
+{
+	EXPECT_SYSERR(open((const char *)arg, O_RDWR | O_CLOEXEC), EACCES);
+}
+
+/*
+ * The route needs whoever owns the group node (root here): an
+ * unprivileged process cannot open it, so it cannot map anything into the
+ * device's IOMMU domain, mmdma buffer or not.
+ */
+static void unprivileged_user_cannot_open_the_group(void)
+{
+	static char path[64];
+
+	need_vfio();
+	snprintf(path, sizeof(path), "/dev/vfio/%d", iommu_group(edu_addr()));
+	ASSERT_EQ(t_run_unprivileged(open_group_unprivileged, path, NULL, 0), 0);
+}
+
 /*
  * A MMDMA_MAP_REMAP mapping (contiguous RAM, VM_PFNMAP) cannot be pinned;
  * type1 finds an ordinary RAM page behind the PFN and refuses with
@@ -531,6 +550,7 @@ static void edu_returns_to_mmdma(void)
 
 static const struct ktap_case cases[] = {
 	KTAP_CASE(edu_moves_to_vfio_pci),
+	KTAP_CASE(unprivileged_user_cannot_open_the_group),
 	KTAP_CASE(pfnmap_remap_buffer_refused_efault),
 	KTAP_CASE(pfnmap_huge_buffer_refused),
 	KTAP_CASE(reserved_buffer_mapped_unpinned_outlives_it),
