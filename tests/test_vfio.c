@@ -18,7 +18,10 @@
  *    then looks the PFN up itself and maps it only if it is not ordinary
  *    RAM (reserved or MMIO).  mmdma's contiguous memory is ordinary RAM
  *    (never marked reserved), so the mapping is refused, with the errno
- *    pfnmap_*_refused assert.
+ *    pfnmap_*_refused assert;
+ *  - reserved memory (MMDMA_MEM_RESERVED) is marked reserved by the kernel,
+ *    so type1 maps it unpinned and the mapping outlives the buffer: a
+ *    hazard, reserved_buffer_mapped_unpinned_outlives_it.
  */
 #include <dirent.h>
 #include <fcntl.h>
