@@ -50,7 +50,7 @@ LIB_SRC := lib/libmmdma.c
 LIB_HDR := lib/libmmdma.h include/uapi/linux/mmdma.h VERSION
 TEST_COMMON := tests/ktap.c tests/util.c tests/devutil.c tests/cliutil.c
 TEST_HDR := tests/ktap.h tests/util.h tests/devutil.h tests/cliutil.h $(LIB_HDR)
-TESTS := test_badinput test_mmap test_unload test_edu test_dio test_maps test_kinds test_explain \
+TESTS := test_badinput test_mmap test_unload test_providers test_edu test_dio test_maps test_kinds test_explain \
 	test_limits test_attach test_dmabuf test_faults test_kunit test_stress test_fuzz \
 	test_privilege test_abi test_teardown test_isa test_cli test_params
 HOST_TESTS := test_lib test_promise test_cli
