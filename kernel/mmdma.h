@@ -14,6 +14,7 @@
 #include <linux/rwsem.h>
 #include <linux/workqueue.h>
 #include <linux/device.h>
+#include <linux/idr.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mm_types.h>
@@ -297,6 +298,8 @@ struct mmdma_req {
  * @kind:       enum mmdma_dev_kind
  * @id:         number among devices of the same name stem
  * @stem:       the provider's name stem ("edu")
+ * @ida:        the stem's node numbers (mmdma_dev.c; lives until the core
+ *              unloads, so freeing @id takes no lock and may happen anywhere)
  * @name:       node name, "mmdma-<stem><id>"
  * @misc:       the device node
  * @inode:      address space of user mappings of the node, zapped when the
@@ -346,6 +349,7 @@ struct mmdma_dev {
 	u32 kind;
 	u32 id;
 	char stem[16];
+	struct ida *ida;
 	char name[32];
 	struct miscdevice misc;
 	struct inode *inode;

@@ -84,7 +84,7 @@ static void mmdma_dev_release(struct kref *ref)
 	if (mdev->inode)
 		iput(mdev->inode);
 	if (!mdev->id_released)
-		ida_free(mmdma_stem_ida(mdev->stem), mdev->id);
+		ida_free(mdev->ida, mdev->id);
 	put_device(mdev->dma);
 	kfree(mdev);
 }
@@ -684,6 +684,7 @@ struct mmdma_dev *mmdma_dev_create(struct mmdma_provider *p)
 		return ERR_PTR(id);
 	}
 	kref_init(&mdev->ref);
+	mdev->ida = ida;
 	mdev->dma = get_device(p->dev);
 	mdev->prov = p;
 	mdev->ops = p->ops;
@@ -814,6 +815,6 @@ void mmdma_dev_unregister(struct mmdma_dev *mdev)
 	mmdma_coherent_revoke_all(mdev);
 	mmdma_dev_free_dma(mdev);
 	/* The name is free for the next device, e.g. this one rebound. */
-	ida_free(mmdma_stem_ida(mdev->stem), mdev->id);
+	ida_free(mdev->ida, mdev->id);
 	mdev->id_released = true;
 }
