@@ -9,9 +9,10 @@
 #   make check-debug   every test on the debug kernel (builds it if missing)
 #   make debug-kernel  build the debug kernel (KASAN, lockdep, kmemleak, ...)
 #   make host-check    the host-side unit tests only (ASan/UBSan)
-#   make sparse        the module through sparse, for every kernel
+#   make sparse        the modules through sparse, for every kernel
 #   make module KDIR=/lib/modules/$(uname -r)/build
-#                      the module for the running (or any) kernel, in build/host
+#                      the modules (core and providers) for the running (or
+#                      any) kernel, in build/host
 #   make deps          install what is missing (apt-get; sudo when not root);
 #                      the test VMs' kernel images are unpacked into
 #                      /var/cache/mmdma/kernels, never installed: the kernel
@@ -19,7 +20,7 @@
 #   make install       the CLI, libmmdma (.so, .a, headers, pkg-config), man
 #                      pages, udev rule, modprobe.d example (DESTDIR, PREFIX)
 #   make uninstall     what make install put there
-#   make dkms-install  the module's source into DKMS, built for every
+#   make dkms-install  the modules' source into DKMS, built for every
 #                      installed kernel that has headers (docs/install.md)
 #   make deb           Debian packages in build/deb (docs/install.md)
 #   make deb-check     build them, install them into a throw-away root, build
@@ -50,7 +51,7 @@ LIB_SRC := lib/libmmdma.c
 LIB_HDR := lib/libmmdma.h include/uapi/linux/mmdma.h VERSION
 TEST_COMMON := tests/ktap.c tests/util.c tests/devutil.c tests/cliutil.c
 TEST_HDR := tests/ktap.h tests/util.h tests/devutil.h tests/cliutil.h $(LIB_HDR)
-TESTS := test_badinput test_mmap test_unload test_edu test_dio test_maps test_kinds test_explain \
+TESTS := test_badinput test_mmap test_unload test_providers test_edu test_dio test_maps test_kinds test_explain \
 	test_limits test_attach test_dmabuf test_faults test_kunit test_stress test_fuzz \
 	test_privilege test_abi test_teardown test_isa test_cli test_params test_named \
 	test_vfio
@@ -76,7 +77,10 @@ userspace: $(GUEST_BINS)
 modules: $(MODULES)
 
 # Each kernel gets its own copy of the sources: Kbuild writes objects next
-# to them, and two kernels must not share objects.
+# to them, and two kernels must not share objects.  One Kbuild run makes
+# the core, mmdma.ko, and the provider modules next to it (mmdma_edu.ko,
+# mmdma_soft.ko, mmdma_isa.ko; docs/provider-api.md): vm/run.sh --module
+# takes the core and loads the providers it finds beside it.
 $(O)/%/kernel/mmdma.ko: $(KSRC)
 	@kdir=$$(vm/kernel.sh kdir $*) || { echo "make: run 'make deps' first" >&2; exit 1; }; \
 	mkdir -p $(O)/$* && cp -a kernel include VERSION $(O)/$*/ && \

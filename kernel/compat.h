@@ -206,6 +206,19 @@ static inline void mmdma_huge_inode_init(struct inode *inode)
 #endif
 
 /*
+ * The same change (6.13, "module: Convert symbol namespace to string
+ * literal") for the core's own namespace, MMDMA, on both sides: the core
+ * exports with MMDMA_EXPORT(), each provider says MMDMA_IMPORT_NS().
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+#define MMDMA_EXPORT(sym)	EXPORT_SYMBOL_NS_GPL(sym, "MMDMA")
+#define MMDMA_IMPORT_NS()	MODULE_IMPORT_NS("MMDMA")
+#else
+#define MMDMA_EXPORT(sym)	EXPORT_SYMBOL_NS_GPL(sym, MMDMA)
+#define MMDMA_IMPORT_NS()	MODULE_IMPORT_NS(MMDMA)
+#endif
+
+/*
  * Page-table walking for MMDMA_IOC_EXPLAIN (a hand-written walk: the
  * kernel's follow_pte() was replaced by follow_pfnmap_start() in 6.10,
  * which serves VM_PFNMAP/VM_IO VMAs only, and walk_page_range() is not

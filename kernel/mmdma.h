@@ -14,6 +14,7 @@
 #include <linux/rwsem.h>
 #include <linux/workqueue.h>
 #include <linux/device.h>
+#include <linux/idr.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mm_types.h>
@@ -21,6 +22,7 @@
 #include <uapi/linux/mmdma.h>
 
 #include "compat.h"
+#include "mmdma_provider.h"
 
 #define MMDMA_NAME "mmdma"
 
@@ -263,28 +265,6 @@ enum mmdma_copy {
 	MMDMA_COPY_STREAM,	/* through the streaming buffer, with syncs */
 };
 
-/**
- * struct mmdma_op - one hardware operation: at most max_op bytes between
- *                   one bus-contiguous host range and device memory
- * @bus:      bus address the device uses
- * @dev_off:  offset in device memory
- * @len:      bytes, > 0
- * @to_dev:   true when the device reads host memory
- * @copy:     enum mmdma_copy
- * @host:     which host range (0: source, 1: destination)
- * @bounce:   the copy exists because the device cannot reach the memory
- * @host_off: offset of the first byte in that host range
- */
-struct mmdma_op {
-	dma_addr_t bus;
-	u32 dev_off;
-	u32 len;
-	u8 to_dev;
-	u8 copy;
-	u8 host;
-	u8 bounce;
-	size_t host_off;
-};
 
 /**
  * struct mmdma_req - a transfer: a list of operations run back to back
@@ -294,7 +274,7 @@ struct mmdma_op {
  * @ops:      the operations, in order
  * @nr_ops:   entries in @ops
  * @next_op:  the first operation running, or the next to run
- * @batch:    operations handed to the engine in the running start()
+ * @batch:    operations handed to the engine in the running submit()
  * @maps:     DMA mappings to undo when the request ends
  * @nr_maps:  entries used in @maps
  * @max_maps: entries allocated in @maps
@@ -335,39 +315,28 @@ struct mmdma_req {
 };
 
 /**
- * struct mmdma_dev_ops - what a DMA engine driver provides
- * @start: program @n operations (at most mdev->max_batch; an engine with a
- *         descriptor list takes many, a single-range one takes one) and
- *         call mmdma_dev_op_done() with mdev->op_seq, as it was at start,
- *         when they have all ended.  Called with mdev->lock held; must not
- *         sleep for long.
- * @stop:  after a time-out: make sure the hardware no longer touches host
- *         memory before the core unmaps it.  Called with mdev->lock held.
- * @mmap:  map the device's registers for user space (optional)
- */
-struct mmdma_dev_ops {
-	int (*start)(struct mmdma_dev *mdev, const struct mmdma_op *ops,
-		     unsigned int n);
-	void (*stop)(struct mmdma_dev *mdev);
-	int (*mmap)(struct mmdma_dev *mdev, struct vm_area_struct *vma);
-};
-
-/**
  * struct mmdma_dev - a DMA-capable device and its engine
  * @ref:        held by: the registration (until mmdma_dev_unregister()), each
  *              open file of the device node, each request
  * @dma:        the device the DMA API maps for (a reference is held)
- * @ops:        engine operations
- * @priv:       the engine driver's data
+ * @prov:       the provider's description; the core calls its ops only
+ *              while registered, and reads nothing else of it after
+ *              registration (mmdma_provider.c)
+ * @ops:        @prov->ops, the engine's operations
+ * @caps:       MMDMA_PROV_* bits of the provider
+ * @regs:       the provider's register window (size 0: none)
  * @kind:       enum mmdma_dev_kind
- * @id:         number among devices of the kind
- * @name:       node name, "mmdma-<kind><id>"
+ * @id:         number among devices of the same name stem
+ * @stem:       the provider's name stem ("edu")
+ * @ida:        the stem's node numbers (mmdma_dev.c; lives until the core
+ *              unloads, so freeing @id takes no lock and may happen anywhere)
+ * @name:       node name, "mmdma-<stem><id>"
  * @misc:       the device node
  * @inode:      address space of user mappings of the node, zapped when the
  *              device goes away
  * @mem_size:   bytes of device memory
  * @max_op:     bytes one operation can move
- * @max_batch:  operations one start() takes
+ * @max_batch:  operations one submit() takes
  * @flags:      MMDMA_DEVF_* bits, set at registration
  * @id_released: @id went back to the allocator at unregistration
  * @users:      held for reading (mmdma_dev_enter()) around every use of
@@ -381,7 +350,7 @@ struct mmdma_dev_ops {
  * @queue:      requests waiting for the hardware
  * @cur:        the request on the hardware, or NULL
  * @op_active:  an operation of @cur is running on the hardware
- * @op_seq:     bumped at every start(): a completion that reports an older
+ * @op_seq:     bumped at every submit(): a completion that reports an older
  *              number (a late one, after a time-out) is ignored
  * @op_deadline: jiffies when the running operation times out; a time-out
  *              handler that runs before it (one armed for an earlier
@@ -404,10 +373,14 @@ struct mmdma_dev_ops {
 struct mmdma_dev {
 	struct kref ref;
 	struct device *dma;
-	const struct mmdma_dev_ops *ops;
-	void *priv;
+	struct mmdma_provider *prov;
+	const struct mmdma_provider_ops *ops;
+	u32 caps;
+	struct mmdma_region regs;
 	u32 kind;
 	u32 id;
+	char stem[16];
+	struct ida *ida;
 	char name[32];
 	struct miscdevice misc;
 	struct inode *inode;
@@ -449,9 +422,7 @@ struct mmdma_dev {
 #define MMDMA_STAGE_SIZE	PAGE_SIZE
 
 /* mmdma_dev.c: DMA device registration and the device node */
-struct mmdma_dev *mmdma_dev_create(struct device *dma, u32 kind,
-				   const struct mmdma_dev_ops *ops,
-				   size_t mem_size, size_t max_op, void *priv);
+struct mmdma_dev *mmdma_dev_create(struct mmdma_provider *p);
 int mmdma_dev_register(struct mmdma_dev *mdev);
 void mmdma_dev_unregister(struct mmdma_dev *mdev);
 void mmdma_dev_put(struct mmdma_dev *mdev);
@@ -461,6 +432,7 @@ struct mmdma_dev *mmdma_dev_from_fd(int fd);
 struct mmdma_dev *mmdma_dev_of_file(struct file *file);
 bool mmdma_devs_present(void);
 struct mmdma_dev *mmdma_dev_find(const char *name);
+void mmdma_dev_exit(void);
 
 /* mmdma_coherent.c: MMDMA_MEM_COHERENT, memory that dies with its device */
 int mmdma_coherent_alloc(struct mmdma_buf *buf, int dev_fd);
@@ -543,18 +515,6 @@ void mmdma_sysfs_buf_flush(struct mmdma_buf *buf);
 void mmdma_sysfs_flush_all(void);
 void mmdma_sysfs_buf_del(struct mmdma_buf *buf);
 
-/* mmdma_edu.c: the edu PCI driver */
-int mmdma_edu_init(void);
-void mmdma_edu_exit(void);
-
-/* mmdma_soft.c: the software engine */
-int mmdma_soft_init(void);
-void mmdma_soft_exit(void);
-
-/* mmdma_isa.c: the floppy controller through the ISA DMA API (isa_fdc=1) */
-int mmdma_isa_init(void);
-void mmdma_isa_exit(void);
-
 /* mmdma_dio.c: read/write on a device node, direct I/O into user pages */
 int mmdma_dio_init(void);
 void mmdma_dio_exit(void);
@@ -569,36 +529,6 @@ extern unsigned long mmdma_max_buf_size;
 extern unsigned long mmdma_max_total;
 struct device *mmdma_dev(void);
 
-/*
- * mmdma_param.c: module parameters refused out of range, at load and at
- * run time (EINVAL, with a log line naming the range and @why).
- */
-struct mmdma_param_range {
-	void *value;		/* unsigned int (@is_uint) or unsigned long */
-	bool is_uint;
-	bool zero_ok;		/* 0 is allowed besides [@min, @max] */
-	bool page_aligned;	/* a multiple of PAGE_SIZE */
-	u64 min, max;
-	const char *why;	/* what the range protects, for the log line */
-};
-/* Bytes, with K/M/G/T/P/E suffixes (memparse's), into an unsigned long. */
-extern const struct kernel_param_ops mmdma_param_ops_size;
-/* A number (decimal, 0x-hex) into an unsigned int. */
-extern const struct kernel_param_ops mmdma_param_ops_uint;
-
-/*
- * A parameter @name of the variable @var, refused outside @r (a struct
- * mmdma_param_range initializer without .value and .is_uint).
- */
-#define mmdma_param_size(name, var, perm, ...)				\
-	static struct mmdma_param_range __mmdma_range_##name = {	\
-		.value = &(var), .is_uint = false, __VA_ARGS__		\
-	};								\
-	module_param_cb(name, &mmdma_param_ops_size, &__mmdma_range_##name, perm)
-#define mmdma_param_uint(name, var, perm, ...)				\
-	static struct mmdma_param_range __mmdma_range_##name = {	\
-		.value = &(var), .is_uint = true, __VA_ARGS__		\
-	};								\
-	module_param_cb(name, &mmdma_param_ops_uint, &__mmdma_range_##name, perm)
+/* mmdma_param.c: ranged module parameters, declared in mmdma_provider.h */
 
 #endif /* MMDMA_H */

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * mmdma: DMA devices.  Each engine (the edu PCI device, the software engine)
- * registers a struct mmdma_dev and gets a device node, /dev/mmdma-<kind><id>,
+ * mmdma: DMA devices.  Each engine a provider module registers
+ * (mmdma_provider.c) becomes a struct mmdma_dev and gets a device node,
+ * /dev/mmdma-<stem><id>,
  * whose ioctls run transfers and report statistics, also kept in sysfs.
  *
  * Object lifetime is separate from hardware lifetime, as in uio: when the
@@ -23,18 +24,51 @@
 #include <linux/user_namespace.h>
 
 #include "mmdma.h"
+#include "mmdma_named.h"
 
-/* Node names and numbers, per kind: /dev/mmdma-<name><id>. */
-static const char *const mmdma_kind_names[] = {
-	[MMDMA_DEV_EDU] = "edu",
-	[MMDMA_DEV_SOFT] = "soft",
-	[MMDMA_DEV_ISA] = "isa",
+/*
+ * Node numbers, per name stem: /dev/mmdma-<stem><id>.  A stem's entry
+ * stays until the core unloads (a provider that comes back reuses it).
+ */
+struct mmdma_stem {
+	struct list_head node;
+	char name[16];
+	struct ida ida;
 };
-static struct ida mmdma_kind_idas[ARRAY_SIZE(mmdma_kind_names)] = {
-	[MMDMA_DEV_EDU] = IDA_INIT(mmdma_kind_idas[MMDMA_DEV_EDU]),
-	[MMDMA_DEV_SOFT] = IDA_INIT(mmdma_kind_idas[MMDMA_DEV_SOFT]),
-	[MMDMA_DEV_ISA] = IDA_INIT(mmdma_kind_idas[MMDMA_DEV_ISA]),
-};
+static LIST_HEAD(mmdma_stems);
+static DEFINE_MUTEX(mmdma_stems_lock);
+
+static struct ida *mmdma_stem_ida(const char *name)
+{
+	struct mmdma_stem *st;
+
+	mutex_lock(&mmdma_stems_lock);
+	list_for_each_entry(st, &mmdma_stems, node) {
+		if (!strcmp(st->name, name))
+			goto out;
+	}
+	st = kzalloc(sizeof(*st), GFP_KERNEL);
+	if (st) {
+		strscpy(st->name, name, sizeof(st->name));
+		ida_init(&st->ida);
+		list_add(&st->node, &mmdma_stems);
+	}
+out:
+	mutex_unlock(&mmdma_stems_lock);
+	return st ? &st->ida : NULL;
+}
+
+/* Module exit: no provider is left (each holds a reference on the core). */
+void mmdma_dev_exit(void)
+{
+	struct mmdma_stem *st, *tmp;
+
+	list_for_each_entry_safe(st, tmp, &mmdma_stems, node) {
+		list_del(&st->node);
+		ida_destroy(&st->ida);
+		kfree(st);
+	}
+}
 
 /* Registered devices: coherent memory needs one (MMDMA_FEAT_MEM_COHERENT). */
 static atomic_t mmdma_nr_devs = ATOMIC_INIT(0);
@@ -70,11 +104,6 @@ struct mmdma_dev *mmdma_dev_find(const char *name)
 	return found;
 }
 
-static struct ida *mmdma_kind_ida(u32 kind)
-{
-	return &mmdma_kind_idas[kind];
-}
-
 static void mmdma_dev_release(struct kref *ref)
 {
 	struct mmdma_dev *mdev = container_of(ref, struct mmdma_dev, ref);
@@ -82,7 +111,7 @@ static void mmdma_dev_release(struct kref *ref)
 	if (mdev->inode)
 		iput(mdev->inode);
 	if (!mdev->id_released)
-		ida_free(mmdma_kind_ida(mdev->kind), mdev->id);
+		ida_free(mdev->ida, mdev->id);
 	put_device(mdev->dma);
 	kfree(mdev);
 }
@@ -253,8 +282,8 @@ static int mmdma_xfer_check(struct mmdma_dev *mdev, const struct mmdma_xfer *x)
  * Memory without pages reaches only some devices: coherent memory only the
  * device it belongs to (another device would need its own mapping of pages
  * the driver cannot assume exist); the reserved region only a device that
- * really does DMA (the software engine copies through the kernel's linear
- * map, which does not cover the region).
+ * really does DMA (an engine with MMDMA_PROV_CPU_COPY, the software one,
+ * copies through the kernel's linear map, which does not cover the region).
  */
 static int mmdma_xfer_kind_ok(struct mmdma_dev *mdev, struct mmdma_buf *buf)
 {
@@ -263,8 +292,9 @@ static int mmdma_xfer_kind_ok(struct mmdma_dev *mdev, struct mmdma_buf *buf)
 			buf->id, buf->mdev->name);
 		return -EINVAL;
 	}
-	if (buf->kind == MMDMA_MEM_RESERVED && mdev->kind == MMDMA_DEV_SOFT) {
-		dev_dbg(mdev->dma, "xfer: the software engine cannot reach reserved memory (not in the linear map)\n");
+	if (buf->kind == MMDMA_MEM_RESERVED && (mdev->caps & MMDMA_PROV_CPU_COPY)) {
+		dev_dbg(mdev->dma, "xfer: %s copies through the linear map, which does not cover reserved memory\n",
+			mdev->name);
 		return -EINVAL;
 	}
 	return 0;
@@ -478,17 +508,104 @@ static long mmdma_dev_ioctl(struct file *file, unsigned int cmd,
 				    arg);
 }
 
+/*
+ * The provider's register window reaches user space a page per fault, not
+ * at mmap() time.  A page is put in only under mdev->lock with the device
+ * alive, and a fault only happens in a VMA that is already on the node's
+ * mapping list, so an unregistration (dead set under the lock, then the
+ * list zapped) finds every page.  A mapping filled in ->mmap
+ * (vm_iomap_memory()) joins that list only after ->mmap returns: an
+ * unregistration in between would miss it and leave a live mapping of
+ * registers the provider has let go of.  The vm_ops are the core's, so a
+ * mapping never points into a provider module that has gone.
+ */
+static vm_fault_t mmdma_regs_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct mmdma_dev *mdev = vma->vm_private_data;
+	vm_fault_t ret = VM_FAULT_SIGBUS;
+
+	mutex_lock(&mdev->lock);
+	if (!mdev->dead)
+		ret = vmf_insert_pfn(vma, vmf->address,
+				     PHYS_PFN(mdev->regs.start) + vmf->pgoff);
+	mutex_unlock(&mdev->lock);
+	return ret;
+}
+
+/*
+ * ptrace (gdb): through the provider's own mapping of the registers, also
+ * for pages not faulted in yet; writes only through a writable mapping;
+ * -EIO once the device is gone.
+ */
+static int mmdma_regs_access(struct vm_area_struct *vma, unsigned long addr,
+			     void *buf, int len, int write)
+{
+	struct mmdma_dev *mdev = vma->vm_private_data;
+	unsigned long off = addr - vma->vm_start +
+			    (vma->vm_pgoff << PAGE_SHIFT);
+	int ret = -EIO;
+
+	/* As generic_access_phys(): a read-only mapping stays read-only. */
+	if (write && !(vma->vm_flags & VM_WRITE))
+		return -EINVAL;
+	len = min_t(unsigned long, len, vma->vm_end - addr);
+	mutex_lock(&mdev->lock);
+	if (!mdev->dead && off < mdev->regs.size) {
+		len = min_t(resource_size_t, len, mdev->regs.size - off);
+		if (write)
+			memcpy_toio(mdev->regs.virt + off, buf, len);
+		else
+			memcpy_fromio(buf, mdev->regs.virt + off, len);
+		ret = len;
+	}
+	mutex_unlock(&mdev->lock);
+	return ret;
+}
+
+static const struct vm_operations_struct mmdma_regs_vm_ops = {
+	.fault	= mmdma_regs_fault,
+	.access	= mmdma_regs_access,
+};
+
+/*
+ * "Remapping specific I/O regions": the provider's register window mapped
+ * uncached into user space, at fault time (see mmdma_regs_fault() for why
+ * not all at once).  Whoever can write a DMA engine's registers can read
+ * and write all of RAM, hence CAP_SYS_RAWIO.  Called with mdev->lock held,
+ * the device alive.
+ */
+static int mmdma_regs_mmap(struct mmdma_dev *mdev, struct vm_area_struct *vma)
+{
+	unsigned long pages = mdev->regs.size >> PAGE_SHIFT;
+
+	if (!capable(CAP_SYS_RAWIO))
+		return -EPERM;
+	/* VM_MAYSHARE: a read-only fd gives a shared mapping without VM_SHARED. */
+	if (!(vma->vm_flags & VM_MAYSHARE))
+		return -EINVAL;
+	/* Inside the window, as vm_iomap_memory() would check. */
+	if (vma->vm_pgoff >= pages || vma_pages(vma) > pages - vma->vm_pgoff)
+		return -EINVAL;
+	vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
+	vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
+	/* The VMA holds the file, the file the device. */
+	vma->vm_private_data = mdev;
+	vma->vm_ops = &mmdma_regs_vm_ops;
+	return 0;
+}
+
 static int mmdma_dev_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct mmdma_dev *mdev = file->private_data;
 	int ret;
 
-	if (!mdev->ops->mmap)
+	if (!mdev->regs.size)
 		return -ENODEV;
 	/* Checked with the lock held: unregister zaps after setting dead. */
 	if (mutex_lock_killable(&mdev->lock))
 		return -EINTR;
-	ret = mdev->dead ? -ENODEV : mdev->ops->mmap(mdev, vma);
+	ret = mdev->dead ? -ENODEV : mmdma_regs_mmap(mdev, vma);
 	mutex_unlock(&mdev->lock);
 	return ret;
 }
@@ -569,46 +686,45 @@ struct mmdma_dev *mmdma_dev_from_fd(int fd)
 }
 
 /**
- * mmdma_dev_create() - a DMA device, not yet visible
- * @dma:      the device the DMA API maps for; its DMA mask must be set
- * @kind:     enum mmdma_dev_kind
- * @ops:      engine operations
- * @mem_size: bytes of device memory
- * @max_op:   most bytes one operation moves
- * @priv:     the engine driver's data
+ * mmdma_dev_create() - a DMA device for a provider, not yet visible
+ * @p: the provider's description, checked by mmdma_provider_register()
  *
- * The caller owns one reference; drop it with mmdma_dev_put() after
- * mmdma_dev_unregister() (or instead of registering).
+ * Copies what the core keeps of @p and numbers the node.  The caller owns
+ * one reference; drop it with mmdma_dev_put() after mmdma_dev_unregister()
+ * (or instead of registering).
+ *
+ * Return: the device, or ERR_PTR(-ENOMEM).
  */
-struct mmdma_dev *mmdma_dev_create(struct device *dma, u32 kind,
-				   const struct mmdma_dev_ops *ops,
-				   size_t mem_size, size_t max_op, void *priv)
+struct mmdma_dev *mmdma_dev_create(struct mmdma_provider *p)
 {
 	struct mmdma_dev *mdev;
+	struct ida *ida;
 	int id;
 
-	if (!kind || kind >= ARRAY_SIZE(mmdma_kind_names) ||
-	    !mmdma_kind_names[kind])
-		return ERR_PTR(-EINVAL);
 	mdev = kzalloc(sizeof(*mdev), GFP_KERNEL);
 	if (!mdev)
 		return ERR_PTR(-ENOMEM);
-	id = ida_alloc(mmdma_kind_ida(kind), GFP_KERNEL);
+	strscpy(mdev->stem, p->name, sizeof(mdev->stem));
+	ida = mmdma_stem_ida(mdev->stem);
+	id = ida ? ida_alloc(ida, GFP_KERNEL) : -ENOMEM;
 	if (id < 0) {
 		kfree(mdev);
 		return ERR_PTR(id);
 	}
 	kref_init(&mdev->ref);
-	mdev->dma = get_device(dma);
-	mdev->kind = kind;
+	mdev->ida = ida;
+	mdev->dma = get_device(p->dev);
+	mdev->prov = p;
+	mdev->ops = p->ops;
+	mdev->caps = p->caps;
+	mdev->regs = p->regs;
+	mdev->kind = p->kind;
 	mdev->id = id;
-	snprintf(mdev->name, sizeof(mdev->name), "mmdma-%s%u",
-		 mmdma_kind_names[kind], id);
-	mdev->ops = ops;
-	mdev->priv = priv;
-	mdev->mem_size = mem_size;
-	mdev->max_op = max_op;
-	mdev->max_batch = 1;
+	snprintf(mdev->name, sizeof(mdev->name), "mmdma-%s%u", mdev->stem, id);
+	mdev->mem_size = p->mem_size;
+	mdev->max_op = p->max_op;
+	mdev->max_batch = p->max_batch ?: 1;
+	mdev->flags = p->flags & (MMDMA_DEVF_MSI | MMDMA_DEVF_INTX);
 	mutex_init(&mdev->lock);
 	init_rwsem(&mdev->users);
 	mutex_init(&mdev->coherent_lock);
@@ -695,6 +811,7 @@ int mmdma_dev_register(struct mmdma_dev *mdev)
 		 mdev->flags & MMDMA_DEVF_IOMMU ? ", behind an IOMMU" : "",
 		 mdev->flags & MMDMA_DEVF_SWIOTLB ? ", swiotlb in reach" : "",
 		 mdev->flags & MMDMA_DEVF_LIMITED ? ", cannot reach all RAM" : "");
+	mmdma_named_dev_added(mdev);
 	return 0;
 
 err_free_dma:
@@ -733,6 +850,6 @@ void mmdma_dev_unregister(struct mmdma_dev *mdev)
 	mmdma_coherent_revoke_all(mdev);
 	mmdma_dev_free_dma(mdev);
 	/* The name is free for the next device, e.g. this one rebound. */
-	ida_free(mmdma_kind_ida(mdev->kind), mdev->id);
+	ida_free(mdev->ida, mdev->id);
 	mdev->id_released = true;
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * mmdma: a PCI driver for QEMU's "edu" device (docs/specs/edu.rst in QEMU).
+ * mmdma_edu: a provider module, the PCI driver for QEMU's "edu" device (docs/specs/edu.rst in QEMU).
  *
  * BAR0 (1 MiB of MMIO) holds an identity register, a liveness register
  * (reads back the inverse of what was written), a factorial unit, interrupt
@@ -11,7 +11,7 @@
  * Device quirks the driver works around (QEMU 7.2, Debian 12):
  *  - a DMA that touches the last byte of the 4 KiB window, or has length 0,
  *    aborts the whole VM ("DMA range ... out of bounds"): the usable device
- *    memory is 4095 bytes and edu_start() refuses anything else;
+ *    memory is 4095 bytes and edu_submit() refuses anything else;
  *  - the engine drives 28 address bits unless QEMU is told otherwise
  *    (-device edu,dma_mask=...) and silently clamps higher addresses, so the
  *    DMA mask must say 28 bits ("dealing with difficult hardware");
@@ -24,8 +24,9 @@
 #include <linux/iopoll.h>
 #include <linux/module.h>
 #include <linux/pci.h>
+#include <uapi/linux/mmdma.h>
 
-#include "mmdma.h"
+#include "mmdma_provider.h"
 
 #define EDU_VENDOR		0x1234
 #define EDU_DEVICE		0x11e8
@@ -73,19 +74,17 @@ MODULE_PARM_DESC(edu_inject_hang, "testing: start the next N DMA operations with
  * struct mmdma_edu - one edu device
  * @pdev:     the PCI device
  * @regs:     BAR0
- * @bar:      BAR0's bus address range, for user mappings
- * @mdev:     the DMA device registered for it
+ * @prov:     its description for the core; BAR0 is its register window
  * @pending:  interrupt causes the hard handler saw and the thread has not
  *            yet handled (atomic bit operations)
- * @seq:      mdev->op_seq of the DMA programmed last
+ * @seq:      the core's sequence number of the DMA programmed last
  * @done_seq: @seq when the DMA interrupt came, reported to the core
  * @fact_done: completed by the factorial interrupt
  */
 struct mmdma_edu {
 	struct pci_dev *pdev;
 	void __iomem *regs;
-	struct resource *bar;
-	struct mmdma_dev *mdev;
+	struct mmdma_provider prov;
 	unsigned long pending;
 	u32 seq;
 	u32 done_seq;
@@ -134,19 +133,16 @@ static irqreturn_t edu_irq_thread(int irq, void *data)
 
 	if (test_and_clear_bit(0, &edu->pending))
 		complete(&edu->fact_done);
-	if (test_and_clear_bit(1, &edu->pending)) {
-		struct mmdma_dev *mdev = READ_ONCE(edu->mdev);
-
-		if (mdev)
-			mmdma_dev_op_done(mdev, READ_ONCE(edu->done_seq), 0);
-	}
+	/* Ignored by the core before registration and after unregistration. */
+	if (test_and_clear_bit(1, &edu->pending))
+		mmdma_provider_done(&edu->prov, READ_ONCE(edu->done_seq), 0);
 	return IRQ_HANDLED;
 }
 
-static int edu_start(struct mmdma_dev *mdev, const struct mmdma_op *op,
-		     unsigned int n)
+static int edu_submit(struct mmdma_provider *p, const struct mmdma_op *op,
+		      unsigned int n, u32 seq)
 {
-	struct mmdma_edu *edu = mdev->priv;
+	struct mmdma_edu *edu = container_of(p, struct mmdma_edu, prov);
 	u64 window = EDU_WINDOW + op->dev_off;
 	u32 cmd = EDU_DMA_RUN | EDU_DMA_IRQ;
 
@@ -169,7 +165,7 @@ static int edu_start(struct mmdma_dev *mdev, const struct mmdma_op *op,
 		cmd |= EDU_DMA_TO_HOST;
 	}
 	edu_write64(edu, EDU_REG_DMA_COUNT, op->len);
-	WRITE_ONCE(edu->seq, mdev->op_seq);
+	WRITE_ONCE(edu->seq, seq);
 	/* writeq() orders the CPU's earlier writes to DMA memory before this. */
 	edu_write64(edu, EDU_REG_DMA_CMD, cmd);
 	return 0;
@@ -180,9 +176,9 @@ static int edu_start(struct mmdma_dev *mdev, const struct mmdma_op *op,
  * bus (with bus mastering off QEMU drops its memory accesses, as a real
  * bridge would) and wait for it to go idle before the memory is unmapped.
  */
-static void edu_stop(struct mmdma_dev *mdev)
+static void edu_terminate(struct mmdma_provider *p)
 {
-	struct mmdma_edu *edu = mdev->priv;
+	struct mmdma_edu *edu = container_of(p, struct mmdma_edu, prov);
 	u32 cmd;
 
 	pci_clear_master(edu->pdev);
@@ -190,108 +186,17 @@ static void edu_stop(struct mmdma_dev *mdev)
 			      2000000, false, edu, EDU_REG_DMA_CMD))
 		dev_err(&edu->pdev->dev, "DMA engine still busy after 2 s\n");
 	/* A completion of the stopped operation must not end the next one. */
-	WRITE_ONCE(edu->seq, mdev->op_seq - 1);
+	WRITE_ONCE(edu->seq, edu->seq - 1);
 	pci_set_master(edu->pdev);
 }
 
 /*
- * BAR0 reaches user space a page per fault, not at mmap() time.  A page is
- * put in only under mdev->lock with the device alive, and a fault only
- * happens in a VMA that is already on the node's mapping list, so an
- * unbind (dead set under the lock, then the list zapped) finds every
- * page.  A mapping filled in ->mmap (vm_iomap_memory()) joins that list
- * only after ->mmap returns: an unbind in between would miss it and leave
- * a live mapping of a BAR the driver has let go of.
+ * BAR0 goes to user space through the core (struct mmdma_region): mapped
+ * uncached a page per fault, for CAP_SYS_RAWIO, zapped when the device goes.
  */
-static vm_fault_t edu_bar_fault(struct vm_fault *vmf)
-{
-	struct vm_area_struct *vma = vmf->vma;
-	struct mmdma_dev *mdev = vma->vm_private_data;
-	vm_fault_t ret = VM_FAULT_SIGBUS;
-
-	mutex_lock(&mdev->lock);
-	if (!mdev->dead) {
-		struct mmdma_edu *edu = mdev->priv;
-
-		ret = vmf_insert_pfn(vma, vmf->address,
-				     PHYS_PFN(edu->bar->start) + vmf->pgoff);
-	}
-	mutex_unlock(&mdev->lock);
-	return ret;
-}
-
-/*
- * ptrace (gdb): through the driver's own mapping of the registers, also
- * for pages not faulted in yet; writes only through a writable mapping;
- * -EIO once the device is gone.
- */
-static int edu_bar_access(struct vm_area_struct *vma, unsigned long addr,
-			  void *buf, int len, int write)
-{
-	struct mmdma_dev *mdev = vma->vm_private_data;
-	unsigned long off = addr - vma->vm_start +
-			    (vma->vm_pgoff << PAGE_SHIFT);
-	int ret = -EIO;
-
-	/* As generic_access_phys(): a read-only mapping stays read-only. */
-	if (write && !(vma->vm_flags & VM_WRITE))
-		return -EINVAL;
-	len = min_t(unsigned long, len, vma->vm_end - addr);
-	mutex_lock(&mdev->lock);
-	if (!mdev->dead) {
-		struct mmdma_edu *edu = mdev->priv;
-		resource_size_t size = resource_size(edu->bar);
-
-		if (off < size) {
-			len = min_t(resource_size_t, len, size - off);
-			if (write)
-				memcpy_toio(edu->regs + off, buf, len);
-			else
-				memcpy_fromio(buf, edu->regs + off, len);
-			ret = len;
-		}
-	}
-	mutex_unlock(&mdev->lock);
-	return ret;
-}
-
-static const struct vm_operations_struct edu_bar_vm_ops = {
-	.fault	= edu_bar_fault,
-	.access	= edu_bar_access,
-};
-
-/*
- * "Remapping specific I/O regions": BAR0 mapped uncached into user space,
- * at fault time (see edu_bar_fault() for why not all at once).  Whoever
- * can write the DMA registers can read and write all of RAM, hence
- * CAP_SYS_RAWIO.  Called with mdev->lock held, the device alive.
- */
-static int edu_mmap(struct mmdma_dev *mdev, struct vm_area_struct *vma)
-{
-	struct mmdma_edu *edu = mdev->priv;
-	unsigned long pages = resource_size(edu->bar) >> PAGE_SHIFT;
-
-	if (!capable(CAP_SYS_RAWIO))
-		return -EPERM;
-	/* VM_MAYSHARE: a read-only fd gives a shared mapping without VM_SHARED. */
-	if (!(vma->vm_flags & VM_MAYSHARE))
-		return -EINVAL;
-	/* Inside BAR0, as vm_iomap_memory() would check. */
-	if (offset_in_page(edu->bar->start) || vma->vm_pgoff >= pages ||
-	    vma_pages(vma) > pages - vma->vm_pgoff)
-		return -EINVAL;
-	vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
-	vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
-	/* The VMA holds the file, the file the device. */
-	vma->vm_private_data = mdev;
-	vma->vm_ops = &edu_bar_vm_ops;
-	return 0;
-}
-
-static const struct mmdma_dev_ops edu_ops = {
-	.start	= edu_start,
-	.stop	= edu_stop,
-	.mmap	= edu_mmap,
+static const struct mmdma_provider_ops edu_ops = {
+	.submit		= edu_submit,
+	.terminate	= edu_terminate,
 };
 
 /* Probe-time self-check of everything but DMA. */
@@ -409,7 +314,6 @@ static int edu_setup_irq(struct mmdma_edu *edu, u32 *flags)
 static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct device *dev = &pdev->dev;
-	struct mmdma_dev *mdev;
 	struct mmdma_edu *edu;
 	u32 irq_flags = 0;
 	int ret;
@@ -424,16 +328,9 @@ static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = pcim_enable_device(pdev);
 	if (ret)
 		return ret;
-	edu->regs = mmdma_pcim_iomap(pdev, 0, MMDMA_NAME);
+	edu->regs = mmdma_pcim_iomap(pdev, 0, "mmdma-edu");
 	if (IS_ERR(edu->regs))
 		return PTR_ERR(edu->regs);
-	edu->bar = &pdev->resource[0];
-
-	ret = dma_set_mask_and_coherent(dev, DMA_BIT_MASK(min(edu_dma_bits, 64U)));
-	if (ret) {
-		dev_err(dev, "cannot use a %u-bit DMA mask: %d\n", edu_dma_bits, ret);
-		return ret;
-	}
 	pci_set_master(pdev);
 
 	ret = edu_selfcheck(edu, false);
@@ -448,33 +345,31 @@ static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (ret)
 		return ret;
 
-	mdev = mmdma_dev_create(dev, MMDMA_DEV_EDU, &edu_ops, EDU_MEM_SIZE,
-				EDU_MEM_SIZE, edu);
-	if (IS_ERR(mdev))
-		return PTR_ERR(mdev);
-	mdev->flags = irq_flags;
-	WRITE_ONCE(edu->mdev, mdev);
-	ret = mmdma_dev_register(mdev);
-	if (ret)
-		goto err_put_mdev;
-	return 0;
-
-err_put_mdev:
-	WRITE_ONCE(edu->mdev, NULL);
-	mmdma_dev_put(mdev);
-	return ret;
+	edu->prov = (struct mmdma_provider){
+		.name		= "edu",
+		.kind		= MMDMA_DEV_EDU,
+		.dev		= dev,
+		.ops		= &edu_ops,
+		.mem_size	= EDU_MEM_SIZE,
+		.max_op		= EDU_MEM_SIZE,
+		.dma_bits	= edu_dma_bits,
+		.flags		= irq_flags,
+		.regs		= {
+			.start	= pci_resource_start(pdev, 0),
+			.size	= pci_resource_len(pdev, 0),
+			.virt	= edu->regs,
+		},
+	};
+	return mmdma_provider_register(&edu->prov);
 }
 
 static void edu_remove(struct pci_dev *pdev)
 {
 	struct mmdma_edu *edu = pci_get_drvdata(pdev);
-	struct mmdma_dev *mdev = edu->mdev;
 
-	mmdma_dev_unregister(mdev);
-	/* No interrupt may look at @mdev once the last reference can go. */
-	devm_free_irq(&pdev->dev, pci_irq_vector(pdev, 0), edu);
-	WRITE_ONCE(edu->mdev, NULL);
-	mmdma_dev_put(mdev);
+	/* Returns when no DMA runs or will start, every mapping is gone. */
+	mmdma_provider_unregister(&edu->prov);
+	/* devres then frees the interrupt (a late one is ignored), BAR and @edu. */
 }
 
 static const struct pci_device_id edu_ids[] = {
@@ -490,12 +385,10 @@ static struct pci_driver edu_driver = {
 	.remove		= edu_remove,
 };
 
-int mmdma_edu_init(void)
-{
-	return pci_register_driver(&edu_driver);
-}
+module_pci_driver(edu_driver);
 
-void mmdma_edu_exit(void)
-{
-	pci_unregister_driver(&edu_driver);
-}
+MODULE_DESCRIPTION("mmdma provider: QEMU's edu PCI device as a DMA engine");
+MODULE_AUTHOR("mmdma developers");
+MODULE_LICENSE("GPL");
+MODULE_VERSION(MMDMA_VERSION);
+MMDMA_IMPORT_NS();

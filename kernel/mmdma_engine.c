@@ -125,7 +125,7 @@ static void mmdma_run_op(struct mmdma_dev *mdev, struct mmdma_req *req)
 	for (i = 0; i < n; i++)
 		mmdma_op_before(mdev, req, &ops[i]);
 	mdev->op_seq++;
-	ret = mdev->ops->start(mdev, ops, n);
+	ret = mdev->ops->submit(mdev->prov, ops, n, mdev->op_seq);
 	if (ret) {
 		dev_dbg(mdev->dma, "operation refused by the engine: %d\n", ret);
 		mmdma_finish(mdev, req, ret);
@@ -164,7 +164,7 @@ static void mmdma_start_next(struct mmdma_dev *mdev)
 }
 
 /**
- * mmdma_dev_op_done() - the engine driver reports the end of a start()
+ * mmdma_dev_op_done() - the end of a submit(), from mmdma_provider_done()
  * @mdev: the device
  * @seq:  mdev->op_seq as it was when the operations started
  * @err:  0, or the operations' error
@@ -223,7 +223,7 @@ void mmdma_engine_timeout(struct work_struct *work)
 		dev_warn_ratelimited(mdev->dma, "DMA operation timed out after %u ms\n",
 				     mmdma_op_timeout_ms);
 		/* The device must be quiet before the memory is unmapped. */
-		mdev->ops->stop(mdev);
+		mdev->ops->terminate(mdev->prov);
 		mmdma_finish(mdev, mdev->cur, -ETIMEDOUT);
 		mmdma_start_next(mdev);
 	}

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * mmdma: "DMA for ISA Devices".  The primary floppy disk controller of a PC
+ * mmdma_isa: a provider module, "DMA for ISA Devices".  The primary floppy disk controller of a PC
  * (an 82077-compatible FDC at I/O ports 0x3f0, IRQ 6), moving sectors over
  * channel 2 of the 8237 (QEMU: -device isa-fdc, i8257) through the kernel's
  * ISA DMA API: request_dma()/free_dma(), and under claim_dma_lock() the
@@ -40,8 +40,9 @@
 #include <linux/platform_device.h>
 #include <linux/sizes.h>
 #include <asm/dma.h>
+#include <uapi/linux/mmdma.h>
 
-#include "mmdma.h"
+#include "mmdma_provider.h"
 
 #define ISA_NAME		"mmdma-isa"
 
@@ -114,10 +115,10 @@ enum isa_step {
  * struct mmdma_isa - the floppy controller and its DMA channel
  * @pdev:     the platform device the DMA layer maps for
  * @unit:     the drive, 0 or 1 (isa_unit at probe)
- * @mdev:     the DMA device registered for it
+ * @prov:     its description for the core
  * @hw_lock:  protects the controller's registers, @job and the staging
- *            buffer; taken inside mdev->lock (start, stop), never around
- *            mmdma_dev_op_done()
+ *            buffer; taken inside the core's device lock (submit,
+ *            terminate), never around mmdma_provider_done()
  * @sync:     completed by an interrupt no job is waiting for (reset,
  *            recalibrate at probe)
  * @stage:    the staging buffer, ISA_STAGE_SIZE bytes below 16 MiB
@@ -131,7 +132,7 @@ enum isa_step {
 struct mmdma_isa {
 	struct platform_device *pdev;
 	u8 unit;
-	struct mmdma_dev *mdev;
+	struct mmdma_provider prov;
 	struct mutex hw_lock;
 	struct completion sync;
 	void *stage;
@@ -496,14 +497,14 @@ static irqreturn_t isa_irq_thread(int irq, void *data)
 		isa_recover(isa);
 	seq = isa->job.seq;
 	mutex_unlock(&isa->hw_lock);
-	mmdma_dev_op_done(isa->mdev, seq, ret < 0 ? ret : 0);
+	mmdma_provider_done(&isa->prov, seq, ret < 0 ? ret : 0);
 	return IRQ_HANDLED;
 }
 
-static int isa_start(struct mmdma_dev *mdev, const struct mmdma_op *op,
-		     unsigned int n)
+static int isa_submit(struct mmdma_provider *p, const struct mmdma_op *op,
+		      unsigned int n, u32 seq)
 {
-	struct mmdma_isa *isa = mdev->priv;
+	struct mmdma_isa *isa = container_of(p, struct mmdma_isa, prov);
 	int ret;
 
 	if (n != 1 || !op->len || op->dev_off + op->len > DISK_SIZE)
@@ -514,7 +515,7 @@ static int isa_start(struct mmdma_dev *mdev, const struct mmdma_op *op,
 		return -EBUSY;
 	}
 	isa->job.to_disk = op->to_dev;
-	isa->job.seq = mdev->op_seq;
+	isa->job.seq = seq;
 	isa->job.pos = op->dev_off;
 	isa->job.end = op->dev_off + op->len;
 	isa->job.bus = op->bus;
@@ -532,9 +533,9 @@ static int isa_start(struct mmdma_dev *mdev, const struct mmdma_op *op,
  * longer reach host memory, note what it had left, and reset the
  * controller for the next job.
  */
-static void isa_stop(struct mmdma_dev *mdev)
+static void isa_terminate(struct mmdma_provider *p)
 {
-	struct mmdma_isa *isa = mdev->priv;
+	struct mmdma_isa *isa = container_of(p, struct mmdma_isa, prov);
 	unsigned long flags;
 	int residue;
 
@@ -554,9 +555,9 @@ static void isa_stop(struct mmdma_dev *mdev)
 	mutex_unlock(&isa->hw_lock);
 }
 
-static const struct mmdma_dev_ops isa_ops = {
-	.start	= isa_start,
-	.stop	= isa_stop,
+static const struct mmdma_provider_ops isa_ops = {
+	.submit		= isa_submit,
+	.terminate	= isa_terminate,
 };
 
 static int isa_wait_irq(struct mmdma_isa *isa, const char *what)
@@ -640,18 +641,13 @@ static int isa_claim(struct mmdma_isa *isa)
 static int isa_probe(struct platform_device *pdev)
 {
 	struct device *dev = &pdev->dev;
-	struct mmdma_dev *mdev;
 	struct mmdma_isa *isa;
 	int ret;
 
+	/* Before the stage is allocated; the core sets it again from dma_bits. */
 	ret = dma_set_mask_and_coherent(dev, DMA_BIT_MASK(24));
 	if (ret)
 		return ret;
-	/* Platform devices have DMA parameters (6.12: the setters return void). */
-	if (!dev->dma_parms)
-		return -EIO;
-	dma_set_seg_boundary(dev, ISA_BOUNDARY - 1);
-	dma_set_max_seg_size(dev, ISA_MAX_OP);
 
 	if (isa_unit > 1) {
 		dev_err(dev, "isa_unit is %u: drive 0 or 1\n", isa_unit);
@@ -682,20 +678,26 @@ static int isa_probe(struct platform_device *pdev)
 	if (ret)
 		goto err_free_dma;
 
-	mdev = mmdma_dev_create(dev, MMDMA_DEV_ISA, &isa_ops, DISK_SIZE,
-				ISA_MAX_OP, isa);
-	if (IS_ERR(mdev)) {
-		ret = PTR_ERR(mdev);
-		goto err_free_dma;
-	}
-	isa->mdev = mdev;
-	ret = mmdma_dev_register(mdev);
+	/*
+	 * ISA's limits, which the core keeps (see the top): 24 address bits,
+	 * no 64 KiB line crossed, one channel's count per operation.
+	 */
+	isa->prov = (struct mmdma_provider){
+		.name		= "isa",
+		.kind		= MMDMA_DEV_ISA,
+		.dev		= dev,
+		.ops		= &isa_ops,
+		.mem_size	= DISK_SIZE,
+		.max_op		= ISA_MAX_OP,
+		.dma_bits	= 24,
+		.seg_boundary	= ISA_BOUNDARY - 1,
+		.max_seg_size	= ISA_MAX_OP,
+	};
+	ret = mmdma_provider_register(&isa->prov);
 	if (ret)
-		goto err_put;
+		goto err_free_dma;
 	return 0;
 
-err_put:
-	mmdma_dev_put(mdev);
 err_free_dma:
 	free_dma(FDC_DMA);
 	return ret;
@@ -706,18 +708,17 @@ static void isa_remove(struct platform_device *pdev)
 	struct mmdma_isa *isa = platform_get_drvdata(pdev);
 
 	/* Returns when no operation runs and none will start. */
-	mmdma_dev_unregister(isa->mdev);
+	mmdma_provider_unregister(&isa->prov);
 	/*
 	 * An interrupt thread that ended a command may still be on its way
-	 * to mmdma_dev_op_done(isa->mdev): free_irq() waits it out, before
-	 * the channel goes and before the last reference to @mdev can.
+	 * to mmdma_provider_done() (which now ignores it): free_irq() waits
+	 * it out, before the channel goes.
 	 */
 	devm_free_irq(&pdev->dev, FDC_IRQ, isa);
 	/* Motor off, controller out of reset, for whoever comes next. */
 	fdc_out(FDC_DOR_NRESET | FDC_DOR_DMAEN, FDC_DOR);
 	free_dma(FDC_DMA);
-	mmdma_dev_put(isa->mdev);
-	/* devm then frees the ports and the stage. */
+	/* devm then frees the ports, the stage and @isa. */
 }
 
 static ssize_t last_residue_show(struct device *dev,
@@ -766,7 +767,7 @@ static struct platform_driver isa_driver = {
 
 static struct platform_device *isa_pdev;
 
-int mmdma_isa_init(void)
+static int __init isa_init(void)
 {
 	struct platform_device_info info = {
 		.name = ISA_NAME,
@@ -791,7 +792,8 @@ int mmdma_isa_init(void)
 	return 0;
 }
 
-void mmdma_isa_exit(void)
+/* Returns when the engine is unregistered: nothing calls this module again. */
+static void __exit isa_exit(void)
 {
 	if (!isa_pdev)
 		return;
@@ -799,3 +801,12 @@ void mmdma_isa_exit(void)
 	platform_driver_unregister(&isa_driver);
 	isa_pdev = NULL;
 }
+
+module_init(isa_init);
+module_exit(isa_exit);
+
+MODULE_DESCRIPTION("mmdma provider: a floppy disk controller through the ISA DMA API");
+MODULE_AUTHOR("mmdma developers");
+MODULE_LICENSE("GPL");
+MODULE_VERSION(MMDMA_VERSION);
+MMDMA_IMPORT_NS();

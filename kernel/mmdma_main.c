@@ -2,9 +2,16 @@
 /*
  * mmdma: module entry, the /dev/mmdma control node and module-wide limits.
  *
+ * This is the core: buffers, mappings, attachments, dma-buf, direct and
+ * asynchronous I/O, the engine framework, device nodes and revocation.  The
+ * engines come from provider modules (mmdma_edu, mmdma_soft, mmdma_isa),
+ * through the API of mmdma_provider.h; loaded alone, the core serves
+ * buffers and no DMA device node.
+ *
  * The module cannot be unloaded while a buffer exists: every buffer fd holds
  * a reference on the module through its file operations, and every mapping
- * holds the fd's file.
+ * holds the fd's file.  Nor while a provider is loaded: each links against
+ * the core's exported symbols.
  */
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
@@ -143,27 +150,12 @@ static int __init mmdma_init(void)
 	ret = mmdma_sysfs_init();
 	if (ret)
 		goto err_misc_deregister;
-	ret = mmdma_edu_init();
-	if (ret)
-		goto err_sysfs_exit;
-	ret = mmdma_soft_init();
-	if (ret)
-		goto err_edu_exit;
-	ret = mmdma_isa_init();
-	if (ret)
-		goto err_soft_exit;
-	/* Last: named buffers may be for any of the devices above. */
+	/* Named buffers for a device wait until its provider registers it. */
 	ret = mmdma_named_init();
 	if (ret)
-		goto err_isa_exit;
+		goto err_sysfs_exit;
 	return 0;
 
-err_isa_exit:
-	mmdma_isa_exit();
-err_soft_exit:
-	mmdma_soft_exit();
-err_edu_exit:
-	mmdma_edu_exit();
 err_sysfs_exit:
 	mmdma_sysfs_exit();
 err_misc_deregister:
@@ -180,15 +172,14 @@ err_fs_exit:
 static void __exit mmdma_exit(void)
 {
 	mmdma_named_exit();
-	mmdma_isa_exit();
-	mmdma_soft_exit();
-	mmdma_edu_exit();
+	/* No provider is loaded: each holds a reference on this module. */
 	mmdma_sysfs_exit();
 	misc_deregister(&mmdma_misc);
 	mmdma_reserved_exit();
 	/* Waits for the last direct-I/O completion to return. */
 	mmdma_dio_exit();
 	mmdma_fs_exit();
+	mmdma_dev_exit();
 }
 
 module_init(mmdma_init);

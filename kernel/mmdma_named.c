@@ -647,6 +647,13 @@ void mmdma_named_delete(struct mmdma_named *nb)
  */
 static struct mmdma_named_spec mmdma_named_param_specs[MMDMA_NAMED_MAX];
 static unsigned int mmdma_named_param_nr;
+/*
+ * Entries of named= for a device not registered yet: the core loads before
+ * the provider modules, so such a buffer is made when its device appears
+ * (mmdma_named_dev_added()), once.  Protected by mmdma_named_pending_lock.
+ */
+static bool mmdma_named_param_pending[MMDMA_NAMED_MAX];
+static DEFINE_MUTEX(mmdma_named_pending_lock);
 
 static int mmdma_named_param_entry(char *entry, struct mmdma_named_spec *spec)
 {
@@ -771,7 +778,20 @@ int mmdma_named_init(void)
 	if (ret)
 		goto err_region;
 	for (i = 0; i < mmdma_named_param_nr; i++) {
-		nb = mmdma_named_create(&mmdma_named_param_specs[i], false);
+		struct mmdma_named_spec *spec = &mmdma_named_param_specs[i];
+		struct mmdma_dev *mdev;
+
+		if (spec->device[0]) {
+			mdev = mmdma_dev_find(spec->device);
+			if (!mdev) {
+				pr_info("mmdma: named=: %s waits for device %s\n",
+					spec->name, spec->device);
+				mmdma_named_param_pending[i] = true;
+				continue;
+			}
+			mmdma_dev_put(mdev);
+		}
+		nb = mmdma_named_create(spec, false);
 		if (IS_ERR(nb)) {
 			ret = PTR_ERR(nb);
 			pr_err("mmdma: named=: cannot create %s: %d\n",
@@ -791,6 +811,34 @@ err_delete:
 err_region:
 	unregister_chrdev_region(mmdma_named_devt, MMDMA_NAMED_MAX);
 	return ret;
+}
+
+/**
+ * mmdma_named_dev_added() - make the named= buffers that wait for @mdev
+ * @mdev: a device just registered (its provider module is loading)
+ *
+ * Each waiting entry is tried once: a failure is logged with its errno and
+ * the entry is dropped (the device's registration does not fail for it).
+ */
+void mmdma_named_dev_added(struct mmdma_dev *mdev)
+{
+	struct mmdma_named *nb;
+	unsigned int i;
+
+	mutex_lock(&mmdma_named_pending_lock);
+	for (i = 0; i < mmdma_named_param_nr; i++) {
+		struct mmdma_named_spec *spec = &mmdma_named_param_specs[i];
+
+		if (!mmdma_named_param_pending[i] ||
+		    strcmp(spec->device, mdev->name))
+			continue;
+		mmdma_named_param_pending[i] = false;
+		nb = mmdma_named_create(spec, false);
+		if (IS_ERR(nb))
+			pr_err("mmdma: named=: cannot create %s for %s: %ld\n",
+			       spec->name, spec->device, PTR_ERR(nb));
+	}
+	mutex_unlock(&mmdma_named_pending_lock);
 }
 
 /*

@@ -79,6 +79,7 @@ struct mmdma_named *mmdma_named_create(const struct mmdma_named_spec *spec,
 void mmdma_named_delete(struct mmdma_named *nb);
 
 int mmdma_named_init(void);
+void mmdma_named_dev_added(struct mmdma_dev *mdev);
 void mmdma_named_exit(void);
 
 #if IS_ENABLED(CONFIG_CONFIGFS_FS)

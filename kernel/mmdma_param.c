@@ -3,7 +3,7 @@
  * mmdma: module parameters with ranges.
  *
  * A value out of range is refused where it is given: at load (the
- * module does not load, EINVAL) and through /sys/module/mmdma/parameters/
+ * module does not load, EINVAL) and through /sys/module/MODULE/parameters/
  * (the write fails with EINVAL), each time with a log line saying which
  * range was broken.  Size parameters read K, M, G, T, P, E suffixes (powers
  * of 1024) the way memparse() does, but strictly: digits first, one suffix,
@@ -14,6 +14,7 @@
 
 #include <linux/ctype.h>
 #include <linux/kernel.h>
+#include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/string.h>
 
@@ -116,12 +117,19 @@ static int mmdma_param_get(char *buffer, const struct kernel_param *kp)
 			 READ_ONCE(*(unsigned long *)r->value));
 }
 
+/*
+ * Exported for the providers' parameters (mmdma_param_size() and
+ * mmdma_param_uint() in mmdma_provider.h): a provider module's parameters
+ * are parsed with these at its load, which is why it needs the core.
+ */
 const struct kernel_param_ops mmdma_param_ops_size = {
 	.set = mmdma_param_set_size,
 	.get = mmdma_param_get,
 };
+MMDMA_EXPORT(mmdma_param_ops_size);
 
 const struct kernel_param_ops mmdma_param_ops_uint = {
 	.set = mmdma_param_set_uint,
 	.get = mmdma_param_get,
 };
+MMDMA_EXPORT(mmdma_param_ops_uint);

@@ -78,6 +78,8 @@ lap() { echo "# deb-check: $1 after $(( $(date +%s) - t0 )) s"; }
 build
 lap "packages built"
 
+# The provider modules DKMS builds next to the core (dist/dkms.conf.in).
+providers="mmdma_edu mmdma_soft mmdma_isa"
 # The kernels to build for, by release (vm/kernel.sh names -> releases).
 releases=
 for k in $kernels; do
@@ -89,7 +91,7 @@ done
 mmdma_state() {
 	dpkg-query -W -f='${Package} ${Status}\n' $packages 2>/dev/null | grep ' installed$' || true
 	ls -d /usr/src/mmdma-* /var/lib/dkms/mmdma 2>/dev/null || true
-	ls /lib/modules/*/updates/dkms/mmdma.ko* 2>/dev/null || true
+	ls /lib/modules/*/updates/dkms/mmdma*.ko* 2>/dev/null || true
 }
 # And what the install touches on the host must be the same after.
 host_state() {
@@ -130,11 +132,15 @@ for r in $releases; do
 	*': installed'*) ;;
 	*) bad "mmdma not installed by DKMS for \$r" ;;
 	esac
-	# DKMS compresses the module as the kernel's own are (6.12: xz).
-	ko=\$(ls /lib/modules/\$r/updates/dkms/mmdma.ko* 2>/dev/null | head -n 1)
-	[ -n "\$ko" ] || { bad "/lib/modules/\$r/updates/dkms/mmdma.ko* missing"; continue; }
-	expect_eq "\$r: modinfo version" "\$(modinfo -F version "\$ko")" "$version"
-	expect_eq "\$r: vermagic release" "\$(modinfo -F vermagic "\$ko" | cut -d' ' -f1)" "\$r"
+	# DKMS compresses the modules as the kernel's own are (6.12: xz):
+	# the core and each provider, which depends on it.
+	for m in mmdma $providers; do
+		ko=\$(ls /lib/modules/\$r/updates/dkms/\$m.ko* 2>/dev/null | head -n 1)
+		[ -n "\$ko" ] || { bad "/lib/modules/\$r/updates/dkms/\$m.ko* missing"; continue; }
+		expect_eq "\$r: \$m modinfo version" "\$(modinfo -F version "\$ko")" "$version"
+		expect_eq "\$r: \$m vermagic release" "\$(modinfo -F vermagic "\$ko" | cut -d' ' -f1)" "\$r"
+		[ \$m = mmdma ] || expect_eq "\$r: \$m depends" "\$(modinfo -F depends "\$ko")" "mmdma"
+	done
 done
 expect_eq "mmdma --version" "\$(mmdma --version)" "mmdma $version"
 getent group mmdma > /dev/null || bad "no mmdma group"
@@ -165,18 +171,20 @@ rmdir /lib/modules/6.99.0-1-amd64
 echo "# in-root: the modules, out to the host"
 for r in $releases; do
 	mkdir -p /mmdma-out/\$r
-	ko=\$(ls /lib/modules/\$r/updates/dkms/mmdma.ko* 2>/dev/null | head -n 1)
-	case "\$ko" in
-	*.ko) cp "\$ko" /mmdma-out/\$r/mmdma.ko ;;
-	*.ko.xz) xz -dc "\$ko" > /mmdma-out/\$r/mmdma.ko ;;
-	*.ko.zst) zstd -qdc "\$ko" > /mmdma-out/\$r/mmdma.ko ;;
-	*.ko.gz) gzip -dc "\$ko" > /mmdma-out/\$r/mmdma.ko ;;
-	*) false ;;
-	esac || bad "copy of \$r's module (\$ko)"
+	for m in mmdma $providers; do
+		ko=\$(ls /lib/modules/\$r/updates/dkms/\$m.ko* 2>/dev/null | head -n 1)
+		case "\$ko" in
+		*.ko) cp "\$ko" /mmdma-out/\$r/\$m.ko ;;
+		*.ko.xz) xz -dc "\$ko" > /mmdma-out/\$r/\$m.ko ;;
+		*.ko.zst) zstd -qdc "\$ko" > /mmdma-out/\$r/\$m.ko ;;
+		*.ko.gz) gzip -dc "\$ko" > /mmdma-out/\$r/\$m.ko ;;
+		*) false ;;
+		esac || bad "copy of \$r's module \$m (\$ko)"
+	done
 done
 # Removal takes the modules away again.
 dpkg --purge $packages > /mmdma-out/purge.log 2>&1 || { cat /mmdma-out/purge.log; bad "dpkg --purge failed"; }
-[ -n "\$(ls /lib/modules/*/updates/dkms/mmdma.ko* 2>/dev/null)" ] && bad "modules left after purge"
+[ -n "\$(ls /lib/modules/*/updates/dkms/mmdma*.ko* 2>/dev/null)" ] && bad "modules left after purge"
 [ -e /usr/src/mmdma-$version ] && bad "/usr/src/mmdma-$version left after purge"
 echo "# in-root: \$fails failed"
 exit \$fails

@@ -824,7 +824,7 @@ static void misc_buffers_and_total_bytes(void)
 	EXPECT_EQ(t_read_ull(CTL_SYSFS "/total_bytes"), b0);
 }
 
-/* The module parameters' defaults, and which are writable at run time. */
+/* The module parameters' defaults, and which are writable at run time (core and providers). */
 static void module_parameter_defaults_and_modes(void)
 {
 	static const struct { const char *name; const char *value; int mode; } p[] = {
@@ -851,7 +851,8 @@ static void module_parameter_defaults_and_modes(void)
 		char path[128], line[64];
 		struct stat st;
 
-		snprintf(path, sizeof(path), "/sys/module/mmdma/parameters/%s", p[i].name);
+		snprintf(path, sizeof(path), "/sys/module/%s/parameters/%s",
+			 t_param_module(p[i].name), p[i].name);
 		ASSERT_OK(stat(path, &st));
 		if ((int)(st.st_mode & 0777) != p[i].mode)
 			ktap_fail(false, __FILE__, __LINE__, "%s: mode %04o, expected %04o",

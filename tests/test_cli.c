@@ -44,11 +44,7 @@ static bool has(const char *hay, const char *needle)
 
 static const char *ko_path(void)
 {
-	const char *ko = getenv("MMDMA_KO");
-
-	if (!ko || access(ko, R_OK))
-		t_absent("module", "MMDMA_KO does not name a readable mmdma.ko");
-	return ko;
+	return t_core_ko();
 }
 
 /* A DMA device node's device number, from sysfs. */
@@ -330,10 +326,10 @@ static void xfer_progress_on_terminal_only(void)
  */
 static void missing_module_node_and_stale_node_told_apart(void)
 {
-	const char *ko = ko_path();
 	dev_t ctl = misc_devt("mmdma");
 	dev_t soft;
 
+	ko_path();
 	/* Only to learn it is there: an open fd would pin the module. */
 	close(t_dev_or_skip("mmdma-soft0"));
 	soft = misc_devt("mmdma-soft0");
@@ -350,7 +346,7 @@ static void missing_module_node_and_stale_node_told_apart(void)
 		   has(o.err, "mknod /dev/mmdma-soft0 c"));
 	ASSERT_OK(mknod("/dev/mmdma-soft0", S_IFCHR | 0600, soft));
 
-	ASSERT_OK(mod_unload("mmdma"));
+	ASSERT_OK(t_driver_unload());
 	RUN("devices");
 	EXPECT_RUN(o.status == 3 && has(o.err, "the mmdma module is not loaded") && !*o.out);
 	RUN("info");
@@ -363,7 +359,7 @@ static void missing_module_node_and_stale_node_told_apart(void)
 		   has(o.err, "the mmdma module is not loaded"));
 	RUN("xfer", "/tmp/stale-soft0", "4k");
 	EXPECT_RUN(o.status == 3);
-	ASSERT_OK(mod_load(ko, getenv("MMDMA_PARAMS")));
+	ASSERT_OK(t_driver_load());
 	/* Loaded again, the right nodes work. */
 	RUN("devices");
 	EXPECT_RUN(o.status == 0 && has(o.out, "mmdma-soft0 (soft)"));

@@ -37,22 +37,44 @@ static const char *ko_path(void)
 	return ko;
 }
 
-/* The profile's parameters plus @extra; 0 or -errno of the load. */
-static int load_with(const char *extra)
+/*
+ * The core without its providers: they hold it, and unloading them first
+ * lets a case see what holds the core itself (an open node, a configfs
+ * directory).  0 or the first -errno.
+ */
+static int core_unload(void)
 {
-	const char *base = getenv("MMDMA_PARAMS");
-	char params[1024];
+	int ret = t_providers_unload();
 
-	snprintf(params, sizeof(params), "%s %s", base ? base : "", extra);
-	mod_unload("mmdma");
-	return mod_load(ko_path(), params);
+	return ret ? ret : mod_unload("mmdma");
 }
 
-/* The profile's module back, for whatever runs next. */
+/*
+ * The core with the profile's parameters plus @extra, then the providers:
+ * 0, or -errno of the core's load (the providers' as a failed case).
+ */
+static int load_with(const char *extra)
+{
+	char params[1024], names[8][32];
+	int n, ret;
+
+	t_mod_params("mmdma", params, sizeof(params));
+	snprintf(params + strlen(params), sizeof(params) - strlen(params), " %s", extra);
+	core_unload();
+	ret = mod_load(ko_path(), params);
+	if (ret)
+		return ret;
+	n = t_providers(names, 8);
+	for (int i = 0; i < n; i++)
+		ASSERT_OK(t_mod_load_default(names[i]));
+	return 0;
+}
+
+/* The profile's driver back, for whatever runs next. */
 static void reload_default(void)
 {
-	mod_unload("mmdma");
-	ASSERT_OK(mod_load(ko_path(), getenv("MMDMA_PARAMS")));
+	core_unload();
+	ASSERT_OK(t_driver_load());
 }
 
 static void path_of(char *out, size_t n, const char *dir, const char *name,
@@ -203,10 +225,18 @@ static void param_malformed_entries_refuse_load_einval(void)
 	reload_default();
 }
 
-/* Limits: no such device ENODEV, max_buf_size E2BIG, max_total ENOMEM. */
+/*
+ * Limits: max_buf_size E2BIG, max_total ENOMEM.  A device that is not
+ * registered is waited for (the providers load after the core): no buffer,
+ * and the load succeeds.
+ */
 static void param_limits_refuse_load_exact_errno(void)
 {
-	EXPECT_ERR(load_with("named=x:4k:pages:cached:mmdma-nosuch0"), ENODEV);
+	char path[256];
+
+	EXPECT_OK(load_with("named=x:4k:pages:cached:mmdma-nosuch0"));
+	path_of(path, sizeof(path), NODE_DIR, "x", NULL);
+	EXPECT_SYSERR(access(path, F_OK), ENOENT);
 	EXPECT_ERR(load_with("max_buf_size=1M named=x:2M"), E2BIG);
 	EXPECT_ERR(load_with("max_total=1M named=x:512K,y:768K"), ENOMEM);
 	reload_default();
@@ -432,7 +462,7 @@ static void delete_races_with_open_mmap_io(void)
 		EXPECT_EQ(t_wait(a), 0);
 		EXPECT_EQ(t_wait(b), 0);
 		/* Nothing left holding the module. */
-		EXPECT_OK(mod_unload("mmdma"));
+		EXPECT_OK(core_unload());
 	}
 	reload_default();
 }
@@ -446,9 +476,9 @@ static void unload_with_named_buffers(void)
 	ASSERT_OK(load_with("named=na:8k"));
 	fd = node_open("na", O_RDONLY);
 	ASSERT_OK(fd);
-	EXPECT_ERR(mod_unload("mmdma"), EWOULDBLOCK);
+	EXPECT_ERR(core_unload(), EWOULDBLOCK);
 	close(fd);
-	EXPECT_OK(mod_unload("mmdma"));
+	EXPECT_OK(core_unload());
 	path_of(path, sizeof(path), NODE_DIR, "na", NULL);
 	EXPECT_SYSERR(access(path, F_OK), ENOENT);
 	reload_default();
@@ -652,7 +682,7 @@ static void cfs_create_use_and_delete_revokes(void)
 	t_read_line(CFS_DIR "cv/enable", line, sizeof(line));
 	EXPECT(!strcmp(line, "1\n"));
 	/* The module is held while the directory exists. */
-	EXPECT_ERR(mod_unload("mmdma"), EWOULDBLOCK);
+	EXPECT_ERR(core_unload(), EWOULDBLOCK);
 	fd = node_open("cv", O_RDWR);
 	ASSERT_OK(fd);
 	p = t_map(fd, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
@@ -673,7 +703,7 @@ static void cfs_create_use_and_delete_revokes(void)
 	EXPECT_SYSERR(node_open("cv", O_RDWR), ENOENT);
 	munmap((void *)p, 8192);
 	close(fd);
-	EXPECT_OK(mod_unload("mmdma"));
+	EXPECT_OK(core_unload());
 	reload_default();
 }
 

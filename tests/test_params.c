@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Module parameters have ranges: a value out of range fails the load
- * (EINVAL) or the write to /sys/module/mmdma/parameters/ (EINVAL), with a
+ * (EINVAL) or the write to /sys/module/MODULE/parameters/ (EINVAL), with a
  * log line naming the range; sizes take K/M/G suffixes and land exactly.
- * Unloads and reloads the driver ($MMDMA_KO, with $MMDMA_PARAMS after each
- * case).
+ * The core's parameters are mmdma's, a provider's are its module's
+ * (edu_* mmdma_edu, soft_* mmdma_soft, isa_* mmdma_isa); the log line comes
+ * from the core's range checker either way ("mmdma: ").  Unloads and
+ * reloads the driver ($MMDMA_KO and the providers next to it, with
+ * $MMDMA_PARAMS after each case).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,20 +17,11 @@
 
 #include "util.h"
 
-static const char *ko_path(void)
-{
-	const char *ko = getenv("MMDMA_KO");
-
-	if (!ko || access(ko, R_OK))
-		t_absent("module", "MMDMA_KO does not name a readable mmdma.ko");
-	return ko;
-}
-
-/* The profile's module back, for whatever runs next. */
+/* The profile's modules back, for whatever runs next. */
 static void reload_default(void)
 {
-	mod_unload("mmdma");
-	ASSERT_OK(mod_load(ko_path(), getenv("MMDMA_PARAMS")));
+	t_driver_unload();
+	ASSERT_OK(t_driver_load());
 }
 
 /* Has a kernel log line since @fd was opened (kmsg_open) held @want? */
@@ -72,25 +66,43 @@ static const struct {
 	{ "reserved_size=5000", "mmdma: reserved_size=5000 refused: not a multiple of the page size" },
 };
 
-/* Each value out of range: the module does not load, and the log says why. */
+/*
+ * Each value out of range: the module it belongs to does not load, and the
+ * log says why.  A provider's is loaded on the core alone (its own module
+ * out first); a core's with nothing loaded.
+ */
 static void load_out_of_range_fails_einval_with_reason(void)
 {
-	const char *ko = ko_path();
-
+	t_core_ko();
 	for (size_t i = 0; i < sizeof(bad_loads) / sizeof(bad_loads[0]); i++) {
+		char name[64], path[256], sys[128];
+		const char *mod;
 		int kmsg;
 
-		ASSERT_OK(mod_unload("mmdma"));
+		snprintf(name, sizeof(name), "%.*s",
+			 (int)strcspn(bad_loads[i].params, "="), bad_loads[i].params);
+		mod = t_param_module(name);
+		if (!strcmp(mod, "mmdma")) {
+			ASSERT_OK(t_driver_unload());
+			snprintf(path, sizeof(path), "%s", t_core_ko());
+		} else {
+			ASSERT_OK(mod_unload(mod));
+			t_mod_path(mod, path, sizeof(path));
+		}
+		snprintf(sys, sizeof(sys), "/sys/module/%s", mod);
 		kmsg = kmsg_open();
-		EXPECT_ERR(mod_load(ko, bad_loads[i].params), EINVAL);
-		EXPECT_EQ(access("/sys/module/mmdma", F_OK), -1);
+		EXPECT_ERR(mod_load(path, bad_loads[i].params), EINVAL);
+		EXPECT_EQ(access(sys, F_OK), -1);
 		if (!kmsg_saw(kmsg, bad_loads[i].log))
 			ktap_fail(false, __FILE__, __LINE__,
-				  "load with %s: no log line '%s'",
+				  "load of %s with %s: no log line '%s'", mod,
 				  bad_loads[i].params, bad_loads[i].log);
 		close(kmsg);
 		/* Loaded again, so the next unload has a module to unload. */
-		ASSERT_OK(mod_load(ko, getenv("MMDMA_PARAMS")));
+		if (!strcmp(mod, "mmdma"))
+			ASSERT_OK(t_driver_load());
+		else
+			ASSERT_OK(t_mod_load_default(mod));
 	}
 }
 
@@ -105,23 +117,38 @@ static const struct {
 	{ "reserved_size", "0", "0\n" },
 };
 
+/* Load @mod with every good_loads value that is its own. */
+static void load_good(const char *mod)
+{
+	char params[512] = "", path[256];
+	size_t len = 0;
+
+	for (size_t i = 0; i < sizeof(good_loads) / sizeof(good_loads[0]); i++) {
+		if (strcmp(t_param_module(good_loads[i].name), mod))
+			continue;
+		len += snprintf(params + len, sizeof(params) - len, "%s%s=%s",
+				len ? " " : "", good_loads[i].name, good_loads[i].value);
+	}
+	if (!strcmp(mod, "mmdma"))
+		snprintf(path, sizeof(path), "%s", t_core_ko());
+	else
+		t_mod_path(mod, path, sizeof(path));
+	ASSERT_OK(mod_load(path, params));
+}
+
 /* Sizes with suffixes (and hex) load, and the parameter holds the exact value. */
 static void load_suffixed_sizes_exact(void)
 {
-	const char *ko = ko_path();
-	char params[512] = "";
-	size_t len = 0;
-
-	for (size_t i = 0; i < sizeof(good_loads) / sizeof(good_loads[0]); i++)
-		len += snprintf(params + len, sizeof(params) - len, "%s%s=%s",
-				i ? " " : "", good_loads[i].name, good_loads[i].value);
-	ASSERT_OK(mod_unload("mmdma"));
-	ASSERT_OK(mod_load(ko, params));
+	t_core_ko();
+	ASSERT_OK(t_driver_unload());
+	load_good("mmdma");
+	load_good("mmdma_soft");
+	load_good("mmdma_edu");
 	for (size_t i = 0; i < sizeof(good_loads) / sizeof(good_loads[0]); i++) {
 		char path[128], line[64];
 
-		snprintf(path, sizeof(path), "/sys/module/mmdma/parameters/%s",
-			 good_loads[i].name);
+		snprintf(path, sizeof(path), "/sys/module/%s/parameters/%s",
+			 t_param_module(good_loads[i].name), good_loads[i].name);
 		t_read_line(path, line, sizeof(line));
 		if (strcmp(line, good_loads[i].expect))
 			ktap_fail(false, __FILE__, __LINE__, "%s=%s reads '%s', expected '%s'",
@@ -142,7 +169,8 @@ static int param_write(const char *name, const char *value)
 	char path[128];
 	int fd, ret = 0;
 
-	snprintf(path, sizeof(path), "/sys/module/mmdma/parameters/%s", name);
+	snprintf(path, sizeof(path), "/sys/module/%s/parameters/%s",
+		 t_param_module(name), name);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;

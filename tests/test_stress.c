@@ -376,8 +376,8 @@ static void unload_reload_after_stress(void)
 	if (!ko || access(ko, R_OK))
 		t_absent("module", "MMDMA_KO does not name a readable mmdma.ko");
 	for (int i = 0; i < 3; i++) {
-		ASSERT_OK(mod_unload("mmdma"));
-		ASSERT_OK(mod_load(ko, getenv("MMDMA_PARAMS")));
+		ASSERT_OK(t_driver_unload());
+		ASSERT_OK(t_driver_load());
 	}
 	close(t_buf(PAGE, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT));
 	EXPECT_EQ(kmsg_bad(kmsg), 0);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Module lifetime: the module cannot go while a buffer or a mapping of one
+ * Module lifetime: the core cannot go while a buffer or a mapping of one
  * exists, and unloads cleanly once they are gone.  Runs last: it unloads and
- * reloads the driver ($MMDMA_KO, with $MMDMA_PARAMS).
+ * reloads the driver (the core $MMDMA_KO and the providers next to it,
+ * with $MMDMA_PARAMS).  The providers' own lifetime: tests/test_providers.c.
  */
 
 #include <stdlib.h>
@@ -13,32 +14,33 @@
 
 static const char *ko_path(void)
 {
-	const char *ko = getenv("MMDMA_KO");
-
-	if (!ko || access(ko, R_OK))
-		t_absent("module", "MMDMA_KO does not name a readable mmdma.ko");
-	return ko;
+	return t_core_ko();
 }
 
-/* Unload, which must work now, and load again for whatever runs next. */
+/*
+ * Unload (providers, then the core), which must work now, and load again
+ * for whatever runs next.
+ */
 static void unload_and_reload(const char *ko)
 {
-	EXPECT_OK(mod_unload("mmdma"));
-	ASSERT_OK(mod_load(ko, getenv("MMDMA_PARAMS")));
+	(void)ko;
+	EXPECT_OK(t_driver_unload());
+	ASSERT_OK(t_driver_load());
 }
 
-/* An open buffer fd pins the module. */
+/* An open buffer fd pins the core (the providers gone, so only it can). */
 static void unload_refused_while_buffer_open(void)
 {
 	const char *ko = ko_path();
 	int fd = t_buf(PAGE, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
 
+	ASSERT_OK(t_providers_unload());
 	EXPECT_ERR(mod_unload("mmdma"), EWOULDBLOCK);
 	close(fd);
 	unload_and_reload(ko);
 }
 
-/* A mapping pins the module after its fd is closed, for every method. */
+/* A mapping pins the core after its fd is closed, for every method. */
 static void unload_refused_while_mapped(void)
 {
 	const char *ko = ko_path();
@@ -49,6 +51,7 @@ static void unload_refused_while_mapped(void)
 
 		close(fd);
 		p[5] = 5;
+		ASSERT_OK(t_providers_unload());
 		EXPECT_ERR(mod_unload("mmdma"), EWOULDBLOCK);
 		EXPECT_EQ(p[5], 5);
 		munmap(p, 4 * PAGE);

@@ -266,7 +266,8 @@ unsigned long long t_param_get(const char *name)
 {
 	char path[128];
 
-	snprintf(path, sizeof(path), "/sys/module/mmdma/parameters/%s", name);
+	snprintf(path, sizeof(path), "/sys/module/%s/parameters/%s",
+		 t_param_module(name), name);
 	return t_read_ull(path);
 }
 
@@ -274,7 +275,8 @@ void t_param_set(const char *name, unsigned long long value)
 {
 	char path[128], v[32];
 
-	snprintf(path, sizeof(path), "/sys/module/mmdma/parameters/%s", name);
+	snprintf(path, sizeof(path), "/sys/module/%s/parameters/%s",
+		 t_param_module(name), name);
 	snprintf(v, sizeof(v), "%llu", value);
 	t_write_str(path, v);
 }
@@ -293,6 +295,122 @@ int mod_load(const char *path, const char *params)
 		return -errno;
 	ret = syscall(SYS_finit_module, fd, params ? params : "", 0) ? -errno : 0;
 	close(fd);
+	return ret;
+}
+
+const char *t_param_module(const char *name)
+{
+	if (!strncmp(name, "edu_", 4))
+		return "mmdma_edu";
+	if (!strncmp(name, "soft_", 5))
+		return "mmdma_soft";
+	if (!strncmp(name, "isa_", 4))
+		return "mmdma_isa";
+	return "mmdma";
+}
+
+const char *t_core_ko(void)
+{
+	const char *ko = getenv("MMDMA_KO");
+
+	if (!ko || access(ko, R_OK))
+		t_absent("module", "MMDMA_KO does not name a readable mmdma.ko");
+	return ko;
+}
+
+const char *t_mod_path(const char *mod, char *buf, size_t n)
+{
+	const char *ko = t_core_ko();
+	const char *slash = strrchr(ko, '/');
+	int dir = slash ? (int)(slash - ko) + 1 : 0;
+
+	snprintf(buf, n, "%.*s%s.ko", dir, ko, mod);
+	return buf;
+}
+
+void t_mod_params(const char *mod, char *buf, size_t n)
+{
+	const char *all = getenv("MMDMA_PARAMS");
+	size_t len = 0, mlen = strlen(mod);
+	char words[1024], *save = NULL, *w;
+
+	buf[0] = '\0';
+	if (!all)
+		return;
+	snprintf(words, sizeof(words), "%s", all);
+	for (w = strtok_r(words, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+		const char *eq = strchr(w, '=');
+		const char *dot = strchr(w, '.');
+		const char *word = NULL;
+
+		if (dot && (!eq || dot < eq)) {
+			/* MODULE.NAME=V */
+			if ((size_t)(dot - w) == mlen && !strncmp(w, mod, mlen))
+				word = dot + 1;
+		} else if (!strcmp(mod, "mmdma")) {
+			word = w;
+		}
+		if (word && len < n)
+			len += snprintf(buf + len, n - len, "%s%s", len ? " " : "", word);
+	}
+}
+
+int t_providers(char names[][32], int max)
+{
+	const char *env = getenv("MMDMA_PROVIDERS");
+	char list[256], *save = NULL, *w;
+	int n = 0;
+
+	if (!env)
+		return 0;
+	snprintf(list, sizeof(list), "%s", env);
+	for (w = strtok_r(list, " \t", &save); w && n < max;
+	     w = strtok_r(NULL, " \t", &save))
+		snprintf(names[n++], 32, "%s", w);
+	return n;
+}
+
+int t_mod_load_default(const char *mod)
+{
+	char path[256], params[512];
+
+	t_mod_params(mod, params, sizeof(params));
+	if (!strcmp(mod, "mmdma"))
+		return mod_load(t_core_ko(), params);
+	return mod_load(t_mod_path(mod, path, sizeof(path)), params);
+}
+
+int t_providers_unload(void)
+{
+	char names[8][32], path[128];
+	int n = t_providers(names, 8), ret;
+
+	while (n-- > 0) {
+		snprintf(path, sizeof(path), "/sys/module/%s", names[n]);
+		if (access(path, F_OK))
+			continue;
+		ret = mod_unload(names[n]);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int t_driver_unload(void)
+{
+	int ret = t_providers_unload();
+
+	return ret ? ret : mod_unload("mmdma");
+}
+
+int t_driver_load(void)
+{
+	char names[8][32];
+	int n = t_providers(names, 8), ret;
+
+	ret = t_mod_load_default("mmdma");
+	for (int i = 0; !ret && i < n; i++)
+		ret = t_mod_load_default(names[i]);
 	return ret;
 }
 

@@ -105,12 +105,37 @@ int kmsg_bad(int fd);
 int mod_unload(const char *name);
 int mod_load(const char *path, const char *params);
 
+/*
+ * The driver is the core (mmdma.ko, $MMDMA_KO) and the provider modules
+ * next to it ($MMDMA_PROVIDERS: their names, in load order).  $MMDMA_PARAMS
+ * holds the parameters of all, as on the kernel command line: "NAME=V" for
+ * the core, "MODULE.NAME=V" for a provider.
+ */
+/* The core's path; t_absent() (fails where promised) when unreadable. */
+const char *t_core_ko(void);
+/* @mod's .ko next to the core, into @buf. */
+const char *t_mod_path(const char *mod, char *buf, size_t n);
+/* The words of $MMDMA_PARAMS for @mod ("mmdma": the core), prefixes off. */
+void t_mod_params(const char *mod, char *buf, size_t n);
+/* The provider modules to load, in order: up to @max names into @names. */
+int t_providers(char names[][32], int max);
+/* Load one module with its profile parameters: 0 or -errno. */
+int t_mod_load_default(const char *mod);
+/* Unload the providers that are loaded, in reverse order: 0 or the first -errno. */
+int t_providers_unload(void);
+/* t_providers_unload(), then the core: 0 or the first -errno. */
+int t_driver_unload(void);
+/* Load the core, then every provider, with the profile's parameters: 0 or the first -errno. */
+int t_driver_load(void);
+/* The module a parameter belongs to: edu_* mmdma_edu, soft_* mmdma_soft, isa_* mmdma_isa, else mmdma. */
+const char *t_param_module(const char *name);
+
 /* sysfs-style files: a number, or a string written in one go. */
 /* The first line of a (sysfs) file, newline kept; fails the case if unreadable. */
 void t_read_line(const char *path, char *out, size_t n);
 unsigned long long t_read_ull(const char *path);
 void t_write_str(const char *path, const char *value);
-/* Module parameters of mmdma (/sys/module/mmdma/parameters/NAME). */
+/* Module parameters of the driver (/sys/module/t_param_module(NAME)/parameters/NAME). */
 unsigned long long t_param_get(const char *name);
 void t_param_set(const char *name, unsigned long long value);
 

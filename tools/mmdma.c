@@ -136,7 +136,7 @@ static const struct {
 	  "map it, and show the data moving between write(), the mapping and the\n"
 	  "kernel, with the live-mapping counts; then the combinations the driver\n"
 	  "refuses, and why; last, one ISA DMA read of the floppy when the ISA\n"
-	  "engine is there (isa_fdc=1).\n" },
+	  "engine is there (mmdma_isa with isa_fdc=1).\n" },
 	{ "xfer",
 	  "usage: mmdma xfer [-d|--dma METHOD] [-k|--kind KIND] DEVICE LENGTH\n"
 	  "\n"

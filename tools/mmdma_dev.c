@@ -134,7 +134,7 @@ int cmd_devices(int argc, char **argv)
 	if (json)
 		printf("[");
 	else if (n == 0)
-		printf("no DMA device nodes (/dev/mmdma-*): the module has no DMA device (soft_mem_size=0 and no edu device)\n");
+		printf("no DMA device nodes (/dev/mmdma-*): no provider module has registered a device (modprobe mmdma_soft, unless soft_mem_size=0; mmdma_edu needs an edu device)\n");
 	for (int i = 0; i < n; i++) {
 		struct mmdma_dev_info info;
 		int fd = mmdma_dev_open(list[i]->d_name);
@@ -660,8 +660,9 @@ int cli_tour_isa(int ctl)
 	printf("\nISA DMA: /dev/mmdma-isa0, the floppy controller over the 8237\n");
 	dev = mmdma_dev_open("mmdma-isa0");
 	if (dev == -ENOENT) {
-		printf("  no ISA engine here (the module takes isa_fdc=1 to drive the\n"
-		       "  floppy controller at 0x3f0; it never probes legacy ports unasked)\n");
+		printf("  no ISA engine here (the provider module mmdma_isa takes isa_fdc=1\n"
+		       "  to drive the floppy controller at 0x3f0; it never probes legacy\n"
+		       "  ports unasked)\n");
 		return 0;
 	}
 	if (dev < 0)

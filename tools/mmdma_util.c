@@ -102,7 +102,7 @@ int cli_explain_open(const char *path, int err)
 				       maj, min);
 		}
 		return cli_say(CLI_UNAVAILABLE,
-			       "%s: %s: the module is loaded but has no device '%s': 'mmdma devices' lists the DMA devices present (mmdma-soft0 unless soft_mem_size=0; mmdma-edu0 needs QEMU's edu PCI device)",
+			       "%s: %s: the module is loaded but has no device '%s': 'mmdma devices' lists the DMA devices present (mmdma-soft0 from the module mmdma_soft unless soft_mem_size=0; mmdma-edu0 from mmdma_edu and QEMU's edu PCI device)",
 			       path, strerror(err), base);
 	case ENODEV:
 	case ENXIO:

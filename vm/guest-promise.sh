@@ -4,10 +4,13 @@
 #
 # $MMDMA_PROMISE holds words, each a thing the run must have (vm/run.sh
 # builds it from the profile's PROMISE):
-#   module    insmod succeeded, /sys/module/mmdma and the control node exist
-#   soft      the software engine's node mmdma-soft0 (soft_mem_size > 0)
+#   module    insmod of the core and of every provider module succeeded,
+#             /sys/module/mmdma and the control node exist
+#   soft      the software engine's node mmdma-soft0 (mmdma_soft loaded,
+#             soft_mem_size > 0)
 #   edu       the edu device's node mmdma-edu0 (the profile adds -device edu)
-#   isa       the ISA DMA engine's node mmdma-isa0 (isa-fdc and isa_fdc=1)
+#   isa       the ISA DMA engine's node mmdma-isa0 (isa-fdc and
+#             mmdma_isa.isa_fdc=1)
 #   reserved  a reserved region claimed by the driver (reserved_size > 0)
 # The test programs read the same variable (tests/util.c, t_absent()): a
 # case that finds a promised thing missing fails instead of skipping.
@@ -36,7 +39,7 @@ promise_check() {
 		case "$p" in
 		module)
 			[ "$1" = 0 ] ||
-				promise_fail "insmod $MMDMA_KO${MMDMA_PARAMS:+ $MMDMA_PARAMS} failed (status $1)"
+				promise_fail "insmod ${MMDMA_KO_FAILED:-$MMDMA_KO${MMDMA_PARAMS:+ $MMDMA_PARAMS}} failed (status $1)"
 			[ -d "$SYSROOT/sys/module/mmdma" ] ||
 				promise_fail "promised module: mmdma is not loaded"
 			promise_node mmdma module

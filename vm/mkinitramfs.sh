@@ -1,7 +1,8 @@
 #!/bin/bash
 # Build the guest's initramfs.
 #   mkinitramfs.sh OUT.cpio.gz CONF MODULE.ko FILE...
-# CONF becomes /etc/mmdma.conf, MODULE.ko /lib/mmdma/mmdma.ko, and every
+# CONF becomes /etc/mmdma.conf, MODULE.ko (the core) /lib/mmdma/mmdma.ko,
+# the provider modules next to it (mmdma_*.ko) /lib/mmdma/, and every
 # FILE goes to /opt/mmdma/bin (the `mmdma` tool also to /usr/bin).  Shared
 # libraries a FILE needs are copied along, so dynamic binaries work too.
 # Kernel modules named in $MMDMA_KMODS go, uncompressed, to /lib/mmdma/kmod.
@@ -35,6 +36,9 @@ cp "$here/guest-init" "$root/init"
 cp "$here/guest-promise.sh" "$root/lib/mmdma/guest-promise.sh"
 cp "$conf" "$root/etc/mmdma.conf"
 cp "$ko" "$root/lib/mmdma/mmdma.ko"
+for p in "$(dirname "$ko")"/mmdma_*.ko; do
+	[ -e "$p" ] && cp "$p" "$root/lib/mmdma/"
+done
 for f in "$@"; do
 	cp "$f" "$root/opt/mmdma/bin/"
 	copy_libs "$f"

@@ -5,6 +5,11 @@
 #          [--mode test|demo|bench] [--tests "PROG..."] [--bench-args "ARGS"] [--timeout SECONDS]
 #          [--mem-extra MIB] [--icount-smp N] FILE...
 #
+# MMDMA.KO is the core; the provider modules next to it (mmdma_*.ko) go
+# into the guest too, which loads the core, then each provider, and the
+# tests unload them in reverse.  A profile's MODPARAMS are the kernel
+# command line's kind: NAME=VALUE for the core, MODULE.NAME=VALUE for a
+# provider (mmdma_edu.edu_dma_bits=28).
 # A profile's PYTHON=yes puts python3 and numpy in its guest (mkinitramfs.sh).
 # --mem-extra adds MIB to the profile's memory (vm/kernel.sh mem-extra: the
 # debug kernel's own overhead).
@@ -57,7 +62,7 @@ MMDMA_OUT=$out
 # adds (edu, reserved).  A broken promise fails the run.
 promise="module"
 case " $MODPARAMS " in
-*" soft_mem_size=0 "*) ;;
+*" mmdma_soft.soft_mem_size=0 "*) ;;
 *) promise="$promise soft" ;;
 esac
 PROMISE="$promise $PROMISE"
@@ -86,7 +91,7 @@ PROMISE='$PROMISE'
 CONF
 # DYNDBG=1 in the environment: the driver's dev_dbg() lines, on the console.
 if [ -n "${DYNDBG:-}" ]; then
-	echo "MODPARAMS=\"\$MODPARAMS dyndbg=+p\"" >> "$out/mmdma.conf"
+	echo "MODPARAMS=\"\$MODPARAMS dyndbg=+p mmdma_edu.dyndbg=+p mmdma_soft.dyndbg=+p mmdma_isa.dyndbg=+p\"" >> "$out/mmdma.conf"
 	APPEND="$APPEND loglevel=8"
 fi
 # KMODS: kernel modules the tests load themselves, taken from the modules

@@ -11,16 +11,23 @@
  */
 #include <kunit/test.h>
 
-static struct mmdma_dev mmdma_kunit_mdev(size_t mem_size, size_t max_op)
+/* On the heap: struct mmdma_dev is too big for a KASAN kernel's stack frame. */
+static struct mmdma_dev *mmdma_kunit_mdev(struct kunit *test, size_t mem_size,
+					  size_t max_op)
 {
-	return (struct mmdma_dev){ .mem_size = mem_size, .max_op = max_op };
+	struct mmdma_dev *mdev = kunit_kzalloc(test, sizeof(*mdev), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, mdev);
+	mdev->mem_size = mem_size;
+	mdev->max_op = max_op;
+	return mdev;
 }
 
 /* Operations never pass max_op; bus, device and host offsets advance. */
 static void mmdma_kunit_emit_max_op(struct kunit *test)
 {
-	struct mmdma_dev mdev = mmdma_kunit_mdev(4095, 1000);
-	struct mmdma_req req = { .mdev = &mdev };
+	struct mmdma_dev *mdev = mmdma_kunit_mdev(test, 4095, 1000);
+	struct mmdma_req req = { .mdev = mdev };
 	struct mmdma_opgen g = { .req = &req, .to_dev = true, .dev_base = 10 };
 	unsigned int i;
 
@@ -46,8 +53,8 @@ static void mmdma_kunit_emit_max_op(struct kunit *test)
 /* A copy is cut to its buffer's size and reuses the buffer's bus address. */
 static void mmdma_kunit_emit_copy(struct kunit *test)
 {
-	struct mmdma_dev mdev = mmdma_kunit_mdev(1 << 20, 1 << 20);
-	struct mmdma_req req = { .mdev = &mdev };
+	struct mmdma_dev *mdev = mmdma_kunit_mdev(test, 1 << 20, 1 << 20);
+	struct mmdma_req req = { .mdev = mdev };
 	struct mmdma_opgen g = { .req = &req, .host = 1 };
 	size_t pos = 0;
 	unsigned int i;
@@ -74,8 +81,8 @@ static void mmdma_kunit_emit_copy(struct kunit *test)
 /* A round trip reuses device memory: no operation crosses its end. */
 static void mmdma_kunit_emit_chunked(struct kunit *test)
 {
-	struct mmdma_dev mdev = mmdma_kunit_mdev(4095, 1 << 20);
-	struct mmdma_req req = { .mdev = &mdev };
+	struct mmdma_dev *mdev = mmdma_kunit_mdev(test, 4095, 1 << 20);
+	struct mmdma_req req = { .mdev = mdev };
 	struct mmdma_opgen g = { .req = &req, .chunked = true };
 
 	KUNIT_ASSERT_EQ(test, mmdma_emit(&g, 0, 3000, MMDMA_COPY_NONE, false), 0);
@@ -95,8 +102,8 @@ static void mmdma_kunit_emit_chunked(struct kunit *test)
 /* The operation array grows past its first allocation without losing any. */
 static void mmdma_kunit_emit_grows(struct kunit *test)
 {
-	struct mmdma_dev mdev = mmdma_kunit_mdev(SZ_1M, 7);
-	struct mmdma_req req = { .mdev = &mdev };
+	struct mmdma_dev *mdev = mmdma_kunit_mdev(test, SZ_1M, 7);
+	struct mmdma_req req = { .mdev = mdev };
 	struct mmdma_opgen g = { .req = &req };
 	unsigned int i;
 
@@ -115,13 +122,13 @@ static void mmdma_kunit_emit_boundary(struct kunit *test)
 	struct device_dma_parameters parms = { .segment_boundary_mask = 0xffff };
 	/* struct device is too big for a KUnit case's stack. */
 	struct device *dev = kunit_kzalloc(test, sizeof(*dev), GFP_KERNEL);
-	struct mmdma_dev mdev = mmdma_kunit_mdev(SZ_1M, SZ_1M);
-	struct mmdma_req req = { .mdev = &mdev };
+	struct mmdma_dev *mdev = mmdma_kunit_mdev(test, SZ_1M, SZ_1M);
+	struct mmdma_req req = { .mdev = mdev };
 	struct mmdma_opgen g = { .req = &req };
 
 	KUNIT_ASSERT_NOT_NULL(test, dev);
 	dev->dma_parms = &parms;
-	mdev.dma = dev;
+	mdev->dma = dev;
 	KUNIT_ASSERT_EQ(test, mmdma_emit(&g, 0xf000, 0x13000, MMDMA_COPY_NONE, false), 0);
 	KUNIT_ASSERT_EQ(test, g.nr, 3U);
 	KUNIT_EXPECT_EQ(test, g.ops[0].bus, (dma_addr_t)0xf000);
@@ -137,8 +144,8 @@ static void mmdma_kunit_emit_boundary(struct kunit *test)
 /* Chunk by chunk: source in, destination out, in host order. */
 static void mmdma_kunit_merge_chunks(struct kunit *test)
 {
-	struct mmdma_dev mdev = mmdma_kunit_mdev(4095, 2000);
-	struct mmdma_req req = { .mdev = &mdev };
+	struct mmdma_dev *mdev = mmdma_kunit_mdev(test, 4095, 2000);
+	struct mmdma_req req = { .mdev = mdev };
 	struct mmdma_opgen src = { .req = &req, .host = 0, .to_dev = true, .chunked = true };
 	struct mmdma_opgen dst = { .req = &req, .host = 1, .chunked = true };
 	/* Each half: 2000 + 2000 + 95 in the first window, 1905 in the next. */
@@ -169,8 +176,8 @@ static void mmdma_kunit_merge_chunks(struct kunit *test)
 /* Device ranges: the last byte may be used, one more is refused. */
 static void mmdma_kunit_req_check(struct kunit *test)
 {
-	struct mmdma_dev mdev = mmdma_kunit_mdev(4095, 4095);
-	struct mmdma_req req = { .mdev = &mdev };
+	struct mmdma_dev *mdev = mmdma_kunit_mdev(test, 4095, 4095);
+	struct mmdma_req req = { .mdev = mdev };
 
 	req.host[0].len = 100;
 	KUNIT_EXPECT_EQ(test, mmdma_req_check(&req, MMDMA_XFER_TO_DEV, MMDMA_DMA_SG, 0), 0);
@@ -196,7 +203,7 @@ static void mmdma_kunit_req_check(struct kunit *test)
 	req.host[0].len = 10;
 	req.host[1].len = 0;
 	KUNIT_EXPECT_EQ(test, mmdma_req_check(&req, MMDMA_XFER_TO_DEV, MMDMA_DMA_SINGLE, 0), -EINVAL);
-	req.host[0].kaddr = &mdev;
+	req.host[0].kaddr = mdev;
 	KUNIT_EXPECT_EQ(test, mmdma_req_check(&req, MMDMA_XFER_TO_DEV, MMDMA_DMA_SINGLE, 0), 0);
 }
 
