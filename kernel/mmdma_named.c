@@ -274,6 +274,12 @@ static int mmdma_named_mmap(struct file *file, struct vm_area_struct *vma)
 	if (ret)
 		return ret;
 
+	/*
+	 * From here user space can pin the pages (vm_insert_page() makes
+	 * normal entries): each needs its own count, as for a buffer fd's
+	 * mapping (mmdma_buf_split()).
+	 */
+	mmdma_buf_split(buf);
 	vma->vm_private_data = buf;
 	vma->vm_page_prot = mmdma_cache_pgprot(buf, vma->vm_page_prot);
 	if (buf->kind == MMDMA_MEM_COHERENT) {
