@@ -161,9 +161,9 @@ static void provider_unload_while_core_and_buffers_in_use(void)
 	ASSERT_OK(coh);
 	c = t_map(coh, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
 	c[0] = 0x5a;
-	/* A transfer through the device, so it has done DMA for the buffer. */
-	EXPECT_OK(t_xfer_dma(dev, MMDMA_XFER_TO_DEV, MMDMA_DMA_AUTO, 0, buf, 0,
-			     -1, 0, 0, PAGE, NULL));
+	/* A transfer through the attachment, so the device has used it. */
+	EXPECT_OK(t_xfer_dma(dev, MMDMA_XFER_TO_DEV, MMDMA_DMA_AUTO, MMDMA_XFER_ATTACHED,
+			     buf, 0, -1, 0, 0, PAGE, NULL));
 	bufs = t_nr_buffers();
 
 	EXPECT_OK(mod_unload(SOFT_MOD));
