@@ -6,7 +6,7 @@
 bin=/opt/mmdma/bin
 py=/opt/mmdma/python
 echo "KTAP version 1"
-echo "1..6"
+echo "1..7"
 n=0 bad=0
 run() {
 	name=$1 want=$2
@@ -40,5 +40,15 @@ if command -v python3 > /dev/null; then
 else
 	n=$((n + 1))
 	echo "ok $n numpy_roundtrip # SKIP no python3 in this profile's guest (PYTHON=yes)"
+fi
+if ! command -v python3 > /dev/null; then
+	n=$((n + 1))
+	echo "ok $n persistent_buffer # SKIP no python3 in this profile's guest (PYTHON=yes)"
+elif [ ! -d /sys/kernel/config/mmdma ]; then
+	n=$((n + 1))
+	echo "ok $n persistent_buffer # SKIP the kernel has no configfs (mmdma create needs it)"
+else
+	run persistent_buffer 'data checked' env PATH=$bin:$PATH PYTHONPATH=$py \
+		python3 $py/persistent_buffer.py example
 fi
 exit $bad

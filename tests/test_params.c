@@ -24,25 +24,6 @@ static void reload_default(void)
 	ASSERT_OK(t_driver_load());
 }
 
-/* Has a kernel log line since @fd was opened (kmsg_open) held @want? */
-static bool kmsg_saw(int fd, const char *want)
-{
-	char rec[2048];
-	ssize_t n;
-
-	while ((n = read(fd, rec, sizeof(rec) - 1)) != 0) {
-		if (n < 0) {
-			if (errno == EPIPE)	/* overwritten records: go on */
-				continue;
-			break;			/* EAGAIN: no more */
-		}
-		rec[n] = '\0';
-		if (strstr(rec, want))
-			return true;
-	}
-	return false;
-}
-
 static const struct {
 	const char *params;
 	const char *log;	/* what the log line must say */

@@ -26,25 +26,6 @@ static bool exists(const char *path)
 	return access(path, F_OK) == 0;
 }
 
-/* Has a kernel log line since @fd was opened (kmsg_open) held @want? */
-static bool kmsg_saw(int fd, const char *want)
-{
-	char rec[2048];
-	ssize_t n;
-
-	while ((n = read(fd, rec, sizeof(rec) - 1)) != 0) {
-		if (n < 0) {
-			if (errno == EPIPE)	/* overwritten records: go on */
-				continue;
-			break;			/* EAGAIN: no more */
-		}
-		rec[n] = '\0';
-		if (strstr(rec, want))
-			return true;
-	}
-	return false;
-}
-
 /* The profile must list the software engine's module among the providers. */
 static void need_soft_provider(void)
 {

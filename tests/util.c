@@ -188,6 +188,25 @@ static const char *const kmsg_bad_words[] = {
 	"dma_pool_destroy",
 };
 
+/* Has a kernel log line since @fd was opened (kmsg_open) held @want? */
+bool kmsg_saw(int fd, const char *want)
+{
+	char rec[2048];
+	ssize_t n;
+
+	while ((n = read(fd, rec, sizeof(rec) - 1)) != 0) {
+		if (n < 0) {
+			if (errno == EPIPE)	/* overwritten records: go on */
+				continue;
+			break;			/* EAGAIN: no more */
+		}
+		rec[n] = '\0';
+		if (strstr(rec, want))
+			return true;
+	}
+	return false;
+}
+
 int kmsg_bad(int fd)
 {
 	char rec[2048];

@@ -100,6 +100,8 @@ void t_expect_pattern(const void *p, uint64_t off, size_t len, uint32_t seed);
  */
 int kmsg_open(void);
 int kmsg_bad(int fd);
+/* Has a kernel log line since @fd was opened (kmsg_open) held @want? */
+bool kmsg_saw(int fd, const char *want);
 
 /* Module (un)loading through the syscalls: 0 or -errno. */
 int mod_unload(const char *name);

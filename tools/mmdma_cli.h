@@ -51,6 +51,9 @@ int cli_explain_open(const char *path, int err);
 
 /* JSON output (tools/mmdma_json.c): a string with every needed escape. */
 void json_string(FILE *f, const char *s);
+/* The first line of @dir/@name/@attr (sysfs), newline dropped; "" if unreadable. */
+void cli_attr(const char *dir, const char *name, const char *attr, char *out,
+	      size_t n);
 
 /*
  * Options of a command that takes only -j/--json and -h/--help: returns

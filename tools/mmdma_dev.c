@@ -166,20 +166,7 @@ int cmd_devices(int argc, char **argv)
 /* The first line of a buffer's attribute, newline dropped; "" if unreadable. */
 static void buf_attr(const char *id, const char *attr, char *out, size_t n)
 {
-	char path[PATH_MAX];
-	size_t len = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), BUF_SYSFS "/%s/%s", id, attr);
-	out[0] = '\0';
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	len = fread(out, 1, n - 1, f);
-	fclose(f);
-	out[len] = '\0';
-	while (len && out[len - 1] == '\n')
-		out[--len] = '\0';
+	cli_attr(BUF_SYSFS, id, attr, out, n);
 }
 
 static int is_number(const struct dirent *e)

@@ -42,26 +42,6 @@ static int put_attr(const char *dir, const char *name, const char *attr,
 	return (int)n;
 }
 
-/* The first line of @dir/@name/@attr, newline dropped; "" if unreadable. */
-static void get_attr(const char *dir, const char *name, const char *attr,
-		     char *out, size_t n)
-{
-	char path[PATH_MAX];
-	size_t len;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s/%s", dir, name, attr);
-	out[0] = '\0';
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	len = fread(out, 1, n - 1, f);
-	fclose(f);
-	out[len] = '\0';
-	while (len && out[len - 1] == '\n')
-		out[--len] = '\0';
-}
-
 static int name_ok(const char *name)
 {
 	size_t len = strlen(name);
@@ -228,7 +208,7 @@ int cli_named_list(bool json, bool first)
 		const char *name = list[i]->d_name;
 
 		for (size_t a = 0; a < 5; a++)
-			get_attr(CLASS_DIR, name, attrs[a], v[a], sizeof(v[a]));
+			cli_attr(CLASS_DIR, name, attrs[a], v[a], sizeof(v[a]));
 		if (json) {
 			printf("%s\n  {\"name\": ", first && !i ? "" : ",");
 			json_string(stdout, name);

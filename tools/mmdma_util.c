@@ -186,3 +186,23 @@ void json_string(FILE *f, const char *s)
 	}
 	fputc('"', f);
 }
+
+/* The first line of @dir/@name/@attr, newline dropped; "" if unreadable. */
+void cli_attr(const char *dir, const char *name, const char *attr, char *out,
+	      size_t n)
+{
+	char path[PATH_MAX];
+	size_t len;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s/%s", dir, name, attr);
+	out[0] = '\0';
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	len = fread(out, 1, n - 1, f);
+	fclose(f);
+	out[len] = '\0';
+	while (len && out[len - 1] == '\n')
+		out[--len] = '\0';
+}
