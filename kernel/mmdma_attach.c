@@ -37,6 +37,9 @@
  * @sgt:      the pages, and once mapped their DMA segments
  * @mapped:   @sgt is mapped for the device (false once it has gone away)
  * @detached: the file's reference is gone; lookups no longer find it
+ * @owned:    made by the kernel for a named buffer's device
+ *            (mmdma_attach_buf_dev()): no fd detaches it (EBUSY); it goes
+ *            with the buffer
  * @need_sync: the DMA layer says some segment needs syncing (a device that
  *            does not snoop caches, a segment swiotlb bounces); without,
  *            MMDMA_BUF_SYNC has nothing to do and returns at once
@@ -56,6 +59,7 @@ struct mmdma_attach {
 	struct sg_table sgt;
 	bool mapped;
 	bool detached;
+	bool owned;
 	bool need_sync;
 	struct scatterlist **segs;
 	u64 *seg_end;
@@ -406,12 +410,20 @@ long mmdma_buf_ioc_attach(void *ctx, void *karg, void __user *uarg)
 int mmdma_attach_buf_dev(struct mmdma_buf *buf, struct mmdma_dev *mdev,
 			 enum dma_data_direction dir)
 {
+	struct mmdma_attach *att;
 	u32 nr_segs;
 	int ret;
 
 	if (down_read_killable(&mdev->users))
 		return -EINTR;
 	ret = mmdma_attach_locked(buf, mdev, dir, &nr_segs);
+	if (!ret) {
+		mutex_lock(&mmdma_att_lock);
+		att = mmdma_att_find(buf, mdev);
+		if (att)
+			att->owned = true;
+		mutex_unlock(&mmdma_att_lock);
+	}
 	up_read(&mdev->users);
 	return ret;
 }
@@ -429,6 +441,12 @@ long mmdma_buf_ioc_detach(void *ctx, void *karg, void __user *uarg)
 		return PTR_ERR(mdev);
 	mutex_lock(&mmdma_att_lock);
 	att = mmdma_att_find(ctx, mdev);
+	if (att && att->owned) {
+		mutex_unlock(&mmdma_att_lock);
+		mmdma_dev_put(mdev);
+		dev_dbg(mmdma_dev(), "detach: the named buffer's own mapping for its device\n");
+		return -EBUSY;
+	}
 	if (att)
 		WRITE_ONCE(att->detached, true);
 	mutex_unlock(&mmdma_att_lock);

@@ -414,6 +414,13 @@ static long mmdma_buf_ioc_attach_ro(void *ctx, void *karg, void __user *uarg)
 	return mmdma_buf_ioc_attach(ctx, karg, uarg);
 }
 
+/* Attachments are what a device may do with the memory: not the reader's. */
+static long mmdma_buf_ioc_detach_ro(void *ctx, void *karg, void __user *uarg)
+{
+	dev_dbg(mmdma_dev(), "detach: the fd is not open for writing\n");
+	return -EBADF;
+}
+
 static long mmdma_buf_ioc_sync_ro(void *ctx, void *karg, void __user *uarg)
 {
 	struct mmdma_buf_sync *req = karg;
@@ -445,7 +452,7 @@ static const struct mmdma_ioctl_desc mmdma_buf_ro_ioctls[] = {
 	MMDMA_IOCTL(MMDMA_BUF_FILL, mmdma_buf_ioc_fill_ro),
 	MMDMA_IOCTL(MMDMA_BUF_PHYS, mmdma_buf_ioc_phys),
 	MMDMA_IOCTL(MMDMA_BUF_ATTACH, mmdma_buf_ioc_attach_ro),
-	MMDMA_IOCTL(MMDMA_BUF_DETACH, mmdma_buf_ioc_detach),
+	MMDMA_IOCTL(MMDMA_BUF_DETACH, mmdma_buf_ioc_detach_ro),
 	MMDMA_IOCTL(MMDMA_BUF_DMA_ADDRS, mmdma_buf_ioc_dma_addrs),
 	MMDMA_IOCTL(MMDMA_BUF_SYNC, mmdma_buf_ioc_sync_ro),
 	MMDMA_IOCTL_FD(MMDMA_BUF_EXPORT, mmdma_buf_ioc_export_ro),

@@ -352,7 +352,10 @@ int mmdma_dmabuf_host(struct mmdma_dev *mdev, int fd, u64 offset, u64 len,
 	if (imp->dmabuf->ops == &mmdma_exp_ops) {
 		struct mmdma_export *exp = imp->dmabuf->priv;
 
-		if (!mmdma_buf_reachable(exp->buf, mdev->dma)) {
+		/* Export takes only buffers with pages; said here again. */
+		if (!mmdma_buf_has_pages(exp->buf)) {
+			ret = -EINVAL;
+		} else if (!mmdma_buf_reachable(exp->buf, mdev->dma)) {
 			dev_dbg(mdev->dma, "buf %u: memory out of the device's reach\n",
 				exp->buf->id);
 			ret = -ERANGE;

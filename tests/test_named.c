@@ -584,8 +584,9 @@ static void param_pages_for_device_attached_and_synced(void)
 	struct mmdma_buf_sync sync = { .length = 65536, .flags = MMDMA_SYNC_FOR_CPU,
 				       .dir = MMDMA_DIR_BIDIRECTIONAL };
 	struct mmdma_buf_attach att = { .dir = MMDMA_DIR_BIDIRECTIONAL };
-	char buf[64];
-	int fd, dev = t_dev_or_skip("mmdma-soft0");
+	struct mmdma_buf_detach det = { 0 };
+	char buf[64], before[64];
+	int fd, ro, dev = t_dev_or_skip("mmdma-soft0");
 
 	close(dev);
 	ASSERT_OK(load_with("named=ps:64k:pages:cached:mmdma-soft0"));
@@ -597,10 +598,24 @@ static void param_pages_for_device_attached_and_synced(void)
 	dev = t_dev_or_skip("mmdma-soft0");
 	sync.dev_fd = dev;
 	att.dev_fd = dev;
+	det.dev_fd = dev;
 	EXPECT_OK(ioctl(fd, MMDMA_BUF_SYNC, &sync));
 	sync.flags = MMDMA_SYNC_FOR_DEVICE;
 	EXPECT_OK(ioctl(fd, MMDMA_BUF_SYNC, &sync));
 	EXPECT_SYSERR(ioctl(fd, MMDMA_BUF_ATTACH, &att), EBUSY);
+	/*
+	 * The mapping made for the device is the buffer's, for its life: no
+	 * fd detaches it (a read-only one changes no attachment at all), so
+	 * bus_addr stays what was read.
+	 */
+	EXPECT(read_attr(CLASS_DIR "ps/bus_addr", before, sizeof(before)) > 2);
+	EXPECT_SYSERR(ioctl(fd, MMDMA_BUF_DETACH, &det), EBUSY);
+	ro = node_open("ps", O_RDONLY);
+	ASSERT_OK(ro);
+	EXPECT_SYSERR(ioctl(ro, MMDMA_BUF_DETACH, &det), EBADF);
+	close(ro);
+	EXPECT(read_attr(CLASS_DIR "ps/bus_addr", buf, sizeof(buf)) > 2);
+	EXPECT(!strcmp(buf, before));
 	close(dev);
 	close(fd);
 	reload_default();
