@@ -497,9 +497,13 @@ static void long_runs_cut_into_64mib_segments(void)
 {
 	struct t_dev e = t_dev_open(T_SOFT);
 	uint64_t size = 256ULL << 20;
-	int buf = t_buf(size, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
-	int n = mmdma_buf_attach(buf, e.fd, MMDMA_DIR_BIDIRECTIONAL);
+	int buf, n;
 
+	/* There every segment is one bounce slot run, and 256 MiB does not fit. */
+	if (bounces_always(&e))
+		ktap_skip("swiotlb=force: segments are cut to bounce slots");
+	buf = t_buf(size, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+	n = mmdma_buf_attach(buf, e.fd, MMDMA_DIR_BIDIRECTIONAL);
 	ASSERT(n >= 1);
 	ktap_diag("%d segments", n);
 	EXPECT(n >= 4);
