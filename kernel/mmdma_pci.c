@@ -251,9 +251,8 @@ static struct pci_driver mmdma_pci_driver = {
 	.name		= "mmdma-pci",
 	.probe		= pci_probe,
 	.remove		= pci_remove,
-	.driver		= {
-		.dev_groups = pci_groups,
-	},
+	/* Not .driver.dev_groups: pci_register_driver() copies this there. */
+	.dev_groups	= pci_groups,
 };
 
 module_pci_driver(mmdma_pci_driver);
