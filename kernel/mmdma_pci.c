@@ -48,6 +48,7 @@ MODULE_PARM_DESC(msi, "use MSI where the device has it (default), else the INTx 
  * @intx_mask: INTx is masked at the device (PCI_COMMAND_INTX_DISABLE), so
  *             the line may be shared; else the interrupt is disabled
  * @irq:       the Linux interrupt number
+ * @irq_requested: @irq has our handler (the device has an interrupt)
  */
 struct mmdma_pci {
 	struct pci_dev *pdev;
@@ -57,6 +58,7 @@ struct mmdma_pci {
 	bool masked;
 	bool intx_mask;
 	int irq;
+	bool irq_requested;
 };
 
 static irqreturn_t pci_irq(int irq, void *data)
@@ -173,9 +175,11 @@ static int pci_setup_irq(struct mmdma_pci *mp, u32 *flags)
 		if (mp->intx_mask)
 			irqf = IRQF_SHARED;
 	}
-	return devm_request_threaded_irq(&pdev->dev, mp->irq, pci_irq,
-					 pci_irq_thread, irqf,
-					 dev_name(&pdev->dev), mp);
+	ret = devm_request_threaded_irq(&pdev->dev, mp->irq, pci_irq,
+					pci_irq_thread, irqf,
+					dev_name(&pdev->dev), mp);
+	mp->irq_requested = !ret;
+	return ret;
 }
 
 static int pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
@@ -243,7 +247,18 @@ static void pci_remove(struct pci_dev *pdev)
 	pci_clear_master(pdev);
 	/* Attachments, coherent memory and BAR mappings are revoked here. */
 	mmdma_provider_unregister(&mp->prov);
-	/* devres then frees the interrupt, BAR 0 and @mp. */
+	/*
+	 * An INTx line still masked at the device (no acknowledgement came)
+	 * would stay masked for the next driver: free the handler, then
+	 * unmask (a line disabled with disable_irq_nosync() is reset by the
+	 * next request_irq()).
+	 */
+	if (mp->irq_requested) {
+		devm_free_irq(&pdev->dev, mp->irq, mp);
+		if (mp->masked && mp->intx_mask)
+			pci_check_and_unmask_intx(pdev);
+	}
+	/* devres then frees BAR 0, the vectors and @mp. */
 }
 
 /* No id table: bound only by driver_override or new_id. */
