@@ -258,6 +258,38 @@ static void expect_zero(const volatile uint8_t *p, size_t len)
 	}
 }
 
+/*
+ * A page buffer edu reaches.  Without an IOMMU half of the 512 MiB guest
+ * lies beyond edu's 28 bits and an attachment of it gets ERANGE; the page
+ * allocator may hand out high pages for a long time, so after each miss
+ * hold 4 MiB more (up to 256 MiB) to push the next allocation down.
+ */
+static int reachable_page(const struct t_dev *d)
+{
+	int fill[64], nf = 0, buf;
+
+	for (;;) {
+		int ret;
+
+		buf = t_buf(PAGE, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+		ret = mmdma_buf_attach(buf, d->fd, MMDMA_DIR_BIDIRECTIONAL);
+		if (ret >= 0) {
+			ASSERT_OK(mmdma_buf_detach(buf, d->fd));
+			break;
+		}
+		ASSERT_ERR(ret, ERANGE);
+		close(buf);
+		buf = -1;
+		if (nf == 64)
+			break;
+		fill[nf++] = t_buf(4 << 20, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+	}
+	while (nf)
+		close(fill[--nf]);
+	ASSERT(buf >= 0);
+	return buf;
+}
+
 static int cfs_set(const char *name, const char *attr, const char *value)
 {
 	char path[256];
@@ -369,8 +401,7 @@ static void unprivileged_no_bar_no_addresses(void)
 {
 	struct t_dev d = t_dev_open(NODE);
 	struct unpriv_fds u = { .dev = pci_node(),
-				.buf = t_reachable_buf(&d, PAGE, MMDMA_MEM_PAGES,
-						       MMDMA_MAP_FAULT) };
+				.buf = reachable_page(&d) };
 	int keep[] = { u.dev, u.buf };
 
 	EXPECT_EQ(t_run_unprivileged(unpriv_no_bar_no_addresses, &u, keep, 2), 0);
@@ -443,7 +474,7 @@ static void attached_streaming_buffer_dma_roundtrip(void)
 	volatile uint8_t *p;
 	int buf;
 
-	buf = t_reachable_buf(&d, PAGE, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+	buf = reachable_page(&d);
 	p = t_map(buf, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
 	fill(p, XFER, 23);
 	ASSERT_EQ(mmdma_buf_attach(buf, d.fd, MMDMA_DIR_BIDIRECTIONAL), 1);
@@ -536,7 +567,7 @@ static void unbind_while_in_use_enodev(void)
 	uint64_t v;
 	char c;
 
-	buf = t_reachable_buf(&d, PAGE, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+	buf = reachable_page(&d);
 	ASSERT_EQ(mmdma_buf_attach(buf, d.fd, MMDMA_DIR_BIDIRECTIONAL), 1);
 	named_coherent("pcigone", "4k");
 	named = open("/dev/mmdma-named/pcigone", O_RDWR | O_CLOEXEC);
