@@ -549,36 +549,49 @@ static void intx_masked_until_acknowledged(void)
 }
 
 /*
- * Unbinding mmdma-pci with a buffer attached, a coherent named buffer and
- * BAR 0 mapped: the BAR mapping raises SIGBUS, every call on the node and
- * the attachment ENODEV, the named buffer is revoked; nothing leaks and the
- * log stays clean.
+ * Unbinding mmdma-pci with a buffer attached, coherent memory (a buffer
+ * fd, and a named buffer where configfs exists) and BAR 0 mapped: the
+ * mappings raise SIGBUS, every call on the node, the attachment and the
+ * coherent buffers ENODEV; nothing leaks and the log stays clean.
  */
 static void unbind_while_in_use_enodev(void)
 {
 	const char *bdf = edu_addr();
 	struct t_dev d = t_dev_open(NODE);
 	unsigned int nbufs = t_nr_buffers();
-	int kmsg = kmsg_open(), buf, named;
+	int kmsg = kmsg_open(), buf, named = -1, coh;
 	volatile uint32_t *r = bar0(d.fd);
+	volatile uint8_t *p = NULL, *q;
 	struct mmdma_dev_info info;
 	struct mmdma_dma_seg seg;
-	volatile uint8_t *p;
+	bool cfs = !access(CFS_DIR, F_OK);
 	uint64_t v;
 	char c;
 
 	buf = reachable_page(&d);
 	ASSERT_EQ(mmdma_buf_attach(buf, d.fd, MMDMA_DIR_BIDIRECTIONAL), 1);
-	named_coherent("pcigone", "4k");
-	named = open("/dev/mmdma-named/pcigone", O_RDWR | O_CLOEXEC);
-	ASSERT_OK(named);
-	p = t_map(named, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
-	p[0] = 1;
+	coh = mmdma_alloc_dev(t_ctl(), PAGE, MMDMA_MEM_COHERENT, MMDMA_MAP_REMAP,
+			      MMDMA_ALLOC_DEVICE, d.fd);
+	ASSERT_OK(coh);
+	q = t_map(coh, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
+	q[0] = 1;
+	/* The debug kernel has no configfs: the rest runs without it. */
+	if (cfs) {
+		named_coherent("pcigone", "4k");
+		named = open("/dev/mmdma-named/pcigone", O_RDWR | O_CLOEXEC);
+		ASSERT_OK(named);
+		p = t_map(named, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
+		p[0] = 1;
+	}
 
 	unbind_pci(bdf);
 	EXPECT(t_read_sigbus(r, 4, &v));
-	EXPECT(t_read_sigbus(p, 1, &v));
-	EXPECT_SYSERR(pread(named, &c, 1, 0), ENODEV);
+	EXPECT(t_read_sigbus(q, 1, &v));
+	EXPECT_SYSERR(pread(coh, &c, 1, 0), ENODEV);
+	if (cfs) {
+		EXPECT(t_read_sigbus(p, 1, &v));
+		EXPECT_SYSERR(pread(named, &c, 1, 0), ENODEV);
+	}
 	EXPECT_ERR(mmdma_dev_info(d.fd, &info), ENODEV);
 	EXPECT_SYSERR(mmap(NULL, PAGE, PROT_READ, MAP_SHARED, d.fd, 0), ENODEV);
 	EXPECT_ERR(mmdma_buf_dma_addrs(buf, d.fd, 0, 1, &seg, NULL), ENODEV);
@@ -586,10 +599,14 @@ static void unbind_while_in_use_enodev(void)
 				  MMDMA_SYNC_FOR_CPU), ENODEV);
 	/* An attachment whose device went can still be detached. */
 	EXPECT_OK(mmdma_buf_detach(buf, d.fd));
-	munmap((void *)p, PAGE);
+	if (cfs) {
+		munmap((void *)p, PAGE);
+		close(named);
+		named_remove("pcigone");
+	}
+	munmap((void *)q, PAGE);
+	close(coh);
 	munmap((void *)r, PAGE);
-	close(named);
-	named_remove("pcigone");
 	close(buf);
 	close(d.fd);
 	EXPECT_EQ(t_nr_buffers(), nbufs);
