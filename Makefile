@@ -53,7 +53,7 @@ TEST_COMMON := tests/ktap.c tests/util.c tests/devutil.c tests/cliutil.c
 TEST_HDR := tests/ktap.h tests/util.h tests/devutil.h tests/cliutil.h $(LIB_HDR)
 TESTS := test_badinput test_mmap test_unload test_providers test_edu test_dio test_maps test_kinds test_explain \
 	test_limits test_attach test_dmabuf test_faults test_kunit test_stress test_fuzz \
-	test_privilege test_abi test_teardown test_isa test_cli test_params test_named \
+	test_privilege test_abi test_teardown test_isa test_cli test_params test_named test_pci \
 	test_vfio
 HOST_TESTS := test_lib test_promise test_cli
 # Shell tests of the harness (vm/): each feeds it a broken case.
@@ -79,7 +79,7 @@ modules: $(MODULES)
 # Each kernel gets its own copy of the sources: Kbuild writes objects next
 # to them, and two kernels must not share objects.  One Kbuild run makes
 # the core, mmdma.ko, and the provider modules next to it (mmdma_edu.ko,
-# mmdma_soft.ko, mmdma_isa.ko; docs/provider-api.md): vm/run.sh --module
+# mmdma_soft.ko, mmdma_isa.ko, mmdma_pci.ko; docs/provider-api.md): vm/run.sh --module
 # takes the core and loads the providers it finds beside it.
 $(O)/%/kernel/mmdma.ko: $(KSRC)
 	@kdir=$$(vm/kernel.sh kdir $*) || { echo "make: run 'make deps' first" >&2; exit 1; }; \

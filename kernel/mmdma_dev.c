@@ -473,6 +473,9 @@ static long mmdma_dev_ioc_xfer(void *ctx, void *karg, void __user *uarg)
 	struct mmdma_dev *mdev = file->private_data;
 	long ret;
 
+	/* A device user space drives itself has no engine to transfer with. */
+	if (!mdev->ops)
+		return -EOPNOTSUPP;
 	ret = mmdma_xfer_check(mdev, karg);
 	if (!ret)
 		ret = mmdma_xfer_node_mode(file, karg);

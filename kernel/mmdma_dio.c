@@ -253,6 +253,9 @@ static ssize_t mmdma_dio(struct kiocb *iocb, struct iov_iter *iter,
 	struct mmdma_dev *mdev = iocb->ki_filp->private_data;
 	loff_t pos = iocb->ki_pos;
 
+	/* No engine (mmdma_pci): nothing moves device memory. */
+	if (!mdev->ops)
+		return -EOPNOTSUPP;
 	if (!user_backed_iter(iter))
 		return -EOPNOTSUPP;
 	if (pos < 0)

@@ -235,12 +235,16 @@ void mmdma_engine_timeout(struct work_struct *work)
  * @req: the request; @req->end, if set, is called when it ends
  *
  * Return: 0 when queued (the request then always ends: completes @req->done
- * or calls @req->end), or -EINTR / -ENODEV (device gone) when not queued.
+ * or calls @req->end), or -EINTR / -ENODEV (device gone) / -EOPNOTSUPP (a
+ * provider without an engine) when not queued.
  */
 int mmdma_req_submit(struct mmdma_req *req)
 {
 	struct mmdma_dev *mdev = req->mdev;
 
+	/* The callers refuse this first; never reach a NULL engine. */
+	if (!mdev->ops)
+		return -EOPNOTSUPP;
 	init_completion(&req->done);
 	INIT_LIST_HEAD(&req->node);
 	if (mutex_lock_killable(&mdev->lock))

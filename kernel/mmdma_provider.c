@@ -58,10 +58,12 @@ static int mmdma_provider_check(struct mmdma_provider *p)
 		why = "name must be 1 to 15 characters of [a-z0-9]";
 	else if (!p->kind)
 		why = "kind must be an enum mmdma_dev_kind value";
-	else if (!p->ops || !p->ops->submit || !p->ops->terminate)
-		why = "ops->submit and ops->terminate are required";
-	else if (!p->mem_size || !p->max_op)
+	else if (p->ops && (!p->ops->submit || !p->ops->terminate))
+		why = "ops->submit and ops->terminate go together";
+	else if (p->ops && (!p->mem_size || !p->max_op))
 		why = "mem_size and max_op must be non-zero";
+	else if (!p->ops && (p->mem_size || p->max_op || p->max_batch))
+		why = "a provider without ops has no device memory";
 	else if (p->dma_bits < 24 || p->dma_bits > 64)
 		why = "dma_bits must be 24 to 64";
 	else if (p->caps & ~MMDMA_PROV_CAPS)

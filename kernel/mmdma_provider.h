@@ -117,10 +117,13 @@ struct mmdma_region {
  *              non-zero
  * @dev:        the device the DMA API maps for; the core holds a
  *              reference to it while anything made for it exists
- * @ops:        the engine; @ops->submit and @ops->terminate are required
+ * @ops:        the engine, with @ops->submit and @ops->terminate; NULL
+ *              for a device user space drives itself (mmdma_pci): the
+ *              node then has no device memory, and MMDMA_DEV_XFER, read()
+ *              and write() on it fail with EOPNOTSUPP
  * @mem_size:   bytes of device memory (the node's file size and the
- *              window transfers address), > 0
- * @max_op:     most bytes one operation moves, > 0
+ *              window transfers address), > 0; 0 when @ops is NULL
+ * @max_op:     most bytes one operation moves, > 0; 0 when @ops is NULL
  * @max_batch:  most operations one submit takes (0 means 1): an engine
  *              with a descriptor list takes many
  * @dma_bits:   address bits the engine drives, 24 to 64: the core sets

@@ -79,7 +79,7 @@ build
 lap "packages built"
 
 # The provider modules DKMS builds next to the core (dist/dkms.conf.in).
-providers="mmdma_edu mmdma_soft mmdma_isa"
+providers="mmdma_edu mmdma_soft mmdma_isa mmdma_pci"
 # The kernels to build for, by release (vm/kernel.sh names -> releases).
 releases=
 for k in $kernels; do

@@ -27,6 +27,8 @@ static const char *dev_kind_name(uint32_t kind)
 		return "soft";
 	case MMDMA_DEV_ISA:
 		return "isa";
+	case MMDMA_DEV_PCI:
+		return "pci";
 	}
 	return "?";
 }

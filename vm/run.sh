@@ -91,7 +91,7 @@ PROMISE='$PROMISE'
 CONF
 # DYNDBG=1 in the environment: the driver's dev_dbg() lines, on the console.
 if [ -n "${DYNDBG:-}" ]; then
-	echo "MODPARAMS=\"\$MODPARAMS dyndbg=+p mmdma_edu.dyndbg=+p mmdma_soft.dyndbg=+p mmdma_isa.dyndbg=+p\"" >> "$out/mmdma.conf"
+	echo "MODPARAMS=\"\$MODPARAMS dyndbg=+p mmdma_edu.dyndbg=+p mmdma_soft.dyndbg=+p mmdma_isa.dyndbg=+p mmdma_pci.dyndbg=+p\"" >> "$out/mmdma.conf"
 	APPEND="$APPEND loglevel=8"
 fi
 # KMODS: kernel modules the tests load themselves, taken from the modules

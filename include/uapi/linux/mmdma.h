@@ -295,11 +295,15 @@ static __inline__ __u8 mmdma_pattern_byte(__u32 seed, __u64 off)
  * @MMDMA_DEV_ISA:  a floppy disk controller on the ISA bus, moving sectors
  *                  through the 8237 DMA controller (the kernel's ISA DMA
  *                  API); device memory is the disk, byte for byte
+ * @MMDMA_DEV_PCI:  any PCI device bound to mmdma-pci (docs/pci.md): no
+ *                  engine and no device memory; user space drives the
+ *                  device through BAR 0, MMDMA_DEV_XFER gets EOPNOTSUPP
  */
 enum mmdma_dev_kind {
 	MMDMA_DEV_EDU = 1,
 	MMDMA_DEV_SOFT = 2,
 	MMDMA_DEV_ISA = 3,
+	MMDMA_DEV_PCI = 4,
 };
 
 /* struct mmdma_dev_info.flags */

@@ -1,0 +1,654 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The generic PCI provider (mmdma_pci.ko, docs/pci.md, issue 13 part 2):
+ * QEMU's edu is taken from mmdma-edu and bound to mmdma-pci by
+ * driver_override, then driven by a user-space driver written here: BAR 0
+ * mapped through /dev/mmdma-pci0, a named coherent buffer and an attached
+ * streaming buffer made for the device, their bus addresses written into
+ * edu's DMA registers, the interrupt waited for through the device's
+ * mmdma_irq_count (poll), the memory synced and checked byte for byte.
+ *
+ * Runs in the edu (28 bits, no IOMMU) and edu-iommu profiles.  The cases
+ * run in order, each in its own process: the first moves edu, the last
+ * gives it back to mmdma-edu for the tests after.  edu drives 28 address
+ * bits, so the first case sets mmdma_pci's dma_bits to 28 (default 32);
+ * the last puts 32 back.
+ */
+#include <fcntl.h>
+#include <linux/pci_regs.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "devutil.h"
+
+#define PCI_DEVS	"/sys/bus/pci/devices/"
+#define PCI_DRV		"/sys/bus/pci/drivers/mmdma-pci"
+#define EDU_DRV		"/sys/bus/pci/drivers/mmdma-edu"
+#define PCI_PARAMS	"/sys/module/mmdma_pci/parameters/"
+#define NODE		"mmdma-pci0"
+#define CFS_DIR		"/sys/kernel/config/mmdma/"
+#define NAMED_CLASS	"/sys/class/mmdma-named/"
+
+/* edu's registers (QEMU hw/misc/edu.c, kernel/mmdma_edu.c). */
+#define EDU_REG_ID	0x00
+#define EDU_REG_LIVE	0x04
+#define EDU_REG_IRQ_ST	0x24
+#define EDU_REG_RAISE	0x60
+#define EDU_REG_ACK	0x64
+#define EDU_REG_SRC	0x80
+#define EDU_REG_DST	0x88
+#define EDU_REG_COUNT	0x90
+#define EDU_REG_CMD	0x98
+#define EDU_RUN		0x1
+#define EDU_TO_HOST	0x2
+#define EDU_IRQ		0x4
+#define EDU_IRQ_DMA	0x100
+#define EDU_WINDOW	0x40000
+/* Well inside the 4 KiB window: its last byte and length 0 abort QEMU. */
+#define XFER		2048
+
+/* The PCI address of edu: from mmdma-edu's node, or from the bus. */
+static const char *edu_addr(void)
+{
+	static char bdf[64];
+	char path[256], id[32];
+	int i;
+
+	/* QEMU's i440fx puts -device edu in the first free slots. */
+	for (i = 0; i < 32; i++) {
+		FILE *f;
+		bool ok;
+
+		snprintf(bdf, sizeof(bdf), "0000:00:%02x.0", i);
+		snprintf(path, sizeof(path), PCI_DEVS "%s/device", bdf);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		ok = fgets(id, sizeof(id), f) && !strcmp(id, "0x11e8\n");
+		fclose(f);
+		if (ok)
+			return bdf;
+	}
+	t_absent("edu", "no edu device (1234:11e8) on bus 0");
+	return NULL;
+}
+
+static const char *bound_driver(const char *bdf)
+{
+	static char name[64];
+	char path[256], link[256];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), PCI_DEVS "%s/driver", bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return "";
+	link[n] = '\0';
+	snprintf(name, sizeof(name), "%s", strrchr(link, '/') + 1);
+	return name;
+}
+
+/* Write @value to @path: 0 or -errno of open or write. */
+static int write_attr(const char *path, const char *value)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t r;
+
+	if (fd < 0)
+		return -errno;
+	r = write(fd, value, strlen(value));
+	r = r < 0 ? -errno : 0;
+	close(fd);
+	return (int)r;
+}
+
+static uint16_t pci_command(const char *bdf)
+{
+	char path[256];
+	uint16_t cmd = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), PCI_DEVS "%s/config", bdf);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_OK(fd);
+	ASSERT_EQ(pread(fd, &cmd, 2, PCI_COMMAND), 2);
+	close(fd);
+	return cmd;
+}
+
+/* Bind edu to mmdma-pci and wait for its node. */
+static int bind_pci(const char *bdf)
+{
+	struct t_deadline d = t_deadline_ms(T_POLL_MS);
+	char path[256];
+	int fd;
+
+	snprintf(path, sizeof(path), PCI_DEVS "%s/driver_override", bdf);
+	t_write_str(path, "mmdma-pci");
+	t_write_str(PCI_DRV "/bind", bdf);
+	while ((fd = mmdma_dev_open(NODE)) < 0 && t_deadline_sleep(&d))
+		;
+	ASSERT_OK(fd);
+	return fd;
+}
+
+static void unbind_pci(const char *bdf)
+{
+	if (!strcmp(bound_driver(bdf), "mmdma-pci"))
+		t_write_str(PCI_DRV "/unbind", bdf);
+	ASSERT(!strcmp(bound_driver(bdf), ""));
+}
+
+/* Open the node; the case fails if edu is not bound to mmdma-pci. */
+static int pci_node(void)
+{
+	ASSERT(!strcmp(bound_driver(edu_addr()), "mmdma-pci"));
+	return t_dev_or_skip(NODE);
+}
+
+/* BAR 0's first page, through the node's register window. */
+static volatile uint32_t *bar0(int dev)
+{
+	volatile uint32_t *r = t_map(dev, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
+
+	ASSERT_EQ(r[EDU_REG_ID / 4] & 0xff, 0xed);
+	return r;
+}
+
+static void wr64(volatile uint32_t *r, unsigned int reg, uint64_t v)
+{
+	*(volatile uint64_t *)((volatile char *)r + reg) = v;
+}
+
+/* The device's interrupt count (mmdma_irq_count). */
+static unsigned long long irq_count(void)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), PCI_DEVS "%s/mmdma_irq_count", edu_addr());
+	return t_read_ull(path);
+}
+
+/*
+ * Wait, by poll() on mmdma_irq_count, until the count passes @prev; return
+ * it.  Read first (sysfs arms the poll at a read), then poll for POLLPRI.
+ */
+static unsigned long long wait_irq(unsigned long long prev)
+{
+	struct t_deadline d = t_deadline_ms(T_POLL_MS);
+	char path[256], line[32];
+	unsigned long long n;
+	int fd;
+
+	snprintf(path, sizeof(path), PCI_DEVS "%s/mmdma_irq_count", edu_addr());
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_OK(fd);
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLPRI };
+		ssize_t r = pread(fd, line, sizeof(line) - 1, 0);
+
+		ASSERT(r > 0);
+		line[r] = '\0';
+		n = strtoull(line, NULL, 10);
+		if (n > prev || !t_deadline_sleep(&d))
+			break;
+		ASSERT(poll(&p, 1, 1000) >= 0);
+	}
+	close(fd);
+	ASSERT(n > prev);
+	return n;
+}
+
+/*
+ * One edu DMA of XFER bytes between bus address @bus and window offset
+ * @win, with its completion interrupt; returns when the interrupt has been
+ * counted, the engine is idle and edu's interrupt is acknowledged.
+ */
+static void edu_dma(volatile uint32_t *r, uint64_t bus, uint32_t win, bool to_host)
+{
+	unsigned long long n = irq_count();
+
+	ASSERT(bus + XFER <= 1ULL << 28 && win + XFER < 4096);
+	ASSERT_EQ(r[EDU_REG_CMD / 4] & EDU_RUN, 0);
+	wr64(r, EDU_REG_SRC, to_host ? EDU_WINDOW + win : bus);
+	wr64(r, EDU_REG_DST, to_host ? bus : EDU_WINDOW + win);
+	wr64(r, EDU_REG_COUNT, XFER);
+	wr64(r, EDU_REG_CMD, EDU_RUN | EDU_IRQ | (to_host ? EDU_TO_HOST : 0));
+	EXPECT_EQ(wait_irq(n), n + 1);
+	EXPECT_EQ(r[EDU_REG_CMD / 4] & EDU_RUN, 0);
+	EXPECT_EQ(r[EDU_REG_IRQ_ST / 4], EDU_IRQ_DMA);
+	r[EDU_REG_ACK / 4] = EDU_IRQ_DMA;
+}
+
+/* Deterministic bytes, different per @seed. */
+static uint8_t pat(size_t i, unsigned int seed)
+{
+	return (uint8_t)(i * 31 + seed + (i >> 8));
+}
+
+static void fill(volatile uint8_t *p, size_t len, unsigned int seed)
+{
+	for (size_t i = 0; i < len; i++)
+		p[i] = pat(i, seed);
+}
+
+static void expect_bytes(const volatile uint8_t *p, size_t len, unsigned int seed)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (p[i] != pat(i, seed)) {
+			ktap_fail(false, __FILE__, __LINE__,
+				  "byte %zu: %#x, expected %#x", i, p[i], pat(i, seed));
+			return;
+		}
+	}
+}
+
+static void expect_zero(const volatile uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (p[i]) {
+			ktap_fail(false, __FILE__, __LINE__, "byte %zu: %#x, expected 0",
+				  i, p[i]);
+			return;
+		}
+	}
+}
+
+/*
+ * A page buffer edu reaches.  Without an IOMMU half of the 512 MiB guest
+ * lies beyond edu's 28 bits and an attachment of it gets ERANGE; the page
+ * allocator may hand out high pages for a long time, so after each miss
+ * hold 4 MiB more (up to 256 MiB) to push the next allocation down.  The
+ * filler is vmalloc memory, taken a page at a time, so it uses up the
+ * small free fragments a one-page buffer comes from (a page-array filler
+ * takes large blocks and left them: no page in reach after the whole edu
+ * profile had run).
+ */
+static int reachable_page(const struct t_dev *d)
+{
+	int fill[64], nf = 0, buf;
+
+	for (;;) {
+		int ret;
+
+		buf = t_buf(PAGE, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+		ret = mmdma_buf_attach(buf, d->fd, MMDMA_DIR_BIDIRECTIONAL);
+		if (ret >= 0) {
+			ASSERT_OK(mmdma_buf_detach(buf, d->fd));
+			break;
+		}
+		ASSERT_ERR(ret, ERANGE);
+		close(buf);
+		buf = -1;
+		if (nf == 64)
+			break;
+		fill[nf++] = t_buf(4 << 20, MMDMA_MEM_VMALLOC, MMDMA_MAP_FAULT);
+	}
+	while (nf)
+		close(fill[--nf]);
+	ASSERT(buf >= 0);
+	return buf;
+}
+
+static int cfs_set(const char *name, const char *attr, const char *value)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), CFS_DIR "%s/%s", name, attr);
+	return write_attr(path, value);
+}
+
+/* A named coherent buffer of @size for mmdma-pci0, through configfs. */
+static void named_coherent(const char *name, const char *size)
+{
+	char path[256];
+
+	if (access("/sys/kernel/config", F_OK))
+		ktap_skip("no configfs in this kernel");
+	snprintf(path, sizeof(path), CFS_DIR "%s", name);
+	ASSERT_OK(mkdir(path, 0755));
+	ASSERT_OK(cfs_set(name, "size", size));
+	ASSERT_OK(cfs_set(name, "kind", "coherent"));
+	ASSERT_OK(cfs_set(name, "device", NODE));
+	ASSERT_OK(cfs_set(name, "enable", "1"));
+}
+
+static void named_remove(const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), CFS_DIR "%s", name);
+	EXPECT_OK(rmdir(path));
+}
+
+static uint64_t named_bus_addr(const char *name)
+{
+	char path[256], line[64];
+
+	snprintf(path, sizeof(path), NAMED_CLASS "%s/bus_addr", name);
+	t_read_line(path, line, sizeof(line));
+	return strtoull(line, NULL, 16);
+}
+
+/* dma_bits is range-checked; then edu goes to mmdma-pci, which sets it up. */
+static void edu_moves_to_mmdma_pci(void)
+{
+	const char *bdf = edu_addr();
+	struct mmdma_dev_info info;
+	char path[256];
+	int dev;
+
+	EXPECT_ERR(write_attr(PCI_PARAMS "dma_bits", "23"), EINVAL);
+	EXPECT_ERR(write_attr(PCI_PARAMS "dma_bits", "65"), EINVAL);
+	EXPECT_EQ(t_read_ull(PCI_PARAMS "dma_bits"), 32);
+	/* edu drives 28 bits (QEMU's default dma_mask). */
+	t_write_str(PCI_PARAMS "dma_bits", "28");
+	if (!strcmp(bound_driver(bdf), "mmdma-edu"))
+		t_write_str(EDU_DRV "/unbind", bdf);
+	ASSERT(!strcmp(bound_driver(bdf), ""));
+	dev = bind_pci(bdf);
+	ASSERT_OK(mmdma_dev_info(dev, &info));
+	EXPECT_EQ(info.kind, MMDMA_DEV_PCI);
+	EXPECT_EQ(info.mem_size, 0);
+	EXPECT_EQ(info.max_op, 0);
+	EXPECT(info.flags & MMDMA_DEVF_MSI);
+	if (t_profile_is("iommu"))
+		EXPECT(info.flags & MMDMA_DEVF_IOMMU);
+	/* Bus mastering is the driver's job, not its users'. */
+	EXPECT(pci_command(bdf) & PCI_COMMAND_MASTER);
+	snprintf(path, sizeof(path), "/sys/class/misc/%s/dma_mask", NODE);
+	t_read_line(path, path, sizeof(path));
+	EXPECT(!strcmp(path, "0xfffffff\n"));
+	EXPECT_EQ(irq_count(), 0);
+	close(dev);
+}
+
+/* No engine: transfers, read() and write() on the node are EOPNOTSUPP. */
+static void node_transfers_eopnotsupp(void)
+{
+	int dev = pci_node(), buf = t_buf(PAGE, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+	char c = 0;
+
+	EXPECT_ERR(t_xfer_dma(dev, MMDMA_XFER_TO_DEV, MMDMA_DMA_AUTO, 0, buf, 0,
+			      -1, 0, 0, 16, NULL), EOPNOTSUPP);
+	EXPECT_SYSERR(pread(dev, &c, 1, 0), EOPNOTSUPP);
+	EXPECT_SYSERR(pwrite(dev, &c, 1, 0), EOPNOTSUPP);
+	close(buf);
+	close(dev);
+}
+
+struct unpriv_fds {
+	int dev, buf;
+};
+
+static void unpriv_no_bar_no_addresses(void *arg)
+{
+	struct unpriv_fds *u = arg;
+	struct mmdma_dma_seg seg;
+	char path[256];
+
+	EXPECT_SYSERR(mmap(NULL, PAGE, PROT_READ, MAP_SHARED, u->dev, 0), EPERM);
+	/* An attachment is allowed; its segment count and addresses are not told. */
+	EXPECT_EQ(mmdma_buf_attach(u->buf, u->dev, MMDMA_DIR_BIDIRECTIONAL), 0);
+	EXPECT_ERR(mmdma_buf_dma_addrs(u->buf, u->dev, 0, 1, &seg, NULL), EPERM);
+	EXPECT_OK(mmdma_buf_detach(u->buf, u->dev));
+	snprintf(path, sizeof(path), PCI_DEVS "%s/mmdma_irq_ack", edu_addr());
+	EXPECT_ERR(write_attr(path, "1"), EACCES);
+}
+
+/* An unprivileged user: no BAR mapping (EPERM), no bus address, no ack. */
+static void unprivileged_no_bar_no_addresses(void)
+{
+	struct t_dev d = t_dev_open(NODE);
+	struct unpriv_fds u = { .dev = pci_node(),
+				.buf = reachable_page(&d) };
+	int keep[] = { u.dev, u.buf };
+
+	EXPECT_EQ(t_run_unprivileged(unpriv_no_bar_no_addresses, &u, keep, 2), 0);
+	close(u.buf);
+	close(u.dev);
+	close(d.fd);
+}
+
+/* BAR 0 through the node: edu's identity and liveness registers. */
+static void bar0_maps_through_the_node(void)
+{
+	int dev = pci_node();
+	volatile uint32_t *r = bar0(dev);
+
+	EXPECT_SYSERR(mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE, dev, 0), EINVAL);
+	EXPECT_EQ(r[EDU_REG_ID / 4], 0x010000ed);
+	r[EDU_REG_LIVE / 4] = 0x12345678;
+	EXPECT_EQ(r[EDU_REG_LIVE / 4], ~0x12345678U);
+	munmap((void *)r, PAGE);
+	close(dev);
+}
+
+/*
+ * A named coherent buffer made for the device: its bus address (root)
+ * programmed into edu, XFER bytes to the device and back into the second
+ * page, each DMA ending with an interrupt; every byte checked.
+ */
+static void coherent_named_buffer_dma_roundtrip(void)
+{
+	int dev = pci_node(), fd;
+	volatile uint32_t *r = bar0(dev);
+	volatile uint8_t *p;
+	uint64_t bus;
+
+	named_coherent("pcicoh", "8k");
+	bus = named_bus_addr("pcicoh");
+	/* In reach of edu's 28 bits, or the creation would have failed. */
+	EXPECT(bus && !(bus & (PAGE - 1)) && bus + 2 * PAGE <= 1ULL << 28);
+	fd = open("/dev/mmdma-named/pcicoh", O_RDWR | O_CLOEXEC);
+	ASSERT_OK(fd);
+	p = t_map(fd, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
+	fill(p, XFER, 11);
+	EXPECT_OK(mmdma_buf_sync(fd, dev, 0, 2 * PAGE, MMDMA_DIR_BIDIRECTIONAL,
+				 MMDMA_SYNC_FOR_DEVICE));
+	edu_dma(r, bus, 0, false);
+	edu_dma(r, bus + PAGE, 0, true);
+	EXPECT_OK(mmdma_buf_sync(fd, dev, 0, 2 * PAGE, MMDMA_DIR_BIDIRECTIONAL,
+				 MMDMA_SYNC_FOR_CPU));
+	expect_bytes(p, XFER, 11);
+	expect_zero(p + XFER, PAGE - XFER);
+	expect_bytes(p + PAGE, XFER, 11);
+	expect_zero(p + PAGE + XFER, PAGE - XFER);
+	munmap((void *)p, 2 * PAGE);
+	close(fd);
+	named_remove("pcicoh");
+	munmap((void *)r, PAGE);
+	close(dev);
+}
+
+/*
+ * A page buffer attached to the device (streaming, bidirectional): bus
+ * address from MMDMA_BUF_DMA_ADDRS, syncs around each DMA, every byte.
+ */
+static void attached_streaming_buffer_dma_roundtrip(void)
+{
+	struct t_dev d = t_dev_open(NODE);
+	volatile uint32_t *r = bar0(d.fd);
+	struct mmdma_dma_seg seg;
+	uint32_t nr = 0;
+	volatile uint8_t *p;
+	int buf;
+
+	buf = reachable_page(&d);
+	p = t_map(buf, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
+	fill(p, XFER, 23);
+	ASSERT_EQ(mmdma_buf_attach(buf, d.fd, MMDMA_DIR_BIDIRECTIONAL), 1);
+	ASSERT_EQ(mmdma_buf_dma_addrs(buf, d.fd, 0, 1, &seg, &nr), 1);
+	EXPECT_EQ(nr, 1);
+	EXPECT_EQ(seg.len, PAGE);
+	EXPECT_OK(mmdma_buf_sync(buf, d.fd, 0, PAGE, MMDMA_DIR_TO_DEVICE,
+				 MMDMA_SYNC_FOR_DEVICE));
+	edu_dma(r, seg.dma_addr, 0, false);
+	/* The copy lands in the second half, written by the device only. */
+	edu_dma(r, seg.dma_addr + XFER, 0, true);
+	EXPECT_OK(mmdma_buf_sync(buf, d.fd, 0, PAGE, MMDMA_DIR_FROM_DEVICE,
+				 MMDMA_SYNC_FOR_CPU));
+	expect_bytes(p, XFER, 23);
+	expect_bytes(p + XFER, XFER, 23);
+	EXPECT_OK(mmdma_buf_detach(buf, d.fd));
+	munmap((void *)p, PAGE);
+	close(buf);
+	munmap((void *)r, PAGE);
+	close(d.fd);
+}
+
+/*
+ * INTx (msi=0 at probe): the kernel masks the line at each interrupt
+ * (PCI_COMMAND_INTX_DISABLE) until mmdma_irq_ack; an ack while edu still
+ * asserts the line counts as the next interrupt and leaves it masked; an
+ * unbind before the ack unmasks it.
+ */
+static void intx_masked_until_acknowledged(void)
+{
+	const char *bdf = edu_addr();
+	struct mmdma_dev_info info;
+	char ack[256];
+	volatile uint32_t *r;
+	int dev;
+
+	snprintf(ack, sizeof(ack), PCI_DEVS "%s/mmdma_irq_ack", bdf);
+	unbind_pci(bdf);
+	t_write_str(PCI_PARAMS "msi", "0");
+	dev = bind_pci(bdf);
+	t_write_str(PCI_PARAMS "msi", "1");
+	ASSERT_OK(mmdma_dev_info(dev, &info));
+	EXPECT_EQ(info.flags & (MMDMA_DEVF_MSI | MMDMA_DEVF_INTX), MMDMA_DEVF_INTX);
+	EXPECT_ERR(write_attr(ack, "2"), EINVAL);
+	r = bar0(dev);
+	EXPECT_EQ(irq_count(), 0);
+	EXPECT_EQ(pci_command(bdf) & PCI_COMMAND_INTX_DISABLE, 0);
+
+	r[EDU_REG_RAISE / 4] = 0x1000;
+	EXPECT_EQ(wait_irq(0), 1);
+	EXPECT(pci_command(bdf) & PCI_COMMAND_INTX_DISABLE);
+	/* edu still asserts: the ack finds the next interrupt. */
+	EXPECT_OK(write_attr(ack, "1"));
+	EXPECT_EQ(irq_count(), 2);
+	EXPECT(pci_command(bdf) & PCI_COMMAND_INTX_DISABLE);
+	/* Silenced first, then acknowledged: unmasked, nothing counted. */
+	r[EDU_REG_ACK / 4] = 0x1000;
+	EXPECT_OK(write_attr(ack, "1"));
+	EXPECT_EQ(irq_count(), 2);
+	EXPECT_EQ(pci_command(bdf) & PCI_COMMAND_INTX_DISABLE, 0);
+	r[EDU_REG_RAISE / 4] = 0x1000;
+	EXPECT_EQ(wait_irq(2), 3);
+	r[EDU_REG_ACK / 4] = 0x1000;
+	EXPECT(pci_command(bdf) & PCI_COMMAND_INTX_DISABLE);
+	/* Unbound before the ack: the line is not left masked for the next driver. */
+	unbind_pci(bdf);
+	EXPECT_EQ(pci_command(bdf) & PCI_COMMAND_INTX_DISABLE, 0);
+	munmap((void *)r, PAGE);
+	close(dev);
+	/* Back to MSI for the cases after. */
+	close(bind_pci(bdf));
+}
+
+/*
+ * Unbinding mmdma-pci with a buffer attached, coherent memory (a buffer
+ * fd, and a named buffer where configfs exists) and BAR 0 mapped: the
+ * mappings raise SIGBUS, every call on the node, the attachment and the
+ * coherent buffers ENODEV; nothing leaks and the log stays clean.
+ */
+static void unbind_while_in_use_enodev(void)
+{
+	const char *bdf = edu_addr();
+	struct t_dev d = t_dev_open(NODE);
+	unsigned int nbufs = t_nr_buffers();
+	int kmsg = kmsg_open(), buf, named = -1, coh;
+	volatile uint32_t *r = bar0(d.fd);
+	volatile uint8_t *p = NULL, *q;
+	struct mmdma_dev_info info;
+	struct mmdma_dma_seg seg;
+	bool cfs = !access(CFS_DIR, F_OK);
+	uint64_t v;
+	char c;
+
+	buf = reachable_page(&d);
+	ASSERT_EQ(mmdma_buf_attach(buf, d.fd, MMDMA_DIR_BIDIRECTIONAL), 1);
+	coh = mmdma_alloc_dev(t_ctl(), PAGE, MMDMA_MEM_COHERENT, MMDMA_MAP_REMAP,
+			      MMDMA_ALLOC_DEVICE, d.fd);
+	ASSERT_OK(coh);
+	q = t_map(coh, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
+	q[0] = 1;
+	/* The debug kernel has no configfs: the rest runs without it. */
+	if (cfs) {
+		named_coherent("pcigone", "4k");
+		named = open("/dev/mmdma-named/pcigone", O_RDWR | O_CLOEXEC);
+		ASSERT_OK(named);
+		p = t_map(named, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
+		p[0] = 1;
+	}
+
+	unbind_pci(bdf);
+	EXPECT(t_read_sigbus(r, 4, &v));
+	EXPECT(t_read_sigbus(q, 1, &v));
+	EXPECT_SYSERR(pread(coh, &c, 1, 0), ENODEV);
+	if (cfs) {
+		EXPECT(t_read_sigbus(p, 1, &v));
+		EXPECT_SYSERR(pread(named, &c, 1, 0), ENODEV);
+	}
+	EXPECT_ERR(mmdma_dev_info(d.fd, &info), ENODEV);
+	EXPECT_SYSERR(mmap(NULL, PAGE, PROT_READ, MAP_SHARED, d.fd, 0), ENODEV);
+	EXPECT_ERR(mmdma_buf_dma_addrs(buf, d.fd, 0, 1, &seg, NULL), ENODEV);
+	EXPECT_ERR(mmdma_buf_sync(buf, d.fd, 0, PAGE, MMDMA_DIR_BIDIRECTIONAL,
+				  MMDMA_SYNC_FOR_CPU), ENODEV);
+	/* An attachment whose device went can still be detached. */
+	EXPECT_OK(mmdma_buf_detach(buf, d.fd));
+	if (cfs) {
+		munmap((void *)p, PAGE);
+		close(named);
+		named_remove("pcigone");
+	}
+	munmap((void *)q, PAGE);
+	close(coh);
+	munmap((void *)r, PAGE);
+	close(buf);
+	close(d.fd);
+	EXPECT_EQ(t_nr_buffers(), nbufs);
+	EXPECT_EQ(kmsg_bad(kmsg), 0);
+	close(kmsg);
+}
+
+/* edu goes back to mmdma-edu and its node works, for the tests after. */
+static void edu_returns_to_mmdma_edu(void)
+{
+	const char *bdf = edu_addr();
+	char path[256];
+	struct mmdma_dev_info info;
+	int fd;
+
+	unbind_pci(bdf);
+	snprintf(path, sizeof(path), PCI_DEVS "%s/driver_override", bdf);
+	t_write_str(path, "\n");
+	t_write_str(PCI_PARAMS "dma_bits", "32");
+	fd = t_edu_rebind(bdf);
+	EXPECT_OK(mmdma_dev_info(fd, &info));
+	EXPECT_EQ(info.kind, MMDMA_DEV_EDU);
+	close(fd);
+}
+
+static const struct ktap_case cases[] = {
+	KTAP_CASE(edu_moves_to_mmdma_pci),
+	KTAP_CASE(node_transfers_eopnotsupp),
+	KTAP_CASE(unprivileged_no_bar_no_addresses),
+	KTAP_CASE(bar0_maps_through_the_node),
+	KTAP_CASE(coherent_named_buffer_dma_roundtrip),
+	KTAP_CASE(attached_streaming_buffer_dma_roundtrip),
+	KTAP_CASE(intx_masked_until_acknowledged),
+	KTAP_CASE(unbind_while_in_use_enodev),
+	KTAP_CASE(edu_returns_to_mmdma_edu),
+};
+
+int main(int argc, char **argv)
+{
+	return ktap_main(cases, sizeof(cases) / sizeof(cases[0]), argc, argv);
+}
