@@ -120,7 +120,7 @@ bad() { echo "not ok: \$*"; fails=\$((fails + 1)); }
 expect_eq() { [ "\$2" = "\$3" ] || bad "\$1: got '\$2', expected '\$3'"; }
 export DEBIAN_FRONTEND=noninteractive
 echo "# in-root: dpkg -i $packages"
-if ! dpkg -i $(for p in $packages; do printf '%s ' "$dest/${p}_${version}_"*.deb; done) > /mmdma-out/dpkg.log 2>&1; then
+if ! dpkg -i $(for p in $packages; do for f in "$dest/${p}_${version}_"*.deb; do printf '/mmdma-debs/%s ' "${f##*/}"; done; done) > /mmdma-out/dpkg.log 2>&1; then
 	cat /mmdma-out/dpkg.log
 	bad "dpkg -i failed"
 	exit 1
@@ -193,18 +193,21 @@ chmod +x "$work/in-root.sh"
 
 rc=0
 unshare --mount --propagation private bash -euc '
-	work=$1 out=$2
+	work=$1 out=$2 debs=$3
 	mount -t overlay overlay -o "lowerdir=/,upperdir=$work/upper,workdir=$work/work" "$work/root"
 	mount --rbind /dev "$work/root/dev"
 	mount -t proc proc "$work/root/proc"
 	mount --rbind /sys "$work/root/sys"
 	mount -t tmpfs tmpfs "$work/root/tmp"
 	mount -t tmpfs tmpfs "$work/root/run"
-	mkdir -p "$work/root/mmdma-out"
+	mkdir -p "$work/root/mmdma-out" "$work/root/mmdma-debs"
 	mount --bind "$out" "$work/root/mmdma-out"
+	# The packages, wherever the tree is: a tree under /tmp would be
+	# hidden by the tmpfs on the root at /tmp.
+	mount --bind "$debs" "$work/root/mmdma-debs"
 	cp "$work/in-root.sh" "$work/root/tmp/"
 	chroot "$work/root" /tmp/in-root.sh
-' deb-root "$work" "$dest/modules" || rc=$?
+' deb-root "$work" "$dest/modules" "$dest" || rc=$?
 [ $rc -eq 0 ] || bad "inside the root: $rc failed"
 
 lap "packages installed, DKMS-built, checked and purged in the root"
