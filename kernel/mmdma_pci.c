@@ -75,8 +75,13 @@ static irqreturn_t pci_irq(int irq, void *data)
 	 */
 	spin_lock(&mp->lock);
 	if (mp->intx_mask) {
-		/* A shared line: not ours unless the device asserts it. */
-		if (!pci_check_and_mask_intx(mp->pdev)) {
+		/*
+		 * A shared line: not ours unless the device asserts it, and
+		 * not while ours is masked already (the disable bit leaves
+		 * the device's status bit set: another device's interrupt
+		 * would be counted and claimed as ours).
+		 */
+		if (mp->masked || !pci_check_and_mask_intx(mp->pdev)) {
 			spin_unlock(&mp->lock);
 			return IRQ_NONE;
 		}
@@ -182,6 +187,19 @@ static int pci_setup_irq(struct mmdma_pci *mp, u32 *flags)
 	return ret;
 }
 
+/*
+ * Reset the function where it can be (FLR, PM or bus reset); probe and
+ * remove hold the device lock the _locked form wants.  A device without a
+ * reset method (QEMU's edu) is left as it is: docs/pci.md says so.
+ */
+static void pci_reset_quietly(struct pci_dev *pdev)
+{
+	int ret = pci_reset_function_locked(pdev);
+
+	if (ret)
+		dev_dbg(&pdev->dev, "no function reset: %d\n", ret);
+}
+
 static int pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct device *dev = &pdev->dev;
@@ -190,6 +208,15 @@ static int pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	u32 irq_flags = 0;
 	int ret;
 
+	/*
+	 * Endpoints only: a bridge losing bus mastering at unbind would stop
+	 * forwarding the DMA and MSIs of every device behind it.
+	 */
+	if (pdev->hdr_type != PCI_HEADER_TYPE_NORMAL) {
+		dev_err(dev, "not an endpoint (header type %u): refused\n",
+			pdev->hdr_type);
+		return -EINVAL;
+	}
 	mp = devm_kzalloc(dev, sizeof(*mp), GFP_KERNEL);
 	if (!mp)
 		return -ENOMEM;
@@ -214,6 +241,12 @@ static int pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	} else {
 		dev_info(dev, "BAR 0 is not a page-aligned memory BAR: no register window\n");
 	}
+	/*
+	 * The device may still hold addresses an earlier user gave it (a
+	 * descriptor ring in memory since freed): reset it, where it has a
+	 * reset method, before it may master the bus again.
+	 */
+	pci_reset_quietly(pdev);
 	pci_set_master(pdev);
 
 	if (pdev->irq || pdev->msi_cap) {
@@ -245,6 +278,7 @@ static void pci_remove(struct pci_dev *pdev)
 	 * before the memory it was given goes back to the kernel.
 	 */
 	pci_clear_master(pdev);
+	pci_reset_quietly(pdev);
 	/* Attachments, coherent memory and BAR mappings are revoked here. */
 	mmdma_provider_unregister(&mp->prov);
 	/*
