@@ -118,26 +118,12 @@ static ssize_t read_attr(const char *path, char *out, size_t n)
 	return r;
 }
 
-/* Write @value in one go: 0 or -errno of open or write. */
-static int write_attr(const char *path, const char *value)
-{
-	int fd = open(path, O_WRONLY);
-	ssize_t r;
-
-	if (fd < 0)
-		return -errno;
-	r = write(fd, value, strlen(value));
-	r = r < 0 ? -errno : 0;
-	close(fd);
-	return (int)r;
-}
-
 static int sysfs_delete(const char *name)
 {
 	char path[256];
 
 	path_of(path, sizeof(path), CLASS_DIR, name, "delete");
-	return write_attr(path, "1");
+	return t_write_attr(path, "1");
 }
 
 /* configfs in this kernel?  A Debian kernel has it: then it must work. */
@@ -164,7 +150,7 @@ static int cfs_set(const char *name, const char *attr, const char *value)
 	char path[256];
 
 	path_of(path, sizeof(path), CFS_DIR, name, attr);
-	return write_attr(path, value);
+	return t_write_attr(path, value);
 }
 
 /* mkdir, attributes, enable: 0 or the first -errno. */

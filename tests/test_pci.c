@@ -51,61 +51,6 @@
 /* Well inside the 4 KiB window: its last byte and length 0 abort QEMU. */
 #define XFER		2048
 
-/* The PCI address of edu: from mmdma-edu's node, or from the bus. */
-static const char *edu_addr(void)
-{
-	static char bdf[64];
-	char path[256], id[32];
-	int i;
-
-	/* QEMU's i440fx puts -device edu in the first free slots. */
-	for (i = 0; i < 32; i++) {
-		FILE *f;
-		bool ok;
-
-		snprintf(bdf, sizeof(bdf), "0000:00:%02x.0", i);
-		snprintf(path, sizeof(path), PCI_DEVS "%s/device", bdf);
-		f = fopen(path, "re");
-		if (!f)
-			continue;
-		ok = fgets(id, sizeof(id), f) && !strcmp(id, "0x11e8\n");
-		fclose(f);
-		if (ok)
-			return bdf;
-	}
-	t_absent("edu", "no edu device (1234:11e8) on bus 0");
-	return NULL;
-}
-
-static const char *bound_driver(const char *bdf)
-{
-	static char name[64];
-	char path[256], link[256];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), PCI_DEVS "%s/driver", bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
-		return "";
-	link[n] = '\0';
-	snprintf(name, sizeof(name), "%s", strrchr(link, '/') + 1);
-	return name;
-}
-
-/* Write @value to @path: 0 or -errno of open or write. */
-static int write_attr(const char *path, const char *value)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t r;
-
-	if (fd < 0)
-		return -errno;
-	r = write(fd, value, strlen(value));
-	r = r < 0 ? -errno : 0;
-	close(fd);
-	return (int)r;
-}
-
 static uint16_t pci_command(const char *bdf)
 {
 	char path[256];
@@ -138,15 +83,15 @@ static int bind_pci(const char *bdf)
 
 static void unbind_pci(const char *bdf)
 {
-	if (!strcmp(bound_driver(bdf), "mmdma-pci"))
+	if (!strcmp(t_pci_driver(bdf), "mmdma-pci"))
 		t_write_str(PCI_DRV "/unbind", bdf);
-	ASSERT(!strcmp(bound_driver(bdf), ""));
+	ASSERT(!strcmp(t_pci_driver(bdf), ""));
 }
 
 /* Open the node; the case fails if edu is not bound to mmdma-pci. */
 static int pci_node(void)
 {
-	ASSERT(!strcmp(bound_driver(edu_addr()), "mmdma-pci"));
+	ASSERT(!strcmp(t_pci_driver(t_edu_pci_addr()), "mmdma-pci"));
 	return t_dev_or_skip(NODE);
 }
 
@@ -169,7 +114,7 @@ static unsigned long long irq_count(void)
 {
 	char path[256];
 
-	snprintf(path, sizeof(path), PCI_DEVS "%s/mmdma_irq_count", edu_addr());
+	snprintf(path, sizeof(path), PCI_DEVS "%s/mmdma_irq_count", t_edu_pci_addr());
 	return t_read_ull(path);
 }
 
@@ -184,7 +129,7 @@ static unsigned long long wait_irq(unsigned long long prev)
 	unsigned long long n;
 	int fd;
 
-	snprintf(path, sizeof(path), PCI_DEVS "%s/mmdma_irq_count", edu_addr());
+	snprintf(path, sizeof(path), PCI_DEVS "%s/mmdma_irq_count", t_edu_pci_addr());
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	ASSERT_OK(fd);
 	for (;;) {
@@ -299,7 +244,7 @@ static int cfs_set(const char *name, const char *attr, const char *value)
 	char path[256];
 
 	snprintf(path, sizeof(path), CFS_DIR "%s/%s", name, attr);
-	return write_attr(path, value);
+	return t_write_attr(path, value);
 }
 
 /* A named coherent buffer of @size for mmdma-pci0, through configfs. */
@@ -337,19 +282,19 @@ static uint64_t named_bus_addr(const char *name)
 /* dma_bits is range-checked; then edu goes to mmdma-pci, which sets it up. */
 static void edu_moves_to_mmdma_pci(void)
 {
-	const char *bdf = edu_addr();
+	const char *bdf = t_edu_pci_addr();
 	struct mmdma_dev_info info;
 	char path[256];
 	int dev;
 
-	EXPECT_ERR(write_attr(PCI_PARAMS "dma_bits", "23"), EINVAL);
-	EXPECT_ERR(write_attr(PCI_PARAMS "dma_bits", "65"), EINVAL);
+	EXPECT_ERR(t_write_attr(PCI_PARAMS "dma_bits", "23"), EINVAL);
+	EXPECT_ERR(t_write_attr(PCI_PARAMS "dma_bits", "65"), EINVAL);
 	EXPECT_EQ(t_read_ull(PCI_PARAMS "dma_bits"), 32);
 	/* edu drives 28 bits (QEMU's default dma_mask). */
 	t_write_str(PCI_PARAMS "dma_bits", "28");
-	if (!strcmp(bound_driver(bdf), "mmdma-edu"))
+	if (!strcmp(t_pci_driver(bdf), "mmdma-edu"))
 		t_write_str(EDU_DRV "/unbind", bdf);
-	ASSERT(!strcmp(bound_driver(bdf), ""));
+	ASSERT(!strcmp(t_pci_driver(bdf), ""));
 	dev = bind_pci(bdf);
 	ASSERT_OK(mmdma_dev_info(dev, &info));
 	EXPECT_EQ(info.kind, MMDMA_DEV_PCI);
@@ -396,8 +341,8 @@ static void unpriv_no_bar_no_addresses(void *arg)
 	EXPECT_EQ(mmdma_buf_attach(u->buf, u->dev, MMDMA_DIR_BIDIRECTIONAL), 0);
 	EXPECT_ERR(mmdma_buf_dma_addrs(u->buf, u->dev, 0, 1, &seg, NULL), EPERM);
 	EXPECT_OK(mmdma_buf_detach(u->buf, u->dev));
-	snprintf(path, sizeof(path), PCI_DEVS "%s/mmdma_irq_ack", edu_addr());
-	EXPECT_ERR(write_attr(path, "1"), EACCES);
+	snprintf(path, sizeof(path), PCI_DEVS "%s/mmdma_irq_ack", t_edu_pci_addr());
+	EXPECT_ERR(t_write_attr(path, "1"), EACCES);
 }
 
 /* An unprivileged user: no BAR mapping (EPERM), no bus address, no ack. */
@@ -509,7 +454,7 @@ static void attached_streaming_buffer_dma_roundtrip(void)
  */
 static void intx_masked_until_acknowledged(void)
 {
-	const char *bdf = edu_addr();
+	const char *bdf = t_edu_pci_addr();
 	struct mmdma_dev_info info;
 	char ack[256];
 	volatile uint32_t *r;
@@ -522,7 +467,7 @@ static void intx_masked_until_acknowledged(void)
 	t_write_str(PCI_PARAMS "msi", "1");
 	ASSERT_OK(mmdma_dev_info(dev, &info));
 	EXPECT_EQ(info.flags & (MMDMA_DEVF_MSI | MMDMA_DEVF_INTX), MMDMA_DEVF_INTX);
-	EXPECT_ERR(write_attr(ack, "2"), EINVAL);
+	EXPECT_ERR(t_write_attr(ack, "2"), EINVAL);
 	r = bar0(dev);
 	EXPECT_EQ(irq_count(), 0);
 	EXPECT_EQ(pci_command(bdf) & PCI_COMMAND_INTX_DISABLE, 0);
@@ -531,12 +476,12 @@ static void intx_masked_until_acknowledged(void)
 	EXPECT_EQ(wait_irq(0), 1);
 	EXPECT(pci_command(bdf) & PCI_COMMAND_INTX_DISABLE);
 	/* edu still asserts: the ack finds the next interrupt. */
-	EXPECT_OK(write_attr(ack, "1"));
+	EXPECT_OK(t_write_attr(ack, "1"));
 	EXPECT_EQ(irq_count(), 2);
 	EXPECT(pci_command(bdf) & PCI_COMMAND_INTX_DISABLE);
 	/* Silenced first, then acknowledged: unmasked, nothing counted. */
 	r[EDU_REG_ACK / 4] = 0x1000;
-	EXPECT_OK(write_attr(ack, "1"));
+	EXPECT_OK(t_write_attr(ack, "1"));
 	EXPECT_EQ(irq_count(), 2);
 	EXPECT_EQ(pci_command(bdf) & PCI_COMMAND_INTX_DISABLE, 0);
 	r[EDU_REG_RAISE / 4] = 0x1000;
@@ -560,7 +505,7 @@ static void intx_masked_until_acknowledged(void)
  */
 static void unbind_while_in_use_enodev(void)
 {
-	const char *bdf = edu_addr();
+	const char *bdf = t_edu_pci_addr();
 	struct t_dev d = t_dev_open(NODE);
 	unsigned int nbufs = t_nr_buffers();
 	int kmsg = kmsg_open(), buf, named = -1, coh;
@@ -621,7 +566,7 @@ static void unbind_while_in_use_enodev(void)
 /* edu goes back to mmdma-edu and its node works, for the tests after. */
 static void edu_returns_to_mmdma_edu(void)
 {
-	const char *bdf = edu_addr();
+	const char *bdf = t_edu_pci_addr();
 	char path[256];
 	struct mmdma_dev_info info;
 	int fd;

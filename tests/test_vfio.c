@@ -67,59 +67,6 @@ static const char *const vfio_mods[] = {
 	"vfio-pci-core", "vfio-pci",
 };
 
-/* The PCI address of QEMU's edu (1234:11e8), whatever driver holds it. */
-static const char *edu_addr(void)
-{
-	static char bdf[256];
-	struct dirent *de;
-	DIR *d = opendir(PCI_DEVS);
-	bool found = false;
-
-	ASSERT(d != NULL);
-	while (!found && (de = readdir(d))) {
-		char path[512], id[32];
-		FILE *f;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), PCI_DEVS "%s/vendor", de->d_name);
-		f = fopen(path, "re");
-		if (!f)
-			continue;
-		found = fgets(id, sizeof(id), f) && !strcmp(id, "0x1234\n");
-		fclose(f);
-		if (!found)
-			continue;
-		snprintf(path, sizeof(path), PCI_DEVS "%s/device", de->d_name);
-		f = fopen(path, "re");
-		found = f && fgets(id, sizeof(id), f) && !strcmp(id, "0x11e8\n");
-		if (f)
-			fclose(f);
-		if (found)
-			snprintf(bdf, sizeof(bdf), "%s", de->d_name);
-	}
-	closedir(d);
-	if (!found)
-		t_absent("edu", "no edu device on the PCI bus");
-	return bdf;
-}
-
-/* The driver bound to @bdf ("" when none). */
-static const char *bound_driver(const char *bdf)
-{
-	static char name[64];
-	char path[256], link[256];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), PCI_DEVS "%s/driver", bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
-		return "";
-	link[n] = '\0';
-	snprintf(name, sizeof(name), "%s", strrchr(link, '/') + 1);
-	return name;
-}
-
 /* The IOMMU group number of @bdf. */
 static int iommu_group(const char *bdf)
 {
@@ -179,8 +126,8 @@ static struct vf vf_open(void)
 	uint16_t cmd;
 
 	need_vfio();
-	bdf = edu_addr();
-	ASSERT(!strcmp(bound_driver(bdf), "vfio-pci"));
+	bdf = t_edu_pci_addr();
+	ASSERT(!strcmp(t_pci_driver(bdf), "vfio-pci"));
 	v.container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
 	ASSERT_OK(v.container);
 	ASSERT_EQ(ioctl(v.container, VFIO_GET_API_VERSION), VFIO_API_VERSION);
@@ -284,7 +231,7 @@ static void expect_only_copy(const uint8_t *p, uint64_t size, uint64_t off,
  */
 static void edu_moves_to_vfio_pci(void)
 {
-	const char *bdf = edu_addr();
+	const char *bdf = t_edu_pci_addr();
 	char path[256];
 	int ret;
 
@@ -297,13 +244,13 @@ static void edu_moves_to_vfio_pci(void)
 		if (ret != -EEXIST)
 			ASSERT_OK(ret);
 	}
-	ASSERT(!strcmp(bound_driver(bdf), "mmdma-edu"));
+	ASSERT(!strcmp(t_pci_driver(bdf), "mmdma-edu"));
 	t_write_str(EDU_DRV "/unbind", bdf);
 	EXPECT(access("/dev/" T_EDU, F_OK) != 0);
 	snprintf(path, sizeof(path), PCI_DEVS "%s/driver_override", bdf);
 	t_write_str(path, "vfio-pci");
 	t_write_str("/sys/bus/pci/drivers_probe", bdf);
-	ASSERT(!strcmp(bound_driver(bdf), "vfio-pci"));
+	ASSERT(!strcmp(t_pci_driver(bdf), "vfio-pci"));
 	snprintf(path, sizeof(path), "/dev/vfio/%d", iommu_group(bdf));
 	EXPECT_OK(access(path, F_OK));
 	ktap_diag("edu %s in IOMMU group %d", bdf, iommu_group(bdf));
@@ -324,7 +271,7 @@ static void unprivileged_user_cannot_open_the_group(void)
 	static char path[64];
 
 	need_vfio();
-	snprintf(path, sizeof(path), "/dev/vfio/%d", iommu_group(edu_addr()));
+	snprintf(path, sizeof(path), "/dev/vfio/%d", iommu_group(t_edu_pci_addr()));
 	ASSERT_EQ(t_run_unprivileged(open_group_unprivileged, path, NULL, 0), 0);
 }
 
@@ -532,16 +479,16 @@ static void pinned_pages_outlive_fd_and_mapping(void)
 /* edu goes back to mmdma-edu, and its node works, for the tests after. */
 static void edu_returns_to_mmdma(void)
 {
-	const char *bdf = edu_addr();
+	const char *bdf = t_edu_pci_addr();
 	char path[256];
 	struct mmdma_dev_info info;
 	int fd;
 
-	if (!strcmp(bound_driver(bdf), "vfio-pci"))
+	if (!strcmp(t_pci_driver(bdf), "vfio-pci"))
 		t_write_str(VFIO_DRV "/unbind", bdf);
 	snprintf(path, sizeof(path), PCI_DEVS "%s/driver_override", bdf);
 	t_write_str(path, "\n");
-	if (strcmp(bound_driver(bdf), "mmdma-edu")) {
+	if (strcmp(t_pci_driver(bdf), "mmdma-edu")) {
 		fd = t_edu_rebind(bdf);
 	} else {
 		fd = mmdma_dev_open(T_EDU);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
+#include <dirent.h>
 #include <errno.h>
 #include <linux/capability.h>
 #include <fcntl.h>
@@ -665,6 +666,72 @@ const char *t_edu_bdf(void)
 	slash = strrchr(link, '/');
 	snprintf(bdf, sizeof(bdf), "%s", slash ? slash + 1 : link);
 	return bdf;
+}
+
+#define T_PCI_DEVS	"/sys/bus/pci/devices/"
+
+const char *t_edu_pci_addr(void)
+{
+	static char bdf[256];
+	struct dirent *de;
+	DIR *d = opendir(T_PCI_DEVS);
+	bool found = false;
+
+	ASSERT(d != NULL);
+	while (!found && (de = readdir(d))) {
+		char path[512], id[32];
+		FILE *f;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), T_PCI_DEVS "%s/vendor", de->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		found = fgets(id, sizeof(id), f) && !strcmp(id, "0x1234\n");
+		fclose(f);
+		if (!found)
+			continue;
+		snprintf(path, sizeof(path), T_PCI_DEVS "%s/device", de->d_name);
+		f = fopen(path, "re");
+		found = f && fgets(id, sizeof(id), f) && !strcmp(id, "0x11e8\n");
+		if (f)
+			fclose(f);
+		if (found)
+			snprintf(bdf, sizeof(bdf), "%s", de->d_name);
+	}
+	closedir(d);
+	if (!found)
+		t_absent("edu", "no edu device (1234:11e8) on the PCI bus");
+	return bdf;
+}
+
+const char *t_pci_driver(const char *bdf)
+{
+	static char name[64];
+	char path[256], link[256];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), T_PCI_DEVS "%s/driver", bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return "";
+	link[n] = '\0';
+	snprintf(name, sizeof(name), "%s", strrchr(link, '/') + 1);
+	return name;
+}
+
+int t_write_attr(const char *path, const char *value)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t r;
+
+	if (fd < 0)
+		return -errno;
+	r = write(fd, value, strlen(value));
+	r = r < 0 ? -errno : 0;
+	close(fd);
+	return (int)r;
 }
 
 int t_edu_rebind(const char *bdf)

@@ -177,6 +177,12 @@ bool t_wait_asleep(pid_t pid, unsigned int ms);
 
 /* PCI address of the edu device behind mmdma-edu0 (t_absent "edu"). */
 const char *t_edu_bdf(void);
+/* PCI address of QEMU's edu (1234:11e8), whatever driver holds it (t_absent "edu"). */
+const char *t_edu_pci_addr(void);
+/* The driver bound to PCI device @bdf ("" when none); a static buffer. */
+const char *t_pci_driver(const char *bdf);
+/* Write @value to @path in one go: 0 or -errno of open or write. */
+int t_write_attr(const char *path, const char *value);
 /* Bind edu at @bdf to the driver again; the reopened node's fd, once
  * probing has made it (polled up to T_POLL_MS). */
 int t_edu_rebind(const char *bdf);
