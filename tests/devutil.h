@@ -15,6 +15,22 @@
 #define T_EDU		"mmdma-edu0"
 #define T_SOFT		"mmdma-soft0"
 
+/* edu's registers and DMA window (QEMU hw/misc/edu.c, kernel/mmdma_edu.c, docs/edu.md). */
+#define EDU_REG_ID	0x00
+#define EDU_REG_LIVE	0x04
+#define EDU_REG_IRQ_ST	0x24
+#define EDU_REG_RAISE	0x60
+#define EDU_REG_ACK	0x64
+#define EDU_REG_SRC	0x80
+#define EDU_REG_DST	0x88
+#define EDU_REG_COUNT	0x90
+#define EDU_REG_CMD	0x98
+#define EDU_RUN		0x1
+#define EDU_TO_HOST	0x2
+#define EDU_IRQ		0x4
+#define EDU_IRQ_DMA	0x100
+#define EDU_WINDOW	0x40000
+
 /* An open DMA device node and what it says about itself. */
 struct t_dev {
 	const char *name;

@@ -38,13 +38,6 @@
 #define THP_ENABLED	"/sys/kernel/mm/transparent_hugepage/enabled"
 #define SENTINEL	0x5a5a5a5a5a5a5a5aULL
 
-/* edu's registers (docs/edu.md, kernel/mmdma_edu.c). */
-#define EDU_REG_DMA_SRC		0x80
-#define EDU_REG_DMA_DST		0x88
-#define EDU_REG_DMA_COUNT	0x90
-#define EDU_REG_DMA_CMD		0x98
-#define EDU_DMA_RUN		0x1
-#define EDU_WINDOW		0x40000
 
 static const int rw = PROT_READ | PROT_WRITE;
 
@@ -1340,19 +1333,19 @@ static void xfer_ebusy_while_engine_runs(void)
 		bool running_after;
 
 		/* 16 bytes of the attached buffer into device memory, no interrupt. */
-		reg_write(bar, EDU_REG_DMA_SRC, seg.dma_addr);
-		reg_write(bar, EDU_REG_DMA_DST, EDU_WINDOW + 2048);
-		reg_write(bar, EDU_REG_DMA_COUNT, 16);
+		reg_write(bar, EDU_REG_SRC, seg.dma_addr);
+		reg_write(bar, EDU_REG_DST, EDU_WINDOW + 2048);
+		reg_write(bar, EDU_REG_COUNT, 16);
 		c0 = dev_counters(e.fd);
-		reg_write(bar, EDU_REG_DMA_CMD, EDU_DMA_RUN);
+		reg_write(bar, EDU_REG_CMD, EDU_RUN);
 		ret = t_xfer(&e, MMDMA_XFER_TO_DEV, 0, src, 0, -1, 0, 0, 16, NULL);
-		running_after = reg_read(bar, EDU_REG_DMA_CMD) & EDU_DMA_RUN;
+		running_after = reg_read(bar, EDU_REG_CMD) & EDU_RUN;
 		c1 = dev_counters(e.fd);
 		/* Wait for our operation to end (100 ms of guest time). */
 		deadline = now_ns() + 5000000000ULL;
-		while ((reg_read(bar, EDU_REG_DMA_CMD) & EDU_DMA_RUN) && now_ns() < deadline)
+		while ((reg_read(bar, EDU_REG_CMD) & EDU_RUN) && now_ns() < deadline)
 			usleep(1000);
-		ASSERT_EQ(reg_read(bar, EDU_REG_DMA_CMD) & EDU_DMA_RUN, 0);
+		ASSERT_EQ(reg_read(bar, EDU_REG_CMD) & EDU_RUN, 0);
 		/* Still running once the call returned: the driver must have seen it. */
 		if (running_after)
 			break;

@@ -33,21 +33,6 @@
 #define CFS_DIR		"/sys/kernel/config/mmdma/"
 #define NAMED_CLASS	"/sys/class/mmdma-named/"
 
-/* edu's registers (QEMU hw/misc/edu.c, kernel/mmdma_edu.c). */
-#define EDU_REG_ID	0x00
-#define EDU_REG_LIVE	0x04
-#define EDU_REG_IRQ_ST	0x24
-#define EDU_REG_RAISE	0x60
-#define EDU_REG_ACK	0x64
-#define EDU_REG_SRC	0x80
-#define EDU_REG_DST	0x88
-#define EDU_REG_COUNT	0x90
-#define EDU_REG_CMD	0x98
-#define EDU_RUN		0x1
-#define EDU_TO_HOST	0x2
-#define EDU_IRQ		0x4
-#define EDU_IRQ_DMA	0x100
-#define EDU_WINDOW	0x40000
 /* Well inside the 4 KiB window: its last byte and length 0 abort QEMU. */
 #define XFER		2048
 

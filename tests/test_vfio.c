@@ -40,15 +40,6 @@
 #define VFIO_DRV	"/sys/bus/pci/drivers/vfio-pci"
 #define EDU_DRV		"/sys/bus/pci/drivers/mmdma-edu"
 
-/* edu's registers and DMA window (QEMU hw/misc/edu.c, kernel/mmdma_edu.c). */
-#define EDU_REG_ID	0x00
-#define EDU_REG_SRC	0x80
-#define EDU_REG_DST	0x88
-#define EDU_REG_COUNT	0x90
-#define EDU_REG_CMD	0x98
-#define EDU_RUN		0x1
-#define EDU_TO_HOST	0x2
-#define EDU_WINDOW	0x40000
 /* Transfers stay well inside the 4 KiB window: QEMU 7.2 aborts on one
  * that touches its last byte, or one of length 0. */
 #define XFER		2048
