@@ -46,6 +46,17 @@ bool t_profile_is(const char *what);
  * A new buffer the device reaches in full; in the "limited" profile it may
  * take several allocations (skips the case when none is in reach).
  */
+/* Up to 64 vmalloc buffers of 4 MiB, see devutil.c. */
+struct t_filler {
+	int fd[64];
+	int n;
+};
+
+/* Adds one 4 MiB filler; false when the filler is full. */
+bool t_filler_grow(struct t_filler *f);
+/* Closes every filler buffer. */
+void t_filler_release(struct t_filler *f);
+
 int t_reachable_buf(const struct t_dev *e, uint64_t size, uint32_t kind,
 		    uint32_t method);
 /* MMDMA_DEV_XFER on node fd @dev with these fields; 0 or -errno, *@out
