@@ -233,12 +233,13 @@ MMDMA_EXPORT(devm_mmdma_provider_register);
 void mmdma_provider_done(struct mmdma_provider *p, u32 seq, int err)
 {
 	struct mmdma_dev *mdev;
+	unsigned long flags;
 
-	spin_lock_irq(&mmdma_provider_lock);
+	spin_lock_irqsave(&mmdma_provider_lock, flags);
 	mdev = p->mdev;
 	if (mdev)
 		kref_get(&mdev->ref);
-	spin_unlock_irq(&mmdma_provider_lock);
+	spin_unlock_irqrestore(&mmdma_provider_lock, flags);
 	if (!mdev)
 		return;
 	mmdma_dev_op_done(mdev, seq, err);
