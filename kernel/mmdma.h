@@ -372,15 +372,21 @@ struct mmdma_req {
  * @irqcontrol: @prov->irqcontrol, called only inside the device
  *              (mmdma_dev_enter()), so never after unregistration
  * @ev_lock:    irq-safe (the provider reports events from its handler);
- *              protects @ev_count, @ev_gone, @ev_files and each entry's
- *              eventfd
+ *              protects @ev_count, @ev_gone, @ev_files, @ev_efds and each
+ *              entry's slot
  * @ev_count:   events reported since registration (wraps at 2^32)
  * @ev_gone:    set at unregistration: readers and pollers see ENODEV and
  *              POLLHUP, events are no longer counted, eventfds are dropped
  * @ev_wait:    readers and pollers of @ev_count
  * @ev_files:   the open files of the node (struct mmdma_event_file), only
  *              with MMDMA_PROV_EVENTS: what each last read, its eventfd
+ * @ev_efds:    the eventfds registered (MMDMA_DEV_IRQ_EVENTFD), at most
+ *              MMDMA_EV_EVENTFDS: the interrupt handler signals a bounded
+ *              array, not a list as long as the node's openers make it
  */
+/* Eventfds one event node signals at most (MMDMA_DEV_IRQ_EVENTFD: EBUSY). */
+#define MMDMA_EV_EVENTFDS	16
+
 struct mmdma_dev {
 	struct kref ref;
 	struct device *dma;
@@ -434,6 +440,7 @@ struct mmdma_dev {
 	bool ev_gone;
 	wait_queue_head_t ev_wait;
 	struct list_head ev_files;
+	struct eventfd_ctx *ev_efds[MMDMA_EV_EVENTFDS];
 };
 
 /* The bounce and streaming buffers: one operation's worth of data. */

@@ -38,7 +38,7 @@
  * @node: on mdev->ev_files
  * @file: the open file (its private_data is the device, as for every node)
  * @seen: the count this file last read (or found at open)
- * @efd:  eventfd signalled at every event, or NULL
+ * @slot: index of its eventfd in mdev->ev_efds, or -1
  *
  * All fields after @file are under mdev->ev_lock; the entry lives from
  * open to release, so a call on the file may keep a pointer to it.
@@ -47,7 +47,7 @@ struct mmdma_event_file {
 	struct list_head node;
 	struct file *file;
 	u32 seen;
-	struct eventfd_ctx *efd;
+	int slot;
 };
 
 static bool mmdma_event_node(struct mmdma_dev *mdev)
@@ -100,10 +100,12 @@ int mmdma_event_open(struct mmdma_dev *mdev, struct file *file)
 
 	if (!mmdma_event_node(mdev))
 		return 0;
-	ef = kzalloc(sizeof(*ef), GFP_KERNEL);
+	/* Accounted: the opener's memory cgroup pays for its opens. */
+	ef = kzalloc(sizeof(*ef), GFP_KERNEL_ACCOUNT);
 	if (!ef)
 		return -ENOMEM;
 	ef->file = file;
+	ef->slot = -1;
 	spin_lock_irq(&mdev->ev_lock);
 	ef->seen = mdev->ev_count;
 	list_add_tail(&ef->node, &mdev->ev_files);
@@ -121,13 +123,16 @@ int mmdma_event_open(struct mmdma_dev *mdev, struct file *file)
 void mmdma_event_release(struct mmdma_dev *mdev, struct file *file)
 {
 	struct mmdma_event_file *ef = mmdma_event_file(mdev, file);
-	struct eventfd_ctx *efd;
+	struct eventfd_ctx *efd = NULL;
 
 	if (!ef)
 		return;
 	spin_lock_irq(&mdev->ev_lock);
 	list_del(&ef->node);
-	efd = ef->efd;
+	if (ef->slot >= 0) {
+		efd = mdev->ev_efds[ef->slot];
+		mdev->ev_efds[ef->slot] = NULL;
+	}
 	spin_unlock_irq(&mdev->ev_lock);
 	if (efd)
 		eventfd_ctx_put(efd);
@@ -142,18 +147,18 @@ void mmdma_event_release(struct mmdma_dev *mdev, struct file *file)
  */
 void mmdma_event_raise(struct mmdma_dev *mdev)
 {
-	struct mmdma_event_file *ef;
 	unsigned long flags;
 	bool counted = false;
+	int i;
 
 	if (!mmdma_event_node(mdev))
 		return;
 	spin_lock_irqsave(&mdev->ev_lock, flags);
 	if (!mdev->ev_gone) {
 		mdev->ev_count++;
-		list_for_each_entry(ef, &mdev->ev_files, node) {
-			if (ef->efd)
-				mmdma_eventfd_signal(ef->efd);
+		for (i = 0; i < MMDMA_EV_EVENTFDS; i++) {
+			if (mdev->ev_efds[i])
+				mmdma_eventfd_signal(mdev->ev_efds[i]);
 		}
 		counted = true;
 	}
@@ -172,28 +177,22 @@ void mmdma_event_raise(struct mmdma_dev *mdev)
  */
 void mmdma_event_gone(struct mmdma_dev *mdev)
 {
+	struct eventfd_ctx *efds[MMDMA_EV_EVENTFDS];
 	struct mmdma_event_file *ef;
-	struct eventfd_ctx *efd;
+	int i;
 
 	spin_lock_irq(&mdev->ev_lock);
 	mdev->ev_gone = true;
+	memcpy(efds, mdev->ev_efds, sizeof(efds));
+	memset(mdev->ev_efds, 0, sizeof(mdev->ev_efds));
+	list_for_each_entry(ef, &mdev->ev_files, node)
+		ef->slot = -1;
 	spin_unlock_irq(&mdev->ev_lock);
 	wake_up_interruptible_all(&mdev->ev_wait);
-	/* eventfd_ctx_put() outside the lock: one at a time, few of them. */
-	do {
-		efd = NULL;
-		spin_lock_irq(&mdev->ev_lock);
-		list_for_each_entry(ef, &mdev->ev_files, node) {
-			if (ef->efd) {
-				efd = ef->efd;
-				ef->efd = NULL;
-				break;
-			}
-		}
-		spin_unlock_irq(&mdev->ev_lock);
-		if (efd)
-			eventfd_ctx_put(efd);
-	} while (efd);
+	for (i = 0; i < MMDMA_EV_EVENTFDS; i++) {
+		if (efds[i])
+			eventfd_ctx_put(efds[i]);
+	}
 }
 
 /* For wait_event(): a new event for this file, or the device gone. */
@@ -338,11 +337,14 @@ __poll_t mmdma_event_poll(struct file *file, struct poll_table_struct *wait)
  * @uarg: unused
  *
  * One eventfd per open file; a new one replaces the old.  It is dropped
- * when the file is closed or the device goes.  Process context.
+ * when the file is closed or the device goes.  At most MMDMA_EV_EVENTFDS
+ * per device, so the interrupt handler's work stays bounded however many
+ * files hold the node open.  Process context.
  *
  * Return: 0; -EOPNOTSUPP (no events on this node); -EBADF (the node is not
  * open for reading, or the fd is not open); -EINVAL (not an eventfd);
- * -ENODEV (the device went).
+ * -EBUSY (MMDMA_EV_EVENTFDS other open files have one); -ENODEV (the
+ * device went).
  */
 long mmdma_event_ioc_eventfd(void *ctx, void *karg, void __user *uarg)
 {
@@ -352,6 +354,7 @@ long mmdma_event_ioc_eventfd(void *ctx, void *karg, void __user *uarg)
 	struct mmdma_event_file *ef;
 	s32 fd = *(s32 *)karg;
 	long ret = 0;
+	int i;
 
 	if (!mmdma_event_node(mdev))
 		return -EOPNOTSUPP;
@@ -366,12 +369,25 @@ long mmdma_event_ioc_eventfd(void *ctx, void *karg, void __user *uarg)
 			return PTR_ERR(efd);
 	}
 	spin_lock_irq(&mdev->ev_lock);
+	old = efd;
 	if (mdev->ev_gone) {
-		old = efd;
 		ret = -ENODEV;
-	} else {
-		old = ef->efd;
-		ef->efd = efd;
+	} else if (ef->slot >= 0) {
+		/* Replace, or remove (efd NULL) and free the slot. */
+		old = mdev->ev_efds[ef->slot];
+		mdev->ev_efds[ef->slot] = efd;
+		if (!efd)
+			ef->slot = -1;
+	} else if (efd) {
+		for (i = 0; i < MMDMA_EV_EVENTFDS && mdev->ev_efds[i]; i++)
+			;
+		if (i < MMDMA_EV_EVENTFDS) {
+			mdev->ev_efds[i] = efd;
+			ef->slot = i;
+			old = NULL;
+		} else {
+			ret = -EBUSY;
+		}
 	}
 	spin_unlock_irq(&mdev->ev_lock);
 	if (old)

@@ -282,7 +282,13 @@ static int pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	pci_reset_quietly(pdev);
 	pci_set_master(pdev);
 
-	/* A device without a usable interrupt binds all the same, without events. */
+	/*
+	 * A device without a usable interrupt binds all the same, without
+	 * events.  An interrupt that comes before the node exists is not
+	 * counted (the core ignores events before registration); an INTx one
+	 * leaves the line masked, and the first write of 1 finds it pending
+	 * and counts it then.
+	 */
 	if (pdev->irq || pdev->msi_cap) {
 		ret = pci_setup_irq(mp, &irq_flags);
 		if (ret)

@@ -22,6 +22,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/time.h>
@@ -568,7 +569,9 @@ static void msi_poll_and_ack(void)
 
 /*
  * An eventfd (MMDMA_DEV_IRQ_EVENTFD) counts every event; a second open
- * file's eventfd too; -1 removes it; closing the node fd drops it.
+ * file's eventfd too; -1 removes it; closing the node fd drops it.  At
+ * most 16 per device: the 17th open file gets EBUSY, and a slot freed by
+ * -1 is taken again.  epoll on the node says EPOLLIN | EPOLLRDNORM.
  */
 static void eventfd_signalled_per_event(void)
 {
@@ -580,12 +583,30 @@ static void eventfd_signalled_per_event(void)
 	uint64_t v = 0;
 	uint32_t n;
 
+	struct epoll_event ee = { .events = EPOLLIN | EPOLLRDNORM };
+	int ep = epoll_create1(EPOLL_CLOEXEC), more[15];
+
 	ASSERT_OK(efd);
 	ASSERT_OK(efd2);
+	ASSERT_OK(ep);
 	ASSERT_OK(irq_eventfd(dev, efd));
+	/* Replacing its own is no new slot. */
+	ASSERT_OK(irq_eventfd(dev, efd));
+	for (int i = 0; i < 15; i++) {
+		more[i] = node_open(O_RDONLY);
+		ASSERT_OK(irq_eventfd(more[i], efd2));
+	}
+	EXPECT_ERR(irq_eventfd(dev2, efd2), EBUSY);
+	EXPECT_OK(irq_eventfd(more[0], -1));
+	for (int i = 0; i < 15; i++)
+		close(more[i]);
 	ASSERT_OK(irq_eventfd(dev2, efd2));
 	EXPECT_SYSERR(read(efd, &v, sizeof(v)), EAGAIN);
+	ASSERT_OK(epoll_ctl(ep, EPOLL_CTL_ADD, dev, &ee));
 	r[EDU_REG_RAISE / 4] = 0x1000;
+	EXPECT_EQ(epoll_wait(ep, &ee, 1, 10000), 1);
+	EXPECT_EQ(ee.events, EPOLLIN | EPOLLRDNORM);
+	close(ep);
 	p.fd = efd;
 	EXPECT_EQ(poll(&p, 1, 10000), 1);
 	EXPECT_EQ(read(efd, &v, sizeof(v)), (ssize_t)sizeof(v));
