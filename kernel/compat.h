@@ -316,4 +316,14 @@ static inline int mmdma_page_mapcount(struct page *page)
 #define MMDMA_CLASS_DEVNODE_CONST
 #endif
 
+/*
+ * 6.8 dropped eventfd_signal()'s count argument (it was always 1 in the
+ * tree): "eventfd: simplify eventfd_signal()".
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
+#define mmdma_eventfd_signal(ctx)	eventfd_signal(ctx)
+#else
+#define mmdma_eventfd_signal(ctx)	eventfd_signal(ctx, 1)
+#endif
+
 #endif /* MMDMA_COMPAT_H */

@@ -369,7 +369,24 @@ struct mmdma_req {
  *              both)
  * @coherent_bufs: MMDMA_MEM_COHERENT buffers holding this device's memory
  * @list:       on the registered devices' list (mmdma_dev_find())
+ * @irqcontrol: @prov->irqcontrol, called only inside the device
+ *              (mmdma_dev_enter()), so never after unregistration
+ * @ev_lock:    irq-safe (the provider reports events from its handler);
+ *              protects @ev_count, @ev_gone, @ev_files, @ev_efds and each
+ *              entry's slot
+ * @ev_count:   events reported since registration (wraps at 2^32)
+ * @ev_gone:    set at unregistration: readers and pollers see ENODEV and
+ *              POLLHUP, events are no longer counted, eventfds are dropped
+ * @ev_wait:    readers and pollers of @ev_count
+ * @ev_files:   the open files of the node (struct mmdma_event_file), only
+ *              with MMDMA_PROV_EVENTS: what each last read, its eventfd
+ * @ev_efds:    the eventfds registered (MMDMA_DEV_IRQ_EVENTFD), at most
+ *              MMDMA_EV_EVENTFDS: the interrupt handler signals a bounded
+ *              array, not a list as long as the node's openers make it
  */
+/* Eventfds one event node signals at most (MMDMA_DEV_IRQ_EVENTFD: EBUSY). */
+#define MMDMA_EV_EVENTFDS	16
+
 struct mmdma_dev {
 	struct kref ref;
 	struct device *dma;
@@ -416,6 +433,14 @@ struct mmdma_dev {
 	struct mutex coherent_lock;
 	struct list_head coherent_bufs;
 	struct list_head list;
+	/* mmdma_event.c: MMDMA_PROV_EVENTS */
+	int (*irqcontrol)(struct mmdma_provider *p, bool on);
+	spinlock_t ev_lock;
+	u32 ev_count;
+	bool ev_gone;
+	wait_queue_head_t ev_wait;
+	struct list_head ev_files;
+	struct eventfd_ctx *ev_efds[MMDMA_EV_EVENTFDS];
 };
 
 /* The bounce and streaming buffers: one operation's worth of data. */
@@ -433,6 +458,17 @@ struct mmdma_dev *mmdma_dev_of_file(struct file *file);
 bool mmdma_devs_present(void);
 struct mmdma_dev *mmdma_dev_find(const char *name);
 void mmdma_dev_exit(void);
+
+/* mmdma_event.c: interrupt events on a node (MMDMA_PROV_EVENTS) */
+void mmdma_event_init(struct mmdma_dev *mdev);
+void mmdma_event_raise(struct mmdma_dev *mdev);
+void mmdma_event_gone(struct mmdma_dev *mdev);
+int mmdma_event_open(struct mmdma_dev *mdev, struct file *file);
+void mmdma_event_release(struct mmdma_dev *mdev, struct file *file);
+ssize_t mmdma_event_read(struct kiocb *iocb, struct iov_iter *to);
+ssize_t mmdma_event_write(struct kiocb *iocb, struct iov_iter *from);
+__poll_t mmdma_event_poll(struct file *file, struct poll_table_struct *wait);
+long mmdma_event_ioc_eventfd(void *ctx, void *karg, void __user *uarg);
 
 /* mmdma_coherent.c: MMDMA_MEM_COHERENT, memory that dies with its device */
 int mmdma_coherent_alloc(struct mmdma_buf *buf, int dev_fd);

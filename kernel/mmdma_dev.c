@@ -492,6 +492,7 @@ static long mmdma_dev_ioc_xfer(void *ctx, void *karg, void __user *uarg)
 static const struct mmdma_ioctl_desc mmdma_dev_ioctls[] = {
 	MMDMA_IOCTL(MMDMA_DEV_INFO, mmdma_dev_ioc_info),
 	MMDMA_IOCTL(MMDMA_DEV_XFER, mmdma_dev_ioc_xfer),
+	MMDMA_IOCTL(MMDMA_DEV_IRQ_EVENTFD, mmdma_event_ioc_eventfd),
 };
 
 static long mmdma_dev_ioctl(struct file *file, unsigned int cmd,
@@ -617,7 +618,11 @@ static int mmdma_dev_open(struct inode *inode, struct file *file)
 {
 	struct miscdevice *misc = file->private_data;
 	struct mmdma_dev *mdev = container_of(misc, struct mmdma_dev, misc);
+	int ret;
 
+	ret = mmdma_event_open(mdev, file);
+	if (ret)
+		return ret;
 	kref_get(&mdev->ref);
 	file->private_data = mdev;
 	/* io_uring may issue asynchronous reads inline: see mmdma_dio(). */
@@ -629,7 +634,10 @@ static int mmdma_dev_open(struct inode *inode, struct file *file)
 
 static int mmdma_dev_release_file(struct inode *inode, struct file *file)
 {
-	mmdma_dev_put(file->private_data);
+	struct mmdma_dev *mdev = file->private_data;
+
+	mmdma_event_release(mdev, file);
+	mmdma_dev_put(mdev);
 	return 0;
 }
 
@@ -650,6 +658,7 @@ static const struct file_operations mmdma_dev_fops = {
 	.mmap		= mmdma_dev_mmap,
 	.read_iter	= mmdma_dev_read_iter,
 	.write_iter	= mmdma_dev_write_iter,
+	.poll		= mmdma_event_poll,
 	.llseek		= mmdma_dev_llseek,
 };
 
@@ -728,6 +737,8 @@ struct mmdma_dev *mmdma_dev_create(struct mmdma_provider *p)
 	mdev->max_op = p->max_op;
 	mdev->max_batch = p->max_batch ?: 1;
 	mdev->flags = p->flags & (MMDMA_DEVF_MSI | MMDMA_DEVF_INTX);
+	mdev->irqcontrol = p->irqcontrol;
+	mmdma_event_init(mdev);
 	mutex_init(&mdev->lock);
 	init_rwsem(&mdev->users);
 	mutex_init(&mdev->coherent_lock);
@@ -775,6 +786,12 @@ int mmdma_dev_register(struct mmdma_dev *mdev)
 
 	mmdma_dev_probe_reach(mdev);
 
+	/*
+	 * The staging buffers serve the engine's transfers only: a device
+	 * user space drives itself (no ops) gets none.
+	 */
+	if (!mdev->ops)
+		goto node;
 	/* All three come from memory the device can reach, by construction. */
 	mdev->bounce = dma_alloc_coherent(mdev->dma, MMDMA_STAGE_SIZE,
 					  &mdev->bounce_dma, GFP_KERNEL);
@@ -790,6 +807,7 @@ int mmdma_dev_register(struct mmdma_dev *mdev)
 	if (!mdev->pool)
 		goto err_free_dma;
 
+node:
 	mdev->inode = mmdma_fs_inode();
 	if (IS_ERR(mdev->inode)) {
 		ret = PTR_ERR(mdev->inode);
@@ -838,6 +856,8 @@ void mmdma_dev_unregister(struct mmdma_dev *mdev)
 	atomic_dec(&mmdma_nr_devs);
 	misc_deregister(&mdev->misc);
 	mmdma_engine_shutdown(mdev);
+	/* Readers and pollers of interrupt events wake with ENODEV. */
+	mmdma_event_gone(mdev);
 	/*
 	 * Wait for calls still inside the device (mmdma_dev_enter()): they
 	 * may hold DMA mappings and pool blocks, which must be gone before

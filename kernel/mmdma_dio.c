@@ -285,11 +285,21 @@ static ssize_t mmdma_dio(struct kiocb *iocb, struct iov_iter *iter,
 /* Device memory at the file position to the caller's memory. */
 ssize_t mmdma_dev_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
+	struct mmdma_dev *mdev = iocb->ki_filp->private_data;
+
+	/* No engine: read() returns interrupt events (mmdma_event.c). */
+	if (!mdev->ops)
+		return mmdma_event_read(iocb, to);
 	return mmdma_dio(iocb, to, false);
 }
 
 /* The caller's memory to device memory at the file position. */
 ssize_t mmdma_dev_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
+	struct mmdma_dev *mdev = iocb->ki_filp->private_data;
+
+	/* No engine: write() masks and unmasks the interrupt. */
+	if (!mdev->ops)
+		return mmdma_event_write(iocb, from);
 	return mmdma_dio(iocb, from, true);
 }

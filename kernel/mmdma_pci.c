@@ -16,10 +16,13 @@
  *  - sets the DMA mask to dma_bits (module parameter, read at probe);
  *  - enables bus mastering;
  *  - takes the interrupt (MSI where the device has it, else INTx masked in
- *    the kernel) and counts it: the PCI device's sysfs attribute
- *    mmdma_irq_count reads the count and is pollable (POLLPRI), and after an
- *    INTx the line stays masked until user space has silenced the device
- *    and writes 1 to mmdma_irq_ack.
+ *    the kernel) and reports it to the core as an event: the node's read(2)
+ *    returns the count, poll(2) waits for it, an eventfd can be signalled
+ *    (MMDMA_DEV_IRQ_EVENTFD), and after an INTx the line stays masked until
+ *    user space has silenced the device and writes a __u32 1 to the node
+ *    (kernel/mmdma_event.c);
+ *  - binds a device without an interrupt too: its node has no events
+ *    (read(2) EOPNOTSUPP).
  */
 #include <linux/interrupt.h>
 #include <linux/module.h>
@@ -41,10 +44,12 @@ MODULE_PARM_DESC(msi, "use MSI where the device has it (default), else the INTx 
  * struct mmdma_pci - one device bound to mmdma-pci
  * @pdev:      the PCI device
  * @prov:      its description for the core (no engine; BAR 0 as the
- *             register window when it is a page-aligned memory BAR)
- * @count:     interrupts taken since probe
- * @lock:      orders @masked between the handler and an acknowledgement
- * @masked:    INTx is masked by the kernel and waits for mmdma_irq_ack
+ *             register window when it is a page-aligned memory BAR;
+ *             MMDMA_PROV_EVENTS when the device has an interrupt)
+ * @lock:      orders @masked and the masking itself between the handler
+ *             and irqcontrol (irq-safe)
+ * @masked:    the interrupt is masked by the kernel (after an INTx, or
+ *             by a write of 0 to the node) and waits for a write of 1
  * @intx_mask: INTx is masked at the device (PCI_COMMAND_INTX_DISABLE), so
  *             the line may be shared; else the interrupt is disabled
  * @irq:       the Linux interrupt number
@@ -53,7 +58,6 @@ MODULE_PARM_DESC(msi, "use MSI where the device has it (default), else the INTx 
 struct mmdma_pci {
 	struct pci_dev *pdev;
 	struct mmdma_provider prov;
-	atomic64_t count;
 	spinlock_t lock;
 	bool masked;
 	bool intx_mask;
@@ -61,17 +65,37 @@ struct mmdma_pci {
 	bool irq_requested;
 };
 
+/*
+ * Set or clear PCI_COMMAND_INTX_DISABLE.  Not pci_intx(): on a managed
+ * device (pcim_enable_device()) some kernels record it in devres, which
+ * allocates (we may hold a spinlock) and restores the old state after
+ * remove (we want the line left masked).  The config accessors take the
+ * PCI core's raw lock; the read-modify-write is ordered against our
+ * handler by mp->lock.
+ */
+static void pci_intx_set_masked(struct pci_dev *pdev, bool mask)
+{
+	u16 cmd, want;
+
+	pci_read_config_word(pdev, PCI_COMMAND, &cmd);
+	want = mask ? cmd | PCI_COMMAND_INTX_DISABLE :
+		      cmd & ~PCI_COMMAND_INTX_DISABLE;
+	if (want != cmd)
+		pci_write_config_word(pdev, PCI_COMMAND, want);
+}
+
 static irqreturn_t pci_irq(int irq, void *data)
 {
 	struct mmdma_pci *mp = data;
 
 	if (mp->pdev->msi_enabled) {
-		atomic64_inc(&mp->count);
-		return IRQ_WAKE_THREAD;
+		/* Masked by a write of 0: disable_irq_nosync() holds it back. */
+		mmdma_provider_event(&mp->prov);
+		return IRQ_HANDLED;
 	}
 	/*
 	 * INTx is level triggered: it stays up until user space silences the
-	 * device, so mask it here and unmask at the acknowledgement.
+	 * device, so mask it here and unmask at a write of 1 to the node.
 	 */
 	spin_lock(&mp->lock);
 	if (mp->intx_mask) {
@@ -89,75 +113,55 @@ static irqreturn_t pci_irq(int irq, void *data)
 		disable_irq_nosync(irq);
 	}
 	mp->masked = true;
-	atomic64_inc(&mp->count);
 	spin_unlock(&mp->lock);
-	return IRQ_WAKE_THREAD;
-}
-
-/* sysfs_notify() sleeps: the thread wakes poll()ers of the count. */
-static irqreturn_t pci_irq_thread(int irq, void *data)
-{
-	struct mmdma_pci *mp = data;
-
-	sysfs_notify(&mp->pdev->dev.kobj, NULL, "mmdma_irq_count");
+	mmdma_provider_event(&mp->prov);
 	return IRQ_HANDLED;
 }
 
-static ssize_t mmdma_irq_count_show(struct device *dev,
-				    struct device_attribute *attr, char *buf)
-{
-	struct mmdma_pci *mp = dev_get_drvdata(dev);
-
-	return sysfs_emit(buf, "%lld\n", (long long)atomic64_read(&mp->count));
-}
-static DEVICE_ATTR_RO(mmdma_irq_count);
-
 /*
- * Unmask INTx after user space has silenced the device.  A device that
- * still asserts the line has raised the next interrupt: it is counted and
- * the line stays masked.  With MSI there is nothing to unmask.
+ * A write to the node (the core's irqcontrol): @on unmasks after user
+ * space has silenced the device, !@on masks.  An INTx line the device
+ * still asserts is the next interrupt: it is counted as an event and the
+ * line stays masked, so a user who acknowledges without silencing the
+ * device gets one event per write, never a storm.  MSI is masked with
+ * disable_irq_nosync(): a message that comes meanwhile is replayed at the
+ * unmask.  Process context, inside the device (so never after
+ * unregistration).
  */
-static ssize_t mmdma_irq_ack_store(struct device *dev,
-				   struct device_attribute *attr,
-				   const char *buf, size_t count)
+static int pci_irqcontrol(struct mmdma_provider *p, bool on)
 {
-	struct mmdma_pci *mp = dev_get_drvdata(dev);
+	struct mmdma_pci *mp = container_of(p, struct mmdma_pci, prov);
+	bool by_line = mp->pdev->msi_enabled || !mp->intx_mask;
 	bool again = false;
-	unsigned int v;
-	int ret;
 
-	ret = kstrtouint(buf, 0, &v);
-	if (ret)
-		return ret;
-	if (v != 1)
-		return -EINVAL;
 	spin_lock_irq(&mp->lock);
-	if (mp->masked) {
-		if (!mp->intx_mask) {
+	if (on && mp->masked) {
+		if (by_line) {
 			mp->masked = false;
 			enable_irq(mp->irq);
 		} else if (pci_check_and_unmask_intx(mp->pdev)) {
 			mp->masked = false;
 		} else {
-			atomic64_inc(&mp->count);
 			again = true;
 		}
+	} else if (!on && !mp->masked) {
+		if (by_line)
+			disable_irq_nosync(mp->irq);
+		else
+			pci_intx_set_masked(mp->pdev, true);
+		mp->masked = true;
 	}
 	spin_unlock_irq(&mp->lock);
 	if (again)
-		sysfs_notify(&dev->kobj, NULL, "mmdma_irq_count");
-	return count;
+		mmdma_provider_event(p);
+	return 0;
 }
-static DEVICE_ATTR_WO(mmdma_irq_ack);
 
-/* Created after probe and removed before remove by the driver core. */
-static struct attribute *pci_attrs[] = {
-	&dev_attr_mmdma_irq_count.attr,
-	&dev_attr_mmdma_irq_ack.attr,
-	NULL
-};
-ATTRIBUTE_GROUPS(pci);
-
+/*
+ * The device's one interrupt: MSI where it has it (and msi=1), else INTx.
+ * Return: 0 with *@flags saying which, or -errno (the device then binds
+ * without events).
+ */
 static int pci_setup_irq(struct mmdma_pci *mp, u32 *flags)
 {
 	struct pci_dev *pdev = mp->pdev;
@@ -180,11 +184,23 @@ static int pci_setup_irq(struct mmdma_pci *mp, u32 *flags)
 		if (mp->intx_mask)
 			irqf = IRQF_SHARED;
 	}
-	ret = devm_request_threaded_irq(&pdev->dev, mp->irq, pci_irq,
-					pci_irq_thread, irqf,
-					dev_name(&pdev->dev), mp);
-	mp->irq_requested = !ret;
-	return ret;
+	/* Not devm: remove() frees it before leaving INTx masked. */
+	ret = request_irq(mp->irq, pci_irq, irqf, dev_name(&pdev->dev), mp);
+	if (ret) {
+		pci_free_irq_vectors(pdev);
+		return ret;
+	}
+	mp->irq_requested = true;
+	/*
+	 * An earlier unbind left INTx masked at the device (and a device
+	 * without a reset method keeps that): open it for our handler.
+	 */
+	if (!pdev->msi_enabled && mp->intx_mask) {
+		spin_lock_irq(&mp->lock);
+		pci_intx_set_masked(pdev, false);
+		spin_unlock_irq(&mp->lock);
+	}
+	return 0;
 }
 
 /*
@@ -198,6 +214,24 @@ static void pci_reset_quietly(struct pci_dev *pdev)
 
 	if (ret)
 		dev_dbg(&pdev->dev, "no function reset: %d\n", ret);
+}
+
+/*
+ * Free the handler and the vectors, and leave INTx masked at the device:
+ * a device left asserting its line (no driver silences it any more)
+ * would otherwise make a storm on it, and on a shared line the kernel
+ * would disable it for every device sharing it ("nobody cared").  The
+ * next driver that takes INTx unmasks it (as our probe does).  The
+ * vectors go first: disabling MSI turns INTx back on.
+ */
+static void mmdma_pci_free_irq(struct mmdma_pci *mp)
+{
+	if (!mp->irq_requested)
+		return;
+	free_irq(mp->irq, mp);
+	mp->irq_requested = false;
+	pci_free_irq_vectors(mp->pdev);
+	pci_intx_set_masked(mp->pdev, true);
 }
 
 static int pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
@@ -222,7 +256,6 @@ static int pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return -ENOMEM;
 	mp->pdev = pdev;
 	spin_lock_init(&mp->lock);
-	atomic64_set(&mp->count, 0);
 	pci_set_drvdata(pdev, mp);
 
 	ret = pcim_enable_device(pdev);
@@ -249,12 +282,20 @@ static int pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	pci_reset_quietly(pdev);
 	pci_set_master(pdev);
 
+	/*
+	 * A device without a usable interrupt binds all the same, without
+	 * events.  An interrupt that comes before the node exists is not
+	 * counted (the core ignores events before registration); an INTx one
+	 * leaves the line masked, and the first write of 1 finds it pending
+	 * and counts it then.
+	 */
 	if (pdev->irq || pdev->msi_cap) {
 		ret = pci_setup_irq(mp, &irq_flags);
-		if (ret) {
-			dev_err(dev, "no interrupt: %d\n", ret);
-			return ret;
-		}
+		if (ret)
+			dev_info(dev, "no interrupt (%d): the node has no events\n",
+				 ret);
+	} else {
+		dev_info(dev, "no interrupt: the node has no events\n");
 	}
 
 	mp->prov = (struct mmdma_provider){
@@ -264,9 +305,14 @@ static int pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		.ops		= NULL,	/* user space drives the device */
 		.dma_bits	= pci_dma_bits,
 		.flags		= irq_flags,
+		.caps		= mp->irq_requested ? MMDMA_PROV_EVENTS : 0,
 		.regs		= regs,
+		.irqcontrol	= mp->irq_requested ? pci_irqcontrol : NULL,
 	};
-	return mmdma_provider_register(&mp->prov);
+	ret = mmdma_provider_register(&mp->prov);
+	if (ret)
+		mmdma_pci_free_irq(mp);
+	return ret;
 }
 
 static void pci_remove(struct pci_dev *pdev)
@@ -279,20 +325,14 @@ static void pci_remove(struct pci_dev *pdev)
 	 */
 	pci_clear_master(pdev);
 	pci_reset_quietly(pdev);
-	/* Attachments, coherent memory and BAR mappings are revoked here. */
-	mmdma_provider_unregister(&mp->prov);
 	/*
-	 * An INTx line still masked at the device (no acknowledgement came)
-	 * would stay masked for the next driver: free the handler, then
-	 * unmask (a line disabled with disable_irq_nosync() is reset by the
-	 * next request_irq()).
+	 * Attachments, coherent memory and BAR mappings are revoked here,
+	 * event readers and pollers woken, eventfds dropped; the core calls
+	 * irqcontrol no more.
 	 */
-	if (mp->irq_requested) {
-		devm_free_irq(&pdev->dev, mp->irq, mp);
-		if (mp->masked && mp->intx_mask)
-			pci_check_and_unmask_intx(pdev);
-	}
-	/* devres then frees BAR 0, the vectors and @mp. */
+	mmdma_provider_unregister(&mp->prov);
+	mmdma_pci_free_irq(mp);
+	/* devres then frees BAR 0 and @mp. */
 }
 
 /* No id table: bound only by driver_override or new_id. */
@@ -300,8 +340,6 @@ static struct pci_driver mmdma_pci_driver = {
 	.name		= "mmdma-pci",
 	.probe		= pci_probe,
 	.remove		= pci_remove,
-	/* Not .driver.dev_groups: pci_register_driver() copies this there. */
-	.dev_groups	= pci_groups,
 };
 
 module_pci_driver(mmdma_pci_driver);

@@ -26,9 +26,11 @@
 #include "mmdma.h"
 
 /*
- * Protects every provider's @mdev against a completion that races with
- * unregistration: one lock for all, so it exists before any provider has
- * registered (an early interrupt finds @mdev NULL and is ignored).
+ * Protects every provider's @mdev against a completion or an event that
+ * races with unregistration: one lock for all, so it exists before any
+ * provider has registered (an early interrupt finds @mdev NULL and is
+ * ignored).  Irq-safe: mmdma_provider_event() takes it in hard interrupt
+ * context.
  */
 static DEFINE_SPINLOCK(mmdma_provider_lock);
 
@@ -68,6 +70,10 @@ static int mmdma_provider_check(struct mmdma_provider *p)
 		why = "dma_bits must be 24 to 64";
 	else if (p->caps & ~MMDMA_PROV_CAPS)
 		why = "unknown caps bits";
+	else if (p->ops && (p->caps & MMDMA_PROV_EVENTS))
+		why = "events are for a provider without ops (read() is the engine's)";
+	else if (p->irqcontrol && !(p->caps & MMDMA_PROV_EVENTS))
+		why = "irqcontrol needs MMDMA_PROV_EVENTS";
 	else if ((p->seg_boundary || p->max_seg_size) && !dev->dma_parms)
 		why = "seg_boundary and max_seg_size need a device with dma_parms";
 	else if (p->regs.size && (!PAGE_ALIGNED(p->regs.start) ||
@@ -110,7 +116,8 @@ static int mmdma_provider_dma_setup(struct mmdma_provider *p)
  *     mmdma_provider_unregister() has returned
  *
  * Sets @p->dev's DMA mask (@p->dma_bits), segment boundary and maximum
- * segment size, allocates the device's staging buffers, and creates the
+ * segment size, allocates the device's staging buffers (only with @p->ops:
+ * nothing else copies through them), and creates the
  * node /dev/mmdma-<name><N>.  From then on @p->ops may be called; the
  * provider's interrupts (or whatever calls mmdma_provider_done()) must
  * already work.  Process context; may sleep.
@@ -134,14 +141,14 @@ int mmdma_provider_register(struct mmdma_provider *p)
 	if (IS_ERR(mdev))
 		return PTR_ERR(mdev);
 	/* Before the node exists: the first completion must find it. */
-	spin_lock(&mmdma_provider_lock);
+	spin_lock_irq(&mmdma_provider_lock);
 	p->mdev = mdev;
-	spin_unlock(&mmdma_provider_lock);
+	spin_unlock_irq(&mmdma_provider_lock);
 	ret = mmdma_dev_register(mdev);
 	if (ret) {
-		spin_lock(&mmdma_provider_lock);
+		spin_lock_irq(&mmdma_provider_lock);
 		p->mdev = NULL;
-		spin_unlock(&mmdma_provider_lock);
+		spin_unlock_irq(&mmdma_provider_lock);
 		mmdma_dev_put(mdev);
 	}
 	return ret;
@@ -171,9 +178,9 @@ void mmdma_provider_unregister(struct mmdma_provider *p)
 		return;
 	mmdma_dev_unregister(mdev);
 	/* A completion racing with this sees NULL, or holds its own ref. */
-	spin_lock(&mmdma_provider_lock);
+	spin_lock_irq(&mmdma_provider_lock);
 	p->mdev = NULL;
-	spin_unlock(&mmdma_provider_lock);
+	spin_unlock_irq(&mmdma_provider_lock);
 	mmdma_dev_put(mdev);
 }
 MMDMA_EXPORT(mmdma_provider_unregister);
@@ -226,15 +233,45 @@ MMDMA_EXPORT(devm_mmdma_provider_register);
 void mmdma_provider_done(struct mmdma_provider *p, u32 seq, int err)
 {
 	struct mmdma_dev *mdev;
+	unsigned long flags;
 
-	spin_lock(&mmdma_provider_lock);
+	spin_lock_irqsave(&mmdma_provider_lock, flags);
 	mdev = p->mdev;
 	if (mdev)
 		kref_get(&mdev->ref);
-	spin_unlock(&mmdma_provider_lock);
+	spin_unlock_irqrestore(&mmdma_provider_lock, flags);
 	if (!mdev)
 		return;
 	mmdma_dev_op_done(mdev, seq, err);
 	mmdma_dev_put(mdev);
 }
 MMDMA_EXPORT(mmdma_provider_done);
+
+/**
+ * mmdma_provider_event() - the device raised an event for user space
+ * @p: a description with MMDMA_PROV_EVENTS
+ *
+ * Counts one event on the node (the __u32 that read(2) returns, wrapping
+ * at 2^32), wakes every reader and poller, and signals every eventfd
+ * registered with MMDMA_DEV_IRQ_EVENTFD.  Any context, hard interrupt
+ * included: it takes only irq-safe spinlocks and never sleeps; the
+ * provider holds whatever lock it likes.  Before registration, and once
+ * mmdma_provider_unregister() has woken the node's readers with ENODEV
+ * (it does so before waiting for anything), it does nothing, so a
+ * provider need not order its last interrupt against unregistration,
+ * only keep @p alive until no more calls can come (free the interrupt
+ * after unregistering).  Without MMDMA_PROV_EVENTS it does nothing.
+ */
+void mmdma_provider_event(struct mmdma_provider *p)
+{
+	struct mmdma_dev *mdev;
+	unsigned long flags;
+
+	/* The lock keeps @mdev alive: unregistration clears it under it. */
+	spin_lock_irqsave(&mmdma_provider_lock, flags);
+	mdev = p->mdev;
+	if (mdev)
+		mmdma_event_raise(mdev);
+	spin_unlock_irqrestore(&mmdma_provider_lock, flags);
+}
+MMDMA_EXPORT(mmdma_provider_event);

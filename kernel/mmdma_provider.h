@@ -87,7 +87,16 @@ struct mmdma_provider_ops {
  * with EINVAL instead of letting it fail halfway.
  */
 #define MMDMA_PROV_CPU_COPY	(1U << 0)
-#define MMDMA_PROV_CAPS		MMDMA_PROV_CPU_COPY
+/*
+ * MMDMA_PROV_EVENTS: the device raises events (interrupts) for user
+ * space, reported with mmdma_provider_event().  Only for a provider
+ * without ops (a device user space drives itself): on its node read(2)
+ * returns the event count, poll(2) waits for the next event, write(2)
+ * masks and unmasks through @irqcontrol, and MMDMA_DEV_IRQ_EVENTFD
+ * registers an eventfd.  Without it those give EOPNOTSUPP.
+ */
+#define MMDMA_PROV_EVENTS	(1U << 1)
+#define MMDMA_PROV_CAPS		(MMDMA_PROV_CPU_COPY | MMDMA_PROV_EVENTS)
 
 /**
  * struct mmdma_region - a register window user space may map (optional)
@@ -119,8 +128,9 @@ struct mmdma_region {
  *              reference to it while anything made for it exists
  * @ops:        the engine, with @ops->submit and @ops->terminate; NULL
  *              for a device user space drives itself (mmdma_pci): the
- *              node then has no device memory, and MMDMA_DEV_XFER, read()
- *              and write() on it fail with EOPNOTSUPP
+ *              node then has no device memory, MMDMA_DEV_XFER fails with
+ *              EOPNOTSUPP, and read() and write() serve interrupt events
+ *              (MMDMA_PROV_EVENTS; without it they fail with EOPNOTSUPP)
  * @mem_size:   bytes of device memory (the node's file size and the
  *              window transfers address), > 0; 0 when @ops is NULL
  * @max_op:     most bytes one operation moves, > 0; 0 when @ops is NULL
@@ -139,14 +149,26 @@ struct mmdma_region {
  *              reported by MMDMA_DEV_INFO and sysfs (other bits are the
  *              core's and ignored)
  * @regs:       optional register window (struct mmdma_region)
+ * @irqcontrol: optional, with MMDMA_PROV_EVENTS: user space wrote @on = 1
+ *              (it has silenced the device: unmask its interrupt) or 0
+ *              (mask it) to the node.  Return 0 or -errno (write(2)
+ *              fails with it).  Process context, may not sleep for long;
+ *              called with no lock of the core's held but inside the
+ *              device (the core's users lock for reading), so never
+ *              after mmdma_provider_unregister() has returned; calls may
+ *              run concurrently with each other and with the interrupt
+ *              handler: the provider orders them with its own lock.  An
+ *              INTx provider masks the line in its handler and unmasks
+ *              only here, so a device left asserting costs the kernel one
+ *              interrupt per write, never a storm.
  * @mdev:       private to the core: set by registration, cleared by
  *              unregistration (under a lock of the core's)
  *
- * The provider fills in everything up to @regs, zeroes the rest (it
+ * The provider fills in everything up to @irqcontrol, zeroes the rest (it
  * usually embeds the struct in its own, allocated with kzalloc()), and
  * keeps the struct alive and unchanged from registration until
  * mmdma_provider_unregister() has returned and it makes no more
- * mmdma_provider_done() calls.  The core copies what it keeps.
+ * mmdma_provider_done() or mmdma_provider_event() calls.  The core copies what it keeps.
  */
 struct mmdma_provider {
 	const char *name;
@@ -162,6 +184,7 @@ struct mmdma_provider {
 	u32 caps;
 	u32 flags;
 	struct mmdma_region regs;
+	int (*irqcontrol)(struct mmdma_provider *p, bool on);
 	/* private to the core */
 	struct mmdma_dev *mdev;
 };
@@ -170,6 +193,7 @@ int mmdma_provider_register(struct mmdma_provider *p);
 int devm_mmdma_provider_register(struct device *dev, struct mmdma_provider *p);
 void mmdma_provider_unregister(struct mmdma_provider *p);
 void mmdma_provider_done(struct mmdma_provider *p, u32 seq, int err);
+void mmdma_provider_event(struct mmdma_provider *p);
 
 /*
  * Module parameters with ranges (mmdma_param.c), for the core and the

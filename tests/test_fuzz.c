@@ -1166,7 +1166,8 @@ static const unsigned int buf_cmds[] = {
 	MMDMA_BUF_INFO, MMDMA_BUF_FILL, MMDMA_BUF_PHYS, MMDMA_BUF_ATTACH,
 	MMDMA_BUF_DETACH, MMDMA_BUF_DMA_ADDRS, MMDMA_BUF_SYNC, MMDMA_BUF_EXPORT,
 };
-static const unsigned int dev_cmds[] = { MMDMA_DEV_INFO, MMDMA_DEV_XFER };
+/* MMDMA_DEV_IRQ_EVENTFD is served on every node (EOPNOTSUPP without events). */
+static const unsigned int dev_cmds[] = { MMDMA_DEV_INFO, MMDMA_DEV_XFER, MMDMA_DEV_IRQ_EVENTFD };
 
 /* @cmd is one of @table by type, number and direction (not size: growth). */
 static bool serves(const unsigned int *table, size_t n, unsigned int cmd)
@@ -1201,7 +1202,7 @@ static void close_if_new(int fd)
 static void step_ioctl(void)
 {
 	static const unsigned int *const tables[] = { ctl_cmds, buf_cmds, dev_cmds };
-	static const size_t sizes[] = { 3, 8, 2 };
+	static const size_t sizes[] = { 3, 8, 3 };
 	uint64_t arg[40];
 	unsigned int cmd;
 	int b = pick_buf(), d = pick_dbuf(), fd, ret, which = rnd(6);
@@ -1211,9 +1212,9 @@ static void step_ioctl(void)
 
 	switch (which) {
 	case 0: fd = ctl; table = ctl_cmds; n = 3; what = "the control node"; break;
-	case 1: fd = soft; table = dev_cmds; n = 2; what = "the soft node"; break;
-	case 2: fd = soft_ro; table = dev_cmds; n = 2; what = "the read-only soft node"; break;
-	case 3: fd = edu; table = dev_cmds; n = 2; what = "the edu node"; break;
+	case 1: fd = soft; table = dev_cmds; n = 3; what = "the soft node"; break;
+	case 2: fd = soft_ro; table = dev_cmds; n = 3; what = "the read-only soft node"; break;
+	case 3: fd = edu; table = dev_cmds; n = 3; what = "the edu node"; break;
 	case 4: fd = b >= 0 ? bufs[b].fd : -1; table = buf_cmds; n = 8; what = "a buffer"; break;
 	default: fd = d >= 0 ? dbufs[d].fd : -1; what = "a dma-buf"; break;
 	}

@@ -5,8 +5,11 @@
  * driver_override, then driven by a user-space driver written here: BAR 0
  * mapped through /dev/mmdma-pci0, a named coherent buffer and an attached
  * streaming buffer made for the device, their bus addresses written into
- * edu's DMA registers, the interrupt waited for through the device's
- * mmdma_irq_count (poll), the memory synced and checked byte for byte.
+ * edu's DMA registers, the interrupt waited for by a blocking read(2) of
+ * the node, the memory synced and checked byte for byte.  The node's
+ * interrupt events are also checked through poll(2) with write(2)
+ * acknowledgements, an eventfd (MMDMA_DEV_IRQ_EVENTFD), INTx masking, a
+ * signal and an unbind under a blocked reader and poller.
  *
  * Runs in the edu (28 bits, no IOMMU) and edu-iommu profiles.  The cases
  * run in order, each in its own process: the first moves edu, the last
@@ -17,8 +20,12 @@
 #include <fcntl.h>
 #include <linux/pci_regs.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/time.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -94,43 +101,71 @@ static void wr64(volatile uint32_t *r, unsigned int reg, uint64_t v)
 	*(volatile uint64_t *)((volatile char *)r + reg) = v;
 }
 
-/* The device's interrupt count (mmdma_irq_count). */
-static unsigned long long irq_count(void)
+/* The node opened with @flags (O_RDWR, O_RDONLY, | O_NONBLOCK). */
+static int node_open(int flags)
 {
-	char path[256];
+	int fd = open("/dev/" NODE, flags | O_CLOEXEC);
 
-	snprintf(path, sizeof(path), PCI_DEVS "%s/mmdma_irq_count", t_edu_pci_addr());
-	return t_read_ull(path);
+	ASSERT_OK(fd);
+	return fd;
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
 }
 
 /*
- * Wait, by poll() on mmdma_irq_count, until the count passes @prev; return
- * it.  Read first (sysfs arms the poll at a read), then poll for POLLPRI.
+ * read(2) of the node's event count, blocking; a 10 s timer turns a lost
+ * interrupt into EINTR (the handler is installed without SA_RESTART), a
+ * failed case rather than a hung one.
  */
-static unsigned long long wait_irq(unsigned long long prev)
+static uint32_t irq_read(int fd)
 {
-	struct t_deadline d = t_deadline_ms(T_POLL_MS);
-	char path[256], line[32];
-	unsigned long long n;
-	int fd;
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct itimerval it = { .it_value = { .tv_sec = 10 } };
+	struct itimerval off = { 0 };
+	uint32_t n = 0;
+	ssize_t r;
 
-	snprintf(path, sizeof(path), PCI_DEVS "%s/mmdma_irq_count", t_edu_pci_addr());
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	ASSERT_OK(fd);
-	for (;;) {
-		struct pollfd p = { .fd = fd, .events = POLLPRI };
-		ssize_t r = pread(fd, line, sizeof(line) - 1, 0);
-
-		ASSERT(r > 0);
-		line[r] = '\0';
-		n = strtoull(line, NULL, 10);
-		if (n > prev || !t_deadline_sleep(&d))
-			break;
-		ASSERT(poll(&p, 1, 1000) >= 0);
-	}
-	close(fd);
-	ASSERT(n > prev);
+	ASSERT_OK(sigaction(SIGALRM, &sa, NULL));
+	ASSERT_OK(setitimer(ITIMER_REAL, &it, NULL));
+	r = read(fd, &n, sizeof(n));
+	setitimer(ITIMER_REAL, &off, NULL);
+	ASSERT_EQ(r, (ssize_t)sizeof(n));
 	return n;
+}
+
+/* A write of @v (1 unmasks, 0 masks) to the node. */
+static void irq_control(int fd, uint32_t v)
+{
+	ASSERT_EQ(write(fd, &v, sizeof(v)), (ssize_t)sizeof(v));
+}
+
+/* poll(2) of the node for POLLIN, up to @ms: the revents. */
+static short irq_poll(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN | POLLRDNORM };
+
+	ASSERT_OK(poll(&p, 1, ms));
+	return p.revents;
+}
+
+/* No new event on @fd: a non-blocking read says EAGAIN. */
+static void expect_no_event(int fd)
+{
+	uint32_t n;
+	int fl = fcntl(fd, F_GETFL);
+
+	ASSERT_OK(fl);
+	ASSERT_OK(fcntl(fd, F_SETFL, fl | O_NONBLOCK));
+	EXPECT_SYSERR(read(fd, &n, sizeof(n)), EAGAIN);
+	ASSERT_OK(fcntl(fd, F_SETFL, fl));
+}
+
+static int irq_eventfd(int dev, int32_t efd)
+{
+	return ioctl(dev, MMDMA_DEV_IRQ_EVENTFD, &efd) ? -errno : 0;
 }
 
 /*
@@ -140,7 +175,9 @@ static unsigned long long wait_irq(unsigned long long prev)
  */
 static void edu_dma(volatile uint32_t *r, uint64_t bus, uint32_t win, bool to_host)
 {
-	unsigned long long n = irq_count();
+	/* Opened before the DMA starts: its read waits for the next event. */
+	int ev = node_open(O_RDONLY);
+	uint32_t n;
 
 	ASSERT(bus + XFER <= 1ULL << 28 && win + XFER < 4096);
 	ASSERT_EQ(r[EDU_REG_CMD / 4] & EDU_RUN, 0);
@@ -148,10 +185,14 @@ static void edu_dma(volatile uint32_t *r, uint64_t bus, uint32_t win, bool to_ho
 	wr64(r, EDU_REG_DST, to_host ? bus : EDU_WINDOW + win);
 	wr64(r, EDU_REG_COUNT, XFER);
 	wr64(r, EDU_REG_CMD, EDU_RUN | EDU_IRQ | (to_host ? EDU_TO_HOST : 0));
-	EXPECT_EQ(wait_irq(n), n + 1);
+	n = irq_read(ev);
+	EXPECT(n > 0);
 	EXPECT_EQ(r[EDU_REG_CMD / 4] & EDU_RUN, 0);
 	EXPECT_EQ(r[EDU_REG_IRQ_ST / 4], EDU_IRQ_DMA);
 	r[EDU_REG_ACK / 4] = EDU_IRQ_DMA;
+	/* MSI: exactly one event per DMA; nothing more is waiting. */
+	expect_no_event(ev);
+	close(ev);
 }
 
 /* Deterministic bytes, different per @seed. */
@@ -293,21 +334,66 @@ static void edu_moves_to_mmdma_pci(void)
 	snprintf(path, sizeof(path), "/sys/class/misc/%s/dma_mask", NODE);
 	t_read_line(path, path, sizeof(path));
 	EXPECT(!strcmp(path, "0xfffffff\n"));
-	EXPECT_EQ(irq_count(), 0);
+	/* No interrupt yet: nothing to read. */
+	expect_no_event(dev);
 	close(dev);
 }
 
-/* No engine: transfers, read() and write() on the node are EOPNOTSUPP. */
-static void node_transfers_eopnotsupp(void)
+/*
+ * No engine: transfers are EOPNOTSUPP.  read(2), write(2), poll(2) and
+ * MMDMA_DEV_IRQ_EVENTFD serve interrupt events, and refuse what is wrong:
+ * a read or write of other than 4 bytes EINVAL, a non-blocking read with
+ * no event EAGAIN, a write on a read-only fd EBADF, a value other than 0
+ * and 1 EINVAL, an eventfd ioctl with an fd that is no eventfd EINVAL, a
+ * closed fd EBADF, on a write-only node fd EBADF.
+ */
+static void node_event_io_errors(void)
 {
 	int dev = pci_node(), buf = t_buf(PAGE, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+	int ro = node_open(O_RDONLY | O_NONBLOCK), wo = node_open(O_WRONLY);
+	uint32_t v = 1;
+	uint64_t big = 1;
 	char c = 0;
 
 	EXPECT_ERR(t_xfer_dma(dev, MMDMA_XFER_TO_DEV, MMDMA_DMA_AUTO, 0, buf, 0,
 			      -1, 0, 0, 16, NULL), EOPNOTSUPP);
-	EXPECT_SYSERR(pread(dev, &c, 1, 0), EOPNOTSUPP);
-	EXPECT_SYSERR(pwrite(dev, &c, 1, 0), EOPNOTSUPP);
+	EXPECT_SYSERR(pread(dev, &c, 1, 0), EINVAL);
+	EXPECT_SYSERR(read(dev, &big, sizeof(big)), EINVAL);
+	EXPECT_SYSERR(read(ro, &v, 0), EINVAL);
+	EXPECT_SYSERR(read(ro, &v, sizeof(v)), EAGAIN);
+	EXPECT_EQ(irq_poll(ro, 0), 0);
+	EXPECT_SYSERR(write(ro, &v, sizeof(v)), EBADF);
+	EXPECT_SYSERR(read(wo, &v, sizeof(v)), EBADF);
+	v = 2;
+	EXPECT_SYSERR(write(dev, &v, sizeof(v)), EINVAL);
+	v = 0xffffffff;
+	EXPECT_SYSERR(write(wo, &v, sizeof(v)), EINVAL);
+	EXPECT_SYSERR(write(dev, &c, 1), EINVAL);
+	EXPECT_SYSERR(write(dev, &big, sizeof(big)), EINVAL);
+	EXPECT_ERR(irq_eventfd(dev, buf), EINVAL);
+	EXPECT_ERR(irq_eventfd(dev, dev), EINVAL);
+	EXPECT_ERR(irq_eventfd(dev, 1000000), EBADF);
+	EXPECT_ERR(irq_eventfd(dev, -2), EBADF);
+	EXPECT_ERR(irq_eventfd(wo, -1), EBADF);
+	/* Removing when none is set is fine. */
+	EXPECT_OK(irq_eventfd(ro, -1));
+	close(wo);
+	close(ro);
 	close(buf);
+	close(dev);
+}
+
+/* A blocked read(2) that a signal interrupts returns EINTR (no SA_RESTART). */
+static void blocked_read_signal_eintr(void)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct itimerval it = { .it_value = { .tv_usec = 200000 } };
+	int dev = pci_node();
+	uint32_t n;
+
+	ASSERT_OK(sigaction(SIGALRM, &sa, NULL));
+	ASSERT_OK(setitimer(ITIMER_REAL, &it, NULL));
+	EXPECT_SYSERR(read(dev, &n, sizeof(n)), EINTR);
 	close(dev);
 }
 
@@ -326,11 +412,24 @@ static void unpriv_no_bar_no_addresses(void *arg)
 	EXPECT_EQ(mmdma_buf_attach(u->buf, u->dev, MMDMA_DIR_BIDIRECTIONAL), 0);
 	EXPECT_ERR(mmdma_buf_dma_addrs(u->buf, u->dev, 0, 1, &seg, NULL), EPERM);
 	EXPECT_OK(mmdma_buf_detach(u->buf, u->dev));
+	/* The node's permissions keep it from opening the node itself... */
+	EXPECT_SYSERR(open("/dev/" NODE, O_RDONLY | O_CLOEXEC), EACCES);
+	/* ...and an fd given to it gives what the fd was opened for. */
+	EXPECT_OK(irq_eventfd(u->dev, -1));
+	{
+		uint32_t v = 1;
+
+		EXPECT_EQ(write(u->dev, &v, sizeof(v)), (ssize_t)sizeof(v));
+	}
 	snprintf(path, sizeof(path), PCI_DEVS "%s/mmdma_irq_ack", t_edu_pci_addr());
-	EXPECT_ERR(t_write_attr(path, "1"), EACCES);
+	EXPECT_SYSERR(access(path, F_OK), ENOENT);
 }
 
-/* An unprivileged user: no BAR mapping (EPERM), no bus address, no ack. */
+/*
+ * An unprivileged user: no BAR mapping (EPERM), no bus address, no open
+ * of the node; with an fd it was given, the events (and the sysfs
+ * acknowledgement of earlier versions is gone).
+ */
 static void unprivileged_no_bar_no_addresses(void)
 {
 	struct t_dev d = t_dev_open(NODE);
@@ -432,54 +531,222 @@ static void attached_streaming_buffer_dma_roundtrip(void)
 }
 
 /*
+ * MSI, poll(2) and write(2): edu's raise register makes an interrupt;
+ * poll says POLLIN, read returns the next count, edu is silenced and a
+ * write of 1 acknowledges (nothing to unmask with MSI); then poll finds
+ * nothing.  A write of 0 masks: an interrupt raised meanwhile is held
+ * back and delivered at the write of 1.
+ */
+static void msi_poll_and_ack(void)
+{
+	int dev = pci_node();
+	volatile uint32_t *r = bar0(dev);
+	uint32_t n;
+
+	r[EDU_REG_RAISE / 4] = 0x1000;
+	EXPECT_EQ(irq_poll(dev, 10000), POLLIN | POLLRDNORM);
+	n = irq_read(dev);
+	EXPECT_EQ(r[EDU_REG_IRQ_ST / 4], 0x1000);
+	r[EDU_REG_ACK / 4] = 0x1000;
+	irq_control(dev, 1);
+	EXPECT_EQ(irq_poll(dev, 100), 0);
+	r[EDU_REG_RAISE / 4] = 0x1000;
+	EXPECT_EQ(irq_read(dev), n + 1);
+	r[EDU_REG_ACK / 4] = 0x1000;
+
+	irq_control(dev, 0);
+	irq_control(dev, 0);
+	r[EDU_REG_RAISE / 4] = 0x1000;
+	EXPECT_EQ(irq_poll(dev, 200), 0);
+	r[EDU_REG_ACK / 4] = 0x1000;
+	irq_control(dev, 1);
+	EXPECT_EQ(irq_read(dev), n + 2);
+	irq_control(dev, 1);
+	expect_no_event(dev);
+	munmap((void *)r, PAGE);
+	close(dev);
+}
+
+/*
+ * An eventfd (MMDMA_DEV_IRQ_EVENTFD) counts every event; a second open
+ * file's eventfd too; -1 removes it; closing the node fd drops it.  At
+ * most 16 per device: the 17th open file gets EBUSY, and a slot freed by
+ * -1 is taken again.  epoll on the node says EPOLLIN | EPOLLRDNORM.
+ */
+static void eventfd_signalled_per_event(void)
+{
+	int dev = pci_node(), dev2 = node_open(O_RDONLY);
+	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	int efd2 = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	volatile uint32_t *r = bar0(dev);
+	struct pollfd p = { .events = POLLIN };
+	uint64_t v = 0;
+	uint32_t n;
+
+	struct epoll_event ee = { .events = EPOLLIN | EPOLLRDNORM };
+	int ep = epoll_create1(EPOLL_CLOEXEC), more[15];
+
+	ASSERT_OK(efd);
+	ASSERT_OK(efd2);
+	ASSERT_OK(ep);
+	ASSERT_OK(irq_eventfd(dev, efd));
+	/* Replacing its own is no new slot. */
+	ASSERT_OK(irq_eventfd(dev, efd));
+	for (int i = 0; i < 15; i++) {
+		more[i] = node_open(O_RDONLY);
+		ASSERT_OK(irq_eventfd(more[i], efd2));
+	}
+	EXPECT_ERR(irq_eventfd(dev2, efd2), EBUSY);
+	EXPECT_OK(irq_eventfd(more[0], -1));
+	for (int i = 0; i < 15; i++)
+		close(more[i]);
+	ASSERT_OK(irq_eventfd(dev2, efd2));
+	EXPECT_SYSERR(read(efd, &v, sizeof(v)), EAGAIN);
+	ASSERT_OK(epoll_ctl(ep, EPOLL_CTL_ADD, dev, &ee));
+	r[EDU_REG_RAISE / 4] = 0x1000;
+	EXPECT_EQ(epoll_wait(ep, &ee, 1, 10000), 1);
+	EXPECT_EQ(ee.events, EPOLLIN | EPOLLRDNORM);
+	close(ep);
+	p.fd = efd;
+	EXPECT_EQ(poll(&p, 1, 10000), 1);
+	EXPECT_EQ(read(efd, &v, sizeof(v)), (ssize_t)sizeof(v));
+	EXPECT_EQ(v, 1);
+	n = irq_read(dev);
+	r[EDU_REG_ACK / 4] = 0x1000;
+	r[EDU_REG_RAISE / 4] = 0x1000;
+	EXPECT_EQ(irq_read(dev), n + 1);
+	r[EDU_REG_ACK / 4] = 0x1000;
+	EXPECT_EQ(read(efd, &v, sizeof(v)), (ssize_t)sizeof(v));
+	EXPECT_EQ(v, 1);
+	EXPECT_EQ(read(efd2, &v, sizeof(v)), (ssize_t)sizeof(v));
+	EXPECT_EQ(v, 2);
+
+	/* Removed: the next event reaches the node, not the eventfd. */
+	EXPECT_OK(irq_eventfd(dev, -1));
+	close(dev2);
+	r[EDU_REG_RAISE / 4] = 0x1000;
+	EXPECT_EQ(irq_read(dev), n + 2);
+	r[EDU_REG_ACK / 4] = 0x1000;
+	EXPECT_SYSERR(read(efd, &v, sizeof(v)), EAGAIN);
+	EXPECT_SYSERR(read(efd2, &v, sizeof(v)), EAGAIN);
+	close(efd2);
+	close(efd);
+	munmap((void *)r, PAGE);
+	close(dev);
+}
+
+/*
  * INTx (msi=0 at probe): the kernel masks the line at each interrupt
- * (PCI_COMMAND_INTX_DISABLE) until mmdma_irq_ack; an ack while edu still
- * asserts the line counts as the next interrupt and leaves it masked; an
- * unbind before the ack unmasks it.
+ * (PCI_COMMAND_INTX_DISABLE) until a write of 1 to the node; a write of 1
+ * while edu still asserts the line counts as the next interrupt and
+ * leaves it masked; a write of 0 masks it; an unbind leaves it masked.
  */
 static void intx_masked_until_acknowledged(void)
 {
 	const char *bdf = t_edu_pci_addr();
 	struct mmdma_dev_info info;
-	char ack[256];
 	volatile uint32_t *r;
 	int dev;
 
-	snprintf(ack, sizeof(ack), PCI_DEVS "%s/mmdma_irq_ack", bdf);
 	unbind_pci(bdf);
 	t_write_str(PCI_PARAMS "msi", "0");
 	dev = bind_pci(bdf);
 	t_write_str(PCI_PARAMS "msi", "1");
 	ASSERT_OK(mmdma_dev_info(dev, &info));
 	EXPECT_EQ(info.flags & (MMDMA_DEVF_MSI | MMDMA_DEVF_INTX), MMDMA_DEVF_INTX);
-	EXPECT_ERR(t_write_attr(ack, "2"), EINVAL);
 	r = bar0(dev);
-	EXPECT_EQ(irq_count(), 0);
+	expect_no_event(dev);
+	/* The previous unbind left INTx masked; this probe opened it. */
 	EXPECT_EQ(pci_command(bdf) & PCI_COMMAND_INTX_DISABLE, 0);
 
 	r[EDU_REG_RAISE / 4] = 0x1000;
-	EXPECT_EQ(wait_irq(0), 1);
+	EXPECT_EQ(irq_read(dev), 1);
 	EXPECT(pci_command(bdf) & PCI_COMMAND_INTX_DISABLE);
-	/* edu still asserts: the ack finds the next interrupt. */
-	EXPECT_OK(t_write_attr(ack, "1"));
-	EXPECT_EQ(irq_count(), 2);
+	/* edu still asserts: the acknowledgement finds the next interrupt. */
+	irq_control(dev, 1);
+	EXPECT_EQ(irq_read(dev), 2);
 	EXPECT(pci_command(bdf) & PCI_COMMAND_INTX_DISABLE);
 	/* Silenced first, then acknowledged: unmasked, nothing counted. */
 	r[EDU_REG_ACK / 4] = 0x1000;
-	EXPECT_OK(t_write_attr(ack, "1"));
-	EXPECT_EQ(irq_count(), 2);
+	irq_control(dev, 1);
+	expect_no_event(dev);
+	EXPECT_EQ(pci_command(bdf) & PCI_COMMAND_INTX_DISABLE, 0);
+	/* Masked by a write of 0: a raise is held until the write of 1. */
+	irq_control(dev, 0);
+	EXPECT(pci_command(bdf) & PCI_COMMAND_INTX_DISABLE);
+	r[EDU_REG_RAISE / 4] = 0x1000;
+	EXPECT_EQ(irq_poll(dev, 200), 0);
+	irq_control(dev, 1);
+	EXPECT_EQ(irq_read(dev), 3);
+	EXPECT(pci_command(bdf) & PCI_COMMAND_INTX_DISABLE);
+	r[EDU_REG_ACK / 4] = 0x1000;
+	irq_control(dev, 1);
 	EXPECT_EQ(pci_command(bdf) & PCI_COMMAND_INTX_DISABLE, 0);
 	r[EDU_REG_RAISE / 4] = 0x1000;
-	EXPECT_EQ(wait_irq(2), 3);
-	r[EDU_REG_ACK / 4] = 0x1000;
-	EXPECT(pci_command(bdf) & PCI_COMMAND_INTX_DISABLE);
-	/* Unbound before the ack: the line is not left masked for the next driver. */
+	EXPECT_EQ(irq_read(dev), 4);
+	/* Unbound before the ack: the line stays masked, edu still asserting. */
 	unbind_pci(bdf);
-	EXPECT_EQ(pci_command(bdf) & PCI_COMMAND_INTX_DISABLE, 0);
+	EXPECT(pci_command(bdf) & PCI_COMMAND_INTX_DISABLE);
+	EXPECT_SYSERR(read(dev, &info, 4), ENODEV);
 	munmap((void *)r, PAGE);
 	close(dev);
-	/* Back to MSI for the cases after. */
-	close(bind_pci(bdf));
+	/* Back to MSI for the cases after; edu silenced through the new node. */
+	dev = bind_pci(bdf);
+	r = bar0(dev);
+	r[EDU_REG_ACK / 4] = 0x1000;
+	munmap((void *)r, PAGE);
+	close(dev);
+}
+
+/* A child blocked in read(2), or in poll(2), on the node until the unbind. */
+struct blocked {
+	int ready;	/* pipe: the child has opened the node */
+	bool poll;
+};
+
+static void blocked_child(void *arg)
+{
+	struct blocked *b = arg;
+	int dev = node_open(O_RDONLY);
+	uint32_t n;
+
+	ASSERT_EQ(write(b->ready, "x", 1), 1);
+	if (b->poll) {
+		struct pollfd p = { .fd = dev, .events = POLLIN };
+
+		EXPECT_EQ(poll(&p, 1, 20000), 1);
+		EXPECT_EQ(p.revents, POLLERR | POLLHUP);
+	} else {
+		EXPECT_SYSERR(read(dev, &n, sizeof(n)), ENODEV);
+	}
+	close(dev);
+}
+
+/* Start a blocked child; returns when it sleeps (state S). */
+static pid_t start_blocked(bool poll_it)
+{
+	struct t_deadline d = t_deadline_ms(T_POLL_MS);
+	int pfd[2];
+	struct blocked b;
+	char path[64], st[256], c;
+	pid_t pid;
+
+	ASSERT_OK(pipe(pfd));
+	b.ready = pfd[1];
+	b.poll = poll_it;
+	pid = t_fork(blocked_child, &b);
+	ASSERT(pid > 0);
+	close(pfd[1]);
+	ASSERT_EQ(read(pfd[0], &c, 1), 1);
+	close(pfd[0]);
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	for (;;) {
+		t_read_line(path, st, sizeof(st));
+		if (strstr(st, ") S ") || !t_deadline_sleep(&d))
+			break;
+	}
+	EXPECT(strstr(st, ") S ") != NULL);
+	return pid;
 }
 
 /*
@@ -499,6 +766,9 @@ static void unbind_while_in_use_enodev(void)
 	struct mmdma_dev_info info;
 	struct mmdma_dma_seg seg;
 	bool cfs = !access(CFS_DIR, F_OK);
+	int efd = eventfd(0, EFD_CLOEXEC);
+	pid_t reader, poller;
+	uint32_t n = 1;
 	uint64_t v;
 	char c;
 
@@ -518,7 +788,20 @@ static void unbind_while_in_use_enodev(void)
 		p[0] = 1;
 	}
 
+	/* An eventfd the unbind must let go of (kmemleak would tell). */
+	ASSERT_OK(efd);
+	ASSERT_OK(irq_eventfd(d.fd, efd));
+	reader = start_blocked(false);
+	poller = start_blocked(true);
+
 	unbind_pci(bdf);
+	EXPECT_EQ(t_wait(reader), 0);
+	EXPECT_EQ(t_wait(poller), 0);
+	EXPECT_SYSERR(read(d.fd, &n, sizeof(n)), ENODEV);
+	EXPECT_SYSERR(write(d.fd, &n, sizeof(n)), ENODEV);
+	EXPECT_EQ(irq_poll(d.fd, 0), POLLERR | POLLHUP);
+	EXPECT_ERR(irq_eventfd(d.fd, efd), ENODEV);
+	close(efd);
 	EXPECT(t_read_sigbus(r, 4, &v));
 	EXPECT(t_read_sigbus(q, 1, &v));
 	EXPECT_SYSERR(pread(coh, &c, 1, 0), ENODEV);
@@ -563,16 +846,22 @@ static void edu_returns_to_mmdma_edu(void)
 	fd = t_edu_rebind(bdf);
 	EXPECT_OK(mmdma_dev_info(fd, &info));
 	EXPECT_EQ(info.kind, MMDMA_DEV_EDU);
+	/* A provider without events: no eventfd, poll as for any file. */
+	EXPECT_ERR(irq_eventfd(fd, -1), EOPNOTSUPP);
+	EXPECT_EQ(irq_poll(fd, 0), POLLIN | POLLRDNORM);
 	close(fd);
 }
 
 static const struct ktap_case cases[] = {
 	KTAP_CASE(edu_moves_to_mmdma_pci),
-	KTAP_CASE(node_transfers_eopnotsupp),
+	KTAP_CASE(node_event_io_errors),
+	KTAP_CASE(blocked_read_signal_eintr),
 	KTAP_CASE(unprivileged_no_bar_no_addresses),
 	KTAP_CASE(bar0_maps_through_the_node),
 	KTAP_CASE(coherent_named_buffer_dma_roundtrip),
 	KTAP_CASE(attached_streaming_buffer_dma_roundtrip),
+	KTAP_CASE(msi_poll_and_ack),
+	KTAP_CASE(eventfd_signalled_per_event),
 	KTAP_CASE(intx_masked_until_acknowledged),
 	KTAP_CASE(unbind_while_in_use_enodev),
 	KTAP_CASE(edu_returns_to_mmdma_edu),

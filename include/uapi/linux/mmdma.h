@@ -821,5 +821,11 @@ struct mmdma_explain {
 /* On a DMA device node (/dev/mmdma-edu0, ...). */
 #define MMDMA_DEV_INFO		_IOR(MMDMA_IOC_MAGIC, 0x80, struct mmdma_dev_info)
 #define MMDMA_DEV_XFER		_IOWR(MMDMA_IOC_MAGIC, 0x81, struct mmdma_xfer)
+/*
+ * A node with interrupt events (mmdma-pci with an interrupt, docs/pci.md):
+ * signal this eventfd at every event; -1 removes it.  One per open file,
+ * which must be open for reading.
+ */
+#define MMDMA_DEV_IRQ_EVENTFD	_IOW(MMDMA_IOC_MAGIC, 0x82, __s32)
 
 #endif /* _UAPI_LINUX_MMDMA_H */
