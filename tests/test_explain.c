@@ -30,6 +30,11 @@
 #define VM_IO		0x4000ULL
 #define VM_MIXEDMAP	0x10000000ULL
 
+/* x86 page-table entry bits that choose the cache type (4 KiB entry). */
+#define PTE_PWT		0x08ULL
+#define PTE_PCD		0x10ULL
+#define PTE_PAT		0x80ULL
+
 #define EDU_ID		0x010000edU
 
 static int ctl = -1;
@@ -538,6 +543,15 @@ static void check_buf(uint32_t kind, uint32_t method, int dev)
 		  kind == MMDMA_MEM_RESERVED || method == MMDMA_MAP_INSERT);
 	EXPECT_EQ(e.leaf, MMDMA_LEVEL_PTE);
 	expect_present(&e, phys);
+	/*
+	 * Write-back: no cache bit in the entry.  For reserved memory the
+	 * inserted entries take the type PAT recorded for the region (the
+	 * driver's memremap() WB); memory PAT knew nothing of would be UC-
+	 * (PCD set).
+	 */
+#ifdef __x86_64__
+	EXPECT_EQ(e.pte & (PTE_PWT | PTE_PCD | PTE_PAT), 0);
+#endif
 
 	if (kind == MMDMA_MEM_RESERVED) {
 		/*
