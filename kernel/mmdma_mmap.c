@@ -108,7 +108,8 @@ static const struct vm_operations_struct mmdma_vm_pfn_ops = {
 /**
  * mmdma_reserved_insert() - map one page of reserved memory into a VMA
  * @vma:  a VM_MIXEDMAP | VM_IO VMA of a MMDMA_MEM_RESERVED buffer
- *        (mmdma_reserved_vm_flags()); the caller holds the mmap lock
+ *        (mmdma_reserved_vm_flags()); the caller is its ->mmap or
+ *        ->fault handler (the mmap lock, or in a fault the VMA's lock)
  * @addr: the user address, page-aligned, inside @vma
  * @buf:  the buffer
  * @pgoff: the page's offset in @buf, below buf->nr_pages
@@ -169,7 +170,8 @@ static const struct vm_operations_struct mmdma_vm_reserved_ops = {
  * IOMMU mapping would outlive the buffer and reach the next owner of that
  * piece of the region.  In a VM_MIXEDMAP VMA type1 does no such lookup,
  * and VM_IO makes every get_user_pages() fail with EFAULT before it walks
- * (without it a pin of a special entry fails with EEXIST on 6.1), so
+ * (without it, 6.1's __get_user_pages() answers a pin of a special entry
+ * with EEXIST, by its source), so
  * VFIO_IOMMU_MAP_DMA, O_DIRECT and io_uring's fixed buffers all get
  * EFAULT, as they did from the PFN map.  /proc/PID/mem has no ->access
  * to fall back on, as before.  VM_DONTEXPAND | VM_DONTDUMP as
