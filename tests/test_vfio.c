@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -42,6 +43,7 @@
 #define PCI_DEVS	"/sys/bus/pci/devices/"
 #define VFIO_DRV	"/sys/bus/pci/drivers/vfio-pci"
 #define EDU_DRV		"/sys/bus/pci/drivers/mmdma-edu"
+#define CFS_DIR		"/sys/kernel/config/mmdma/"
 
 /* Transfers stay well inside the 4 KiB window: QEMU 7.2 aborts on one
  * that touches its last byte, or one of length 0. */
@@ -375,6 +377,42 @@ static void reserved_buffer_refused_efault(void)
 }
 
 /*
+ * A named reserved buffer (configfs, /dev/mmdma-named/NAME) is mapped at
+ * fault time, the same way: special entries in a VM_MIXEDMAP | VM_IO VMA
+ * (it was VM_PFNMAP, with the same unpinned mapping by type1).  Faulted in
+ * first; refused with EFAULT, nothing pinned or mapped.
+ */
+static void named_reserved_buffer_refused_efault(void)
+{
+	const uint64_t sz = 4 * PAGE;
+	struct vf v;
+	long long pins;
+	volatile uint8_t *p;
+	int fd;
+
+	if (!t_param_get("reserved_size"))
+		t_absent("reserved", "no reserved region in this profile");
+	v = vf_open();
+	pins = t_pins_held();
+	ASSERT_OK(mkdir(CFS_DIR "vfio-res", 0755));
+	ASSERT_OK(t_write_attr(CFS_DIR "vfio-res/size", "16384"));
+	ASSERT_OK(t_write_attr(CFS_DIR "vfio-res/kind", "reserved"));
+	ASSERT_OK(t_write_attr(CFS_DIR "vfio-res/enable", "1"));
+	fd = open("/dev/mmdma-named/vfio-res", O_RDWR | O_CLOEXEC);
+	ASSERT_OK(fd);
+	p = t_map(fd, sz, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
+	for (uint64_t i = 0; i < sz; i += PAGE)
+		p[i] = 0x5a;
+	EXPECT_SYSERR(map_dma(&v, (void *)p, IOVA_PFN, sz), EFAULT);
+	EXPECT_EQ(t_pins_held(), pins);
+	EXPECT_EQ(unmap_dma(&v, IOVA_PFN, sz), 0);
+	munmap((void *)p, sz);
+	close(fd);
+	EXPECT_OK(rmdir(CFS_DIR "vfio-res"));
+	vf_close(&v);
+}
+
+/*
  * Coherent memory of an mmdma device (here the software engine's, which
  * stays with mmdma while VFIO holds edu) is ordinary RAM behind a PFN map
  * filled at fault time: type1 cannot pin it, looks the PFN up, finds RAM
@@ -518,6 +556,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(pfnmap_remap_buffer_refused_efault),
 	KTAP_CASE(pfnmap_huge_buffer_refused),
 	KTAP_CASE(reserved_buffer_refused_efault),
+	KTAP_CASE(named_reserved_buffer_refused_efault),
 	KTAP_CASE(coherent_buffer_refused_efault),
 	KTAP_CASE(fault_buffer_dma_roundtrip),
 	KTAP_CASE(insert_buffer_dma_roundtrip),
