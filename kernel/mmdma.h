@@ -196,6 +196,10 @@ int mmdma_buf_mmap(struct mmdma_buf *buf, struct vm_area_struct *vma);
 bool mmdma_method_valid(u32 kind, u32 method);
 void mmdma_vm_open(struct vm_area_struct *vma);
 void mmdma_vm_close(struct vm_area_struct *vma);
+vm_flags_t mmdma_reserved_vm_flags(void);
+vm_fault_t mmdma_reserved_insert(struct vm_area_struct *vma,
+				 unsigned long addr, struct mmdma_buf *buf,
+				 unsigned long pgoff);
 
 /* mmdma_huge.c: MMDMA_MAP_HUGE, PMD mappings from a .huge_fault handler */
 bool mmdma_huge_valid(u32 kind, u64 size);

@@ -13,7 +13,9 @@
  *                    too (see mmdma_mmap_insert() for why not
  *                    remap_vmalloc_range()).
  *  coherent memory   vmf_insert_pfn() at fault time (REMAP only: mmdma_coherent.c).
- *  reserved region   remap_pfn_range() on its physical pages (REMAP only).
+ *  reserved region   vmf_insert_mixed() of its PFNs at mmap() time, in a
+ *                    VM_MIXEDMAP VMA (REMAP only; see mmdma_mmap_reserved()
+ *                    for why not remap_pfn_range()).
  *  MMDMA_MAP_HUGE    PMD entries from a .huge_fault handler (mmdma_huge.c).
  *
  * The buffer outlives every mapping of it without a reference per VMA:
@@ -21,6 +23,7 @@
  */
 #include <linux/error-injection.h>
 #include <linux/mm.h>
+#include <linux/pfn_t.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 
@@ -102,6 +105,106 @@ static const struct vm_operations_struct mmdma_vm_pfn_ops = {
 	.close	= mmdma_vm_close,
 };
 
+/**
+ * mmdma_reserved_insert() - map one page of reserved memory into a VMA
+ * @vma:  a VM_MIXEDMAP | VM_IO VMA of a MMDMA_MEM_RESERVED buffer
+ *        (mmdma_reserved_vm_flags()); the caller is its ->mmap or
+ *        ->fault handler (the mmap lock, or in a fault the VMA's lock)
+ * @addr: the user address, page-aligned, inside @vma
+ * @buf:  the buffer
+ * @pgoff: the page's offset in @buf, below buf->nr_pages
+ *
+ * A special entry (x86 has pte_special()): no struct page is counted, so
+ * get_user_pages() finds no page behind it.  The cache attribute is the one
+ * PAT recorded for the region: write-back, from the driver's
+ * memremap(MEMREMAP_WB) in mmdma_reserved_init(), which reserved that
+ * memory type for the whole region for as long as the module is loaded
+ * (track_pfn_insert() looks it up; it would be UC- for memory PAT has no
+ * entry for).
+ *
+ * Return: VM_FAULT_NOPAGE when the entry is there (inserted now, or already
+ * by a racing fault), else VM_FAULT_OOM or VM_FAULT_SIGBUS.
+ */
+vm_fault_t mmdma_reserved_insert(struct vm_area_struct *vma,
+				 unsigned long addr, struct mmdma_buf *buf,
+				 unsigned long pgoff)
+{
+	unsigned long pfn = PHYS_PFN(buf->phys) + pgoff;
+
+	/* PFN_DEV: memory the kernel does not manage, never a devmap page. */
+	return vmf_insert_mixed(vma, addr, __pfn_to_pfn_t(pfn, PFN_DEV));
+}
+
+/*
+ * Refills an entry the owner zapped: VM_MIXEDMAP, unlike VM_PFNMAP, lets
+ * madvise(MADV_DONTNEED) through.  mremap() cannot grow the VMA
+ * (VM_DONTEXPAND), but its offset is checked all the same.
+ */
+static vm_fault_t mmdma_reserved_fault(struct vm_fault *vmf)
+{
+	struct mmdma_buf *buf = vmf->vma->vm_private_data;
+	vm_fault_t ret;
+
+	if (vmf->pgoff >= buf->nr_pages)
+		return VM_FAULT_SIGBUS;
+	ret = mmdma_reserved_insert(vmf->vma, vmf->address, buf, vmf->pgoff);
+	if (!(ret & VM_FAULT_ERROR))
+		atomic64_inc(&buf->faults);
+	return ret;
+}
+
+static const struct vm_operations_struct mmdma_vm_reserved_ops = {
+	.open	= mmdma_vm_open,
+	.close	= mmdma_vm_close,
+	.fault	= mmdma_reserved_fault,
+};
+
+/**
+ * mmdma_reserved_vm_flags() - the VMA flags of every user mapping of
+ *	reserved memory
+ *
+ * Not VM_PFNMAP, which remap_pfn_range() would set: the region's pages are
+ * PageReserved, and VFIO's type1 IOMMU driver, when it cannot pin a range,
+ * looks up the PFN of a VM_PFNMAP VMA itself and maps a reserved page into
+ * the IOMMU without a pin or any reference (it takes it for MMIO).  That
+ * IOMMU mapping would outlive the buffer and reach the next owner of that
+ * piece of the region.  In a VM_MIXEDMAP VMA type1 does no such lookup,
+ * and VM_IO makes every get_user_pages() fail with EFAULT before it walks
+ * (without it, 6.1's __get_user_pages() answers a pin of a special entry
+ * with EEXIST, by its source), so
+ * VFIO_IOMMU_MAP_DMA, O_DIRECT and io_uring's fixed buffers all get
+ * EFAULT, as they did from the PFN map.  /proc/PID/mem has no ->access
+ * to fall back on, as before.  VM_DONTEXPAND | VM_DONTDUMP as
+ * remap_pfn_range() sets them; fork() copies the special entries.
+ */
+vm_flags_t mmdma_reserved_vm_flags(void)
+{
+	return VM_MIXEDMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP;
+}
+
+/*
+ * The whole range at mmap() time, as remap_pfn_range() did: the method is
+ * still MMDMA_MAP_REMAP and its counter is buf->inserted.
+ */
+static int mmdma_mmap_reserved(struct mmdma_buf *buf, struct vm_area_struct *vma)
+{
+	unsigned long i, n = vma_pages(vma);
+	vm_fault_t ret;
+
+	vm_flags_set(vma, mmdma_reserved_vm_flags());
+	vma->vm_ops = &mmdma_vm_reserved_ops;
+	for (i = 0; i < n; i++) {
+		ret = mmdma_reserved_insert(vma, vma->vm_start + (i << PAGE_SHIFT),
+					    buf, vma->vm_pgoff + i);
+		if (ret & VM_FAULT_ERROR) {
+			/* The caller's failed mmap() unmaps what was put in. */
+			return ret & VM_FAULT_OOM ? -ENOMEM : -EINVAL;
+		}
+	}
+	atomic64_add(n, &buf->inserted);
+	return 0;
+}
+
 /*
  * Validate before touching the page tables, the way /dev/mem's mmap does:
  * the offset is inside the buffer, the range does not run past its end, and
@@ -155,9 +258,8 @@ static int mmdma_mmap_remap(struct mmdma_buf *buf, struct vm_area_struct *vma)
 	if (buf->kind == MMDMA_MEM_COHERENT)
 		return mmdma_coherent_mmap(buf, vma);
 	if (buf->kind == MMDMA_MEM_RESERVED)
-		pfn = PHYS_PFN(buf->phys) + vma->vm_pgoff;
-	else
-		pfn = page_to_pfn(virt_to_page(buf->vaddr)) + vma->vm_pgoff;
+		return mmdma_mmap_reserved(buf, vma);
+	pfn = page_to_pfn(virt_to_page(buf->vaddr)) + vma->vm_pgoff;
 	ret = remap_pfn_range(vma, vma->vm_start, pfn, len, vma->vm_page_prot);
 	if (!ret)
 		atomic64_add(len >> PAGE_SHIFT, &buf->inserted);

@@ -221,8 +221,8 @@ static vm_fault_t mmdma_named_fault(struct vm_fault *vmf)
 	if (nb->dead) {
 		ret = VM_FAULT_SIGBUS;
 	} else if (!mmdma_buf_has_pages(buf)) {
-		ret = vmf_insert_pfn(vma, vmf->address,
-				     PHYS_PFN(buf->phys) + vmf->pgoff);
+		/* Reserved memory: a special entry nothing can pin. */
+		ret = mmdma_reserved_insert(vma, vmf->address, buf, vmf->pgoff);
 	} else {
 		/* A normal, refcounted entry: GUP and O_DIRECT work on it. */
 		err = vm_insert_page(vma, vmf->address,
@@ -288,8 +288,13 @@ static int mmdma_named_mmap(struct file *file, struct vm_area_struct *vma)
 		if (ret)
 			return ret;
 	} else {
-		vm_flags_set(vma, (mmdma_buf_has_pages(buf) ? VM_MIXEDMAP : VM_PFNMAP) |
-			     VM_DONTEXPAND | VM_DONTDUMP);
+		/*
+		 * Reserved memory never VM_PFNMAP: VFIO would map its
+		 * PageReserved pages unpinned (mmdma_reserved_vm_flags()).
+		 */
+		vm_flags_set(vma, mmdma_buf_has_pages(buf) ?
+			     VM_MIXEDMAP | VM_DONTEXPAND | VM_DONTDUMP :
+			     mmdma_reserved_vm_flags());
 		vma->vm_ops = &mmdma_named_vm_ops;
 	}
 	mmdma_vm_open(vma);

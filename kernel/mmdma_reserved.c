@@ -10,7 +10,8 @@
  * is no address at all, even where pfn_valid() says a struct page exists
  * (x86 allocates struct pages per 128 MiB section).  The driver reaches it
  * through its own memremap(MEMREMAP_WB) mapping, user space through
- * remap_pfn_range(), and a device through dma_map_resource(), which maps a
+ * special entries in a VM_MIXEDMAP VMA (mmdma_reserved_vm_flags() says why
+ * not remap_pfn_range()), and a device through dma_map_resource(), which maps a
  * physical range without wanting a struct page.
  */
 #include <linux/genalloc.h>

@@ -28,6 +28,12 @@
 #define VM_SHARED	0x8ULL
 #define VM_PFNMAP	0x400ULL
 #define VM_IO		0x4000ULL
+#define VM_MIXEDMAP	0x10000000ULL
+
+/* x86 page-table entry bits that choose the cache type (4 KiB entry). */
+#define PTE_PWT		0x08ULL
+#define PTE_PCD		0x10ULL
+#define PTE_PAT		0x80ULL
 
 #define EDU_ID		0x010000edU
 
@@ -506,7 +512,13 @@ static void check_buf(uint32_t kind, uint32_t method, int dev)
 	struct mmdma_buf_info info;
 	int buf = t_buf(size, kind, method);
 	char *p = t_map(buf, size, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
-	bool pfnmap = method == MMDMA_MAP_REMAP;
+	/*
+	 * Reserved memory is mapped VM_MIXEDMAP | VM_IO, not VM_PFNMAP (VFIO
+	 * would map a PFN map of its PageReserved pages unpinned): flagged
+	 * MMDMA_EXPLAIN_PFNMAP for its VM_IO all the same.
+	 */
+	bool pfnmap = method == MMDMA_MAP_REMAP && kind != MMDMA_MEM_RESERVED;
+	bool io = method == MMDMA_MAP_REMAP;
 	uint64_t phys;
 
 	ktap_diag("%s/%s", mmdma_kind_name(kind), mmdma_method_name(method));
@@ -523,10 +535,23 @@ static void check_buf(uint32_t kind, uint32_t method, int dev)
 	EXPECT_EQ(e.vm_pgoff, 0);
 	EXPECT(e.file_ino != 0);
 	EXPECT(strstr((char *)e.file_name, "mmdma-buf") != NULL);
-	EXPECT_EQ(!!(e.valid & MMDMA_EXPLAIN_PFNMAP), pfnmap);
+	EXPECT_EQ(!!(e.valid & MMDMA_EXPLAIN_PFNMAP), io);
 	EXPECT_EQ(!!(e.vm_flags & VM_PFNMAP), pfnmap);
+	EXPECT_EQ(!!(e.vm_flags & VM_IO), io);
+	/* vm_insert_pages() marks its VMA mixed too. */
+	EXPECT_EQ(!!(e.vm_flags & VM_MIXEDMAP),
+		  kind == MMDMA_MEM_RESERVED || method == MMDMA_MAP_INSERT);
 	EXPECT_EQ(e.leaf, MMDMA_LEVEL_PTE);
 	expect_present(&e, phys);
+	/*
+	 * Write-back: no cache bit in the entry.  For reserved memory the
+	 * inserted entries take the type PAT recorded for the region (the
+	 * driver's memremap() WB); memory PAT knew nothing of would be UC-
+	 * (PCD set).
+	 */
+#ifdef __x86_64__
+	EXPECT_EQ(e.pte & (PTE_PWT | PTE_PCD | PTE_PAT), 0);
+#endif
 
 	if (kind == MMDMA_MEM_RESERVED) {
 		/*

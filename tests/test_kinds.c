@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "devutil.h"
@@ -578,6 +579,73 @@ static void reserved_map_and_kernel_fill_agree(void)
 	close(fd);
 }
 
+struct reserved_child {
+	uint8_t *m;
+	size_t len;
+};
+
+/* fork() copies the entries: the child sees and writes the same memory. */
+static void reserved_child(void *arg)
+{
+	struct reserved_child *c = arg;
+
+	t_expect_pattern(c->m, 0, c->len, 73);
+	c->m[c->len - 1] = 0xa5;
+}
+
+/*
+ * The mapping is VM_MIXEDMAP | VM_IO with special entries, not a PFN map
+ * (docs/abi.md), and keeps the PFN map's rules: nothing can pin it
+ * (process_vm_readv() of it, the software engine's direct I/O into it:
+ * EFAULT; VFIO's refusal is test_vfio's), /proc/PID/mem cannot reach it
+ * (EIO), it cannot grow (mremap: EFAULT), a child of fork() shares it, and
+ * madvise(MADV_DONTNEED), which a PFN map refused, only drops entries the
+ * next access puts back.
+ */
+static void reserved_mapping_unpinnable_and_shared(void)
+{
+	const size_t len = 4 * PAGE;
+	struct reserved_child c = { .len = len };
+	uint8_t *anon = malloc(len);
+	struct iovec local = { .iov_base = anon, .iov_len = len }, remote;
+	long long pins = t_pins_held();
+	char path[64];
+	int fd, soft, mem;
+
+	reserved_size_or_skip();
+	soft = t_dev_or_skip(SOFT);
+	ASSERT(anon != NULL);
+	fd = t_buf(len, MMDMA_MEM_RESERVED, MMDMA_MAP_REMAP);
+	c.m = t_map(fd, len, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
+	ASSERT_OK(mmdma_buf_fill(fd, 0, len, 73));
+	remote = (struct iovec){ .iov_base = c.m, .iov_len = len };
+
+	EXPECT_SYSERR(process_vm_readv(getpid(), &local, 1, &remote, 1, 0), EFAULT);
+	EXPECT_SYSERR(pread(soft, c.m, len, 0), EFAULT);
+	snprintf(path, sizeof(path), "/proc/%d/mem", getpid());
+	mem = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_OK(mem);
+	EXPECT_SYSERR(pread(mem, anon, 16, (off_t)(uintptr_t)c.m), EIO);
+	close(mem);
+	EXPECT_EQ(t_pins_held(), pins);
+	EXPECT(mremap(c.m, len, 2 * len, 0) == MAP_FAILED);
+	EXPECT_EQ(errno, EFAULT);
+
+	EXPECT_EQ(t_wait(t_fork(reserved_child, &c)), 0);
+	EXPECT_EQ(c.m[len - 1], 0xa5);
+	c.m[len - 1] = mmdma_pattern_byte(73, len - 1);
+
+	EXPECT_OK(madvise(c.m, len, MADV_DONTNEED));
+	t_expect_pattern(c.m, 0, len, 73);
+	/* The entries came back by the fault handler, one per page. */
+	EXPECT_EQ(t_info(fd).faults, len / PAGE);
+	EXPECT_EQ(t_info(fd).inserted, len / PAGE);
+	munmap(c.m, len);
+	close(fd);
+	close(soft);
+	free(anon);
+}
+
 /*
  * edu reaches the region by DMA (dma_map_resource(), no struct page
  * needed); the software engine, which copies through the linear map, is
@@ -647,6 +715,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(reserved_region_claimed_in_iomem),
 	KTAP_CASE(reserved_fills_then_enomem),
 	KTAP_CASE(reserved_map_and_kernel_fill_agree),
+	KTAP_CASE(reserved_mapping_unpinnable_and_shared),
 	KTAP_CASE(reserved_xfer_on_edu_not_soft),
 	/* Last: they unbind and rebind edu. */
 	KTAP_CASE(coherent_users_racing_unbind),

@@ -19,9 +19,12 @@
  *    RAM (reserved or MMIO).  mmdma's contiguous memory is ordinary RAM
  *    (never marked reserved), so the mapping is refused, with the errno
  *    pfnmap_*_refused assert;
- *  - reserved memory (MMDMA_MEM_RESERVED) is marked reserved by the kernel,
- *    so type1 maps it unpinned and the mapping outlives the buffer: a
- *    hazard, reserved_buffer_mapped_unpinned_outlives_it.
+ *  - reserved memory (MMDMA_MEM_RESERVED) is marked reserved by the kernel;
+ *    from a PFN map type1 would map it unpinned, so mmdma maps it
+ *    VM_MIXEDMAP (special entries), where type1 does no PFN lookup: EFAULT,
+ *    reserved_buffer_refused_efault;
+ *  - coherent memory of an mmdma device is RAM behind a PFN map: EFAULT,
+ *    coherent_buffer_refused_efault.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -30,6 +33,7 @@
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -39,6 +43,7 @@
 #define PCI_DEVS	"/sys/bus/pci/devices/"
 #define VFIO_DRV	"/sys/bus/pci/drivers/vfio-pci"
 #define EDU_DRV		"/sys/bus/pci/drivers/mmdma-edu"
+#define CFS_DIR		"/sys/kernel/config/mmdma/"
 
 /* Transfers stay well inside the 4 KiB window: QEMU 7.2 aborts on one
  * that touches its last byte, or one of length 0. */
@@ -149,15 +154,22 @@ static void vf_close(struct vf *v)
 	close(v->container);
 }
 
-static int map_dma(const struct vf *v, void *p, uint64_t iova, uint64_t size)
+/* VFIO_DMA_MAP_FLAG_READ: the device may read; _WRITE: it may write. */
+static int map_dma_flags(const struct vf *v, void *p, uint64_t iova,
+			 uint64_t size, uint32_t flags)
 {
 	struct vfio_iommu_type1_dma_map m = {
-		.argsz = sizeof(m),
-		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.argsz = sizeof(m), .flags = flags,
 		.vaddr = (uintptr_t)p, .iova = iova, .size = size,
 	};
 
 	return ioctl(v->container, VFIO_IOMMU_MAP_DMA, &m);
+}
+
+static int map_dma(const struct vf *v, void *p, uint64_t iova, uint64_t size)
+{
+	return map_dma_flags(v, p, iova, size,
+			     VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE);
 }
 
 /* Unmap [iova, iova+size): the bytes type1 says it unmapped. */
@@ -327,57 +339,106 @@ static void pfnmap_huge_buffer_refused(void)
 }
 
 /*
- * A HAZARD, asserted as it stands so that a fix shows up here.  Reserved
- * memory (MMDMA_MEM_RESERVED: RAM hidden at boot with memmap=, mapped with
- * remap_pfn_range()) is marked reserved by the kernel, so type1 maps its
- * PFNs without a pin and without a reference on the buffer.  The IOMMU
- * mapping outlives the buffer: the next buffer given the same piece of the
- * region is read by the device through the old IOVA.  Only in a profile
- * with both an IOMMU and a reserved region (vm/profiles/vfio-reserved.conf,
- * run by hand; docs/vfio.md).
+ * Reserved memory (MMDMA_MEM_RESERVED: RAM hidden at boot with memmap=) is
+ * PageReserved.  Mapped with remap_pfn_range() (VM_PFNMAP), type1 took it
+ * for MMIO and mapped it unpinned: the IOMMU mapping outlived the buffer
+ * and reached the next owner of that piece of the region (docs/vfio.md).
+ * mmdma maps it VM_MIXEDMAP | VM_IO with special entries instead, where
+ * type1 does no PFN lookup: the pin fails with EFAULT, nothing is pinned,
+ * nothing is mapped at the IOVA.  The whole buffer is mapped at mmap()
+ * time, so the entries are there when type1 looks.
  */
-static void reserved_buffer_mapped_unpinned_outlives_it(void)
+static void reserved_buffer_refused_efault(void)
 {
 	const uint64_t sz = 4 * PAGE;
-	const uint32_t old_seed = 0x01d5eed1, new_seed = 0x2e85eed2;
-	uint32_t nbufs;
 	long long pins;
-	int fd, out;
-	uint8_t *p, *q;
+	int fd;
+	uint8_t *p;
 	struct vf v;
 
-	if (!t_promised("reserved"))
-		ktap_skip("no reserved region in this profile (vfio-reserved has one)");
+	if (!t_param_get("reserved_size"))
+		t_absent("reserved", "no reserved region in this profile");
 	v = vf_open();
-	nbufs = t_nr_buffers();
 	pins = t_pins_held();
 	p = mapped_buf(&fd, sz, MMDMA_MEM_RESERVED, MMDMA_MAP_REMAP);
-	ASSERT_OK(mmdma_buf_fill(fd, 0, sz, old_seed));
-	EXPECT_OK(map_dma(&v, p, IOVA_PFN, sz));
+	ASSERT_OK(mmdma_buf_fill(fd, 0, sz, 0x2e85eed2));
+	EXPECT_EQ(mmdma_pattern_check(p, 0, sz, 0x2e85eed2), sz);
+	EXPECT_SYSERR(map_dma(&v, p, IOVA_PFN, sz), EFAULT);
+	/* Read-only for the device (no FOLL_WRITE): the same refusal. */
+	EXPECT_SYSERR(map_dma_flags(&v, p, IOVA_PFN, sz, VFIO_DMA_MAP_FLAG_READ),
+		      EFAULT);
 	EXPECT_EQ(t_pins_held(), pins);
-
-	/* The buffer goes; a new one gets the same piece of the region. */
+	EXPECT_EQ(unmap_dma(&v, IOVA_PFN, sz), 0);
+	/* The mapping is untouched by the attempt. */
+	EXPECT_EQ(mmdma_pattern_check(p, 0, sz, 0x2e85eed2), sz);
 	munmap(p, sz);
 	close(fd);
-	EXPECT_EQ(t_nr_buffers(), nbufs);
-	p = mapped_buf(&fd, sz, MMDMA_MEM_RESERVED, MMDMA_MAP_REMAP);
-	ASSERT_OK(mmdma_buf_fill(fd, 0, sz, new_seed));
+	vf_close(&v);
+}
 
-	q = mapped_buf(&out, sz, MMDMA_MEM_PAGES, MMDMA_MAP_INSERT);
-	memset(q, 0, sz);
-	ASSERT_OK(map_dma(&v, q, IOVA_B, sz));
-	edu_dma(&v, IOVA_PFN + 100, 0, false);
-	edu_dma(&v, IOVA_B, 0, true);
-	/* The device read the new buffer through the old buffer's IOVA. */
-	expect_only_copy(q, sz, 0, XFER, 100, new_seed);
+/*
+ * A named reserved buffer (configfs, /dev/mmdma-named/NAME) is mapped at
+ * fault time, the same way: special entries in a VM_MIXEDMAP | VM_IO VMA
+ * (it was VM_PFNMAP, with the same unpinned mapping by type1).  Faulted in
+ * first; refused with EFAULT, nothing pinned or mapped.
+ */
+static void named_reserved_buffer_refused_efault(void)
+{
+	const uint64_t sz = 4 * PAGE;
+	struct vf v;
+	long long pins;
+	volatile uint8_t *p;
+	int fd;
 
-	EXPECT_EQ(unmap_dma(&v, IOVA_PFN, sz), sz);
-	EXPECT_EQ(unmap_dma(&v, IOVA_B, sz), sz);
+	if (!t_param_get("reserved_size"))
+		t_absent("reserved", "no reserved region in this profile");
+	v = vf_open();
+	pins = t_pins_held();
+	ASSERT_OK(mkdir(CFS_DIR "vfio-res", 0755));
+	ASSERT_OK(t_write_attr(CFS_DIR "vfio-res/size", "16384"));
+	ASSERT_OK(t_write_attr(CFS_DIR "vfio-res/kind", "reserved"));
+	ASSERT_OK(t_write_attr(CFS_DIR "vfio-res/enable", "1"));
+	fd = open("/dev/mmdma-named/vfio-res", O_RDWR | O_CLOEXEC);
+	ASSERT_OK(fd);
+	p = t_map(fd, sz, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
+	for (uint64_t i = 0; i < sz; i += PAGE)
+		p[i] = 0x5a;
+	EXPECT_SYSERR(map_dma(&v, (void *)p, IOVA_PFN, sz), EFAULT);
 	EXPECT_EQ(t_pins_held(), pins);
-	munmap(q, sz);
-	close(out);
-	munmap(p, sz);
+	EXPECT_EQ(unmap_dma(&v, IOVA_PFN, sz), 0);
+	munmap((void *)p, sz);
 	close(fd);
+	EXPECT_OK(rmdir(CFS_DIR "vfio-res"));
+	vf_close(&v);
+}
+
+/*
+ * Coherent memory of an mmdma device (here the software engine's, which
+ * stays with mmdma while VFIO holds edu) is ordinary RAM behind a PFN map
+ * filled at fault time: type1 cannot pin it, looks the PFN up, finds RAM
+ * and refuses with EFAULT.  Faulted in first, so that the refusal is not
+ * merely an empty entry.
+ */
+static void coherent_buffer_refused_efault(void)
+{
+	const uint64_t sz = 4 * PAGE;
+	struct vf v = vf_open();
+	long long pins = t_pins_held();
+	int dev = t_dev_or_skip(T_SOFT), ctl = t_ctl(), fd;
+	volatile uint8_t *p;
+
+	fd = mmdma_alloc_dev(ctl, sz, MMDMA_MEM_COHERENT, MMDMA_MAP_REMAP, 0, dev);
+	ASSERT_OK(fd);
+	p = t_map(fd, sz, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
+	for (uint64_t i = 0; i < sz; i += PAGE)
+		p[i] = 0x5a;
+	EXPECT_SYSERR(map_dma(&v, (void *)p, IOVA_PFN, sz), EFAULT);
+	EXPECT_EQ(t_pins_held(), pins);
+	EXPECT_EQ(unmap_dma(&v, IOVA_PFN, sz), 0);
+	munmap((void *)p, sz);
+	close(fd);
+	close(ctl);
+	close(dev);
 	vf_close(&v);
 }
 
@@ -494,7 +555,9 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(unprivileged_user_cannot_open_the_group),
 	KTAP_CASE(pfnmap_remap_buffer_refused_efault),
 	KTAP_CASE(pfnmap_huge_buffer_refused),
-	KTAP_CASE(reserved_buffer_mapped_unpinned_outlives_it),
+	KTAP_CASE(reserved_buffer_refused_efault),
+	KTAP_CASE(named_reserved_buffer_refused_efault),
+	KTAP_CASE(coherent_buffer_refused_efault),
 	KTAP_CASE(fault_buffer_dma_roundtrip),
 	KTAP_CASE(insert_buffer_dma_roundtrip),
 	KTAP_CASE(pinned_pages_outlive_fd_and_mapping),
