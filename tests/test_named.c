@@ -1056,6 +1056,72 @@ static void provider_reload_races_with_delete_and_use(void)
 	reload_default();
 }
 
+/*
+ * The hardware unbound and bound again (not a module reload): the buffer
+ * made for edu is mapped for the new device, and edu's DMA moves its bytes.
+ */
+static void param_buffer_mapped_again_when_edu_rebinds(void)
+{
+	const uint64_t len = 4096 + 123;
+	struct t_dev e;
+	const char *bdf;
+	int fd, out, dev = t_dev_or_skip(T_EDU);
+
+	close(dev);
+	ASSERT_OK(load_with("named=eb:16k:pages::" T_EDU));
+	bdf = t_edu_bdf();
+	fd = node_open("eb", O_RDWR);
+	ASSERT_OK(fd);
+	ASSERT_OK(mmdma_buf_fill(fd, 0, 16384, 31));
+	EXPECT(bus_addr("eb") > 0);
+	t_write_str("/sys/bus/pci/drivers/mmdma-edu/unbind", bdf);
+	EXPECT_EQ(bus_addr("eb"), -ENODEV);
+	close(t_edu_rebind(bdf));
+	EXPECT(bus_addr("eb") > 0);
+
+	e = t_dev_open(T_EDU);
+	out = t_reachable_buf(&e, PAGE * 2, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+	ASSERT_OK(mmdma_buf_sync(fd, e.fd, 0, 16384, MMDMA_DIR_BIDIRECTIONAL,
+				 MMDMA_SYNC_FOR_DEVICE));
+	EXPECT_OK(t_xfer(&e, MMDMA_XFER_TO_DEV, MMDMA_XFER_ATTACHED, fd, 5, -1, 0, 0,
+			 len, NULL));
+	EXPECT_OK(t_xfer(&e, MMDMA_XFER_FROM_DEV, 0, -1, 0, out, 0, 0, len, NULL));
+	t_expect_copy(out, PAGE * 2, 0, 5, len, 31);
+	close(out);
+	close(e.fd);
+	close(fd);
+	reload_default();
+}
+
+/* configfs: a buffer made for a device is mapped again when it comes back. */
+static void cfs_buffer_mapped_again_when_provider_reloads(void)
+{
+	int fd, dev;
+
+	need_configfs();
+	dev = t_dev_or_skip(T_SOFT);
+	close(dev);
+	ASSERT_OK(cfs_create("cm", "8k", "vmalloc", NULL, T_SOFT));
+	fd = node_open("cm", O_RDWR);
+	ASSERT_OK(fd);
+	EXPECT_EQ(pwrite(fd, "kept", 4, 8188), 4);
+	EXPECT(bus_addr("cm") > 0);
+	/* configfs holds the core, not the provider. */
+	ASSERT_OK(t_providers_unload());
+	EXPECT_EQ(bus_addr("cm"), -ENODEV);
+	ASSERT_OK(providers_reload());
+	EXPECT(bus_addr("cm") > 0);
+	{
+		char b[4];
+
+		EXPECT_EQ(pread(fd, b, 4, 8188), 4);
+		EXPECT(!memcmp(b, "kept", 4));
+	}
+	close(fd);
+	EXPECT_OK(cfs_remove("cm"));
+	EXPECT_SYSERR(node_open("cm", O_RDWR), ENOENT);
+}
+
 static const struct ktap_case cases[] = {
 	KTAP_CASE(param_malformed_entries_refuse_load_einval),
 	KTAP_CASE(param_limits_refuse_load_exact_errno),
@@ -1072,12 +1138,14 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(node_fd_is_transfer_source_and_destination),
 	KTAP_CASE(delete_revokes_exported_dmabufs),
 	KTAP_CASE(param_buffer_mapped_again_when_provider_reloads),
+	KTAP_CASE(param_buffer_mapped_again_when_edu_rebinds),
 	KTAP_CASE(param_coherent_stays_revoked_after_provider_reload),
 	KTAP_CASE(delete_then_provider_reload_resurrects_nothing),
 	KTAP_CASE(provider_reload_races_with_delete_and_use),
 	KTAP_CASE(cfs_bad_and_duplicate_names),
 	KTAP_CASE(cfs_create_use_and_delete_revokes),
 	KTAP_CASE(cfs_coherent_for_device),
+	KTAP_CASE(cfs_buffer_mapped_again_when_provider_reloads),
 	KTAP_CASE(cli_create_buffers_delete),
 };
 
