@@ -1063,21 +1063,39 @@ static void provider_reload_races_with_delete_and_use(void)
 static void param_buffer_mapped_again_when_edu_rebinds(void)
 {
 	const uint64_t len = 4096 + 123;
+	char name[8] = "", try[8];
 	struct t_dev e;
 	const char *bdf;
-	int fd, out, dev = t_dev_or_skip(T_EDU);
+	int fd = -1, out, dev = t_dev_or_skip(T_EDU);
 
 	close(dev);
-	ASSERT_OK(load_with("named=eb:16k:pages::" T_EDU));
+	/*
+	 * A 28-bit edu without swiotlb in reach (6.1) cannot map pages above
+	 * 256 MiB (creation ERANGE, logged): eight tries at one in reach.
+	 */
+	ASSERT_OK(load_with("named=eb1:16k::" T_EDU ",eb2:16k::" T_EDU
+			    ",eb3:16k::" T_EDU ",eb4:16k::" T_EDU ",eb5:16k::" T_EDU
+			    ",eb6:16k::" T_EDU ",eb7:16k::" T_EDU ",eb8:16k::" T_EDU));
+	for (int i = 1; i <= 8 && !name[0]; i++) {
+		snprintf(try, sizeof(try), "eb%d", i);
+		fd = node_open(try, O_RDWR);
+		if (fd >= 0) {
+			snprintf(name, sizeof(name), "%s", try);
+			break;
+		}
+		EXPECT_EQ(errno, ENOENT);
+	}
+	if (!name[0]) {
+		reload_default();
+		ktap_skip("no buffer of 8 in edu's reach (made with ERANGE)");
+	}
 	bdf = t_edu_bdf();
-	fd = node_open("eb", O_RDWR);
-	ASSERT_OK(fd);
 	ASSERT_OK(mmdma_buf_fill(fd, 0, 16384, 31));
-	EXPECT(bus_addr("eb") > 0);
+	EXPECT(bus_addr(name) > 0);
 	t_write_str("/sys/bus/pci/drivers/mmdma-edu/unbind", bdf);
-	EXPECT_EQ(bus_addr("eb"), -ENODEV);
+	EXPECT_EQ(bus_addr(name), -ENODEV);
 	close(t_edu_rebind(bdf));
-	EXPECT(bus_addr("eb") > 0);
+	EXPECT(bus_addr(name) > 0);
 
 	e = t_dev_open(T_EDU);
 	out = t_reachable_buf(&e, PAGE * 2, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
