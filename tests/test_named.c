@@ -1057,6 +1057,39 @@ static void provider_reload_races_with_delete_and_use(void)
 }
 
 /*
+ * The software engine's platform device unbound and bound again (the
+ * hardware path, not a module reload): mapped again, same bytes, and a
+ * transfer through the new mapping.
+ */
+static void param_buffer_mapped_again_when_soft_rebinds(void)
+{
+	int fd, out, dev = t_dev_or_skip(T_SOFT);
+
+	close(dev);
+	ASSERT_OK(load_with("named=sb:8k:contig::" T_SOFT));
+	fd = node_open("sb", O_RDWR);
+	ASSERT_OK(fd);
+	ASSERT_OK(mmdma_buf_fill(fd, 0, 8192, 41));
+	EXPECT(bus_addr("sb") > 0);
+	ASSERT_OK(t_write_attr("/sys/bus/platform/drivers/mmdma-soft/unbind", "mmdma-soft"));
+	EXPECT_SYSERR(access("/dev/" T_SOFT, F_OK), ENOENT);
+	EXPECT_EQ(bus_addr("sb"), -ENODEV);
+	ASSERT_OK(t_write_attr("/sys/bus/platform/drivers/mmdma-soft/bind", "mmdma-soft"));
+	EXPECT(bus_addr("sb") > 0);
+	dev = t_dev_or_skip(T_SOFT);
+	out = t_buf(8192, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+	EXPECT_OK(t_xfer_dma(dev, MMDMA_XFER_TO_DEV, MMDMA_DMA_AUTO, MMDMA_XFER_ATTACHED,
+			     fd, 0, -1, 0, 0, 8192, NULL));
+	EXPECT_OK(t_xfer_dma(dev, MMDMA_XFER_FROM_DEV, MMDMA_DMA_AUTO, 0, -1, 0,
+			     out, 0, 0, 8192, NULL));
+	t_expect_pattern_at(out, 0, 8192, 41);
+	close(out);
+	close(dev);
+	close(fd);
+	reload_default();
+}
+
+/*
  * The hardware unbound and bound again (not a module reload): the buffer
  * made for edu is mapped for the new device, and edu's DMA moves its bytes.
  */
@@ -1073,9 +1106,9 @@ static void param_buffer_mapped_again_when_edu_rebinds(void)
 	 * A 28-bit edu without swiotlb in reach (6.1) cannot map pages above
 	 * 256 MiB (creation ERANGE, logged): eight tries at one in reach.
 	 */
-	ASSERT_OK(load_with("named=eb1:16k::" T_EDU ",eb2:16k::" T_EDU
-			    ",eb3:16k::" T_EDU ",eb4:16k::" T_EDU ",eb5:16k::" T_EDU
-			    ",eb6:16k::" T_EDU ",eb7:16k::" T_EDU ",eb8:16k::" T_EDU));
+	ASSERT_OK(load_with("named=eb1:16k:pages::" T_EDU ",eb2:16k:pages::" T_EDU
+			    ",eb3:16k:pages::" T_EDU ",eb4:16k:pages::" T_EDU ",eb5:16k:pages::" T_EDU
+			    ",eb6:16k:pages::" T_EDU ",eb7:16k:pages::" T_EDU ",eb8:16k:pages::" T_EDU));
 	for (int i = 1; i <= 8 && !name[0]; i++) {
 		snprintf(try, sizeof(try), "eb%d", i);
 		fd = node_open(try, O_RDWR);
@@ -1156,6 +1189,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(node_fd_is_transfer_source_and_destination),
 	KTAP_CASE(delete_revokes_exported_dmabufs),
 	KTAP_CASE(param_buffer_mapped_again_when_provider_reloads),
+	KTAP_CASE(param_buffer_mapped_again_when_soft_rebinds),
 	KTAP_CASE(param_buffer_mapped_again_when_edu_rebinds),
 	KTAP_CASE(param_coherent_stays_revoked_after_provider_reload),
 	KTAP_CASE(delete_then_provider_reload_resurrects_nothing),
