@@ -326,4 +326,15 @@ static inline int mmdma_page_mapcount(struct page *page)
 #define mmdma_eventfd_signal(ctx)	eventfd_signal(ctx, 1)
 #endif
 
+/*
+ * A reference to a file unless its last one is already gone.  6.7 changed
+ * get_file_rcu() to take a struct file ** (and 6.13 replaced f_count by
+ * f_ref); up to 6.12 f_count is an atomic_long_t on every version we build.
+ * The caller knows the struct file itself is not yet freed.
+ */
+static inline bool mmdma_get_file_unless_zero(struct file *file)
+{
+	return atomic_long_inc_not_zero(&file->f_count);
+}
+
 #endif /* MMDMA_COMPAT_H */

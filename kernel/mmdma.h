@@ -87,9 +87,13 @@ struct mmdma_map;
  * @sysfs_state: where the directory is (enum mmdma_sysfs_state), under
  *             mmdma_sysfs.c's locks
  * @sysfs_node: on mmdma_sysfs.c's pending list while the directory is due
+ * @exports_revoked: the dma-bufs exported from it were revoked and no more
+ *             may be made (mmdma_dmabuf_revoke(): a named buffer deleted);
+ *             set once, under mmdma_dmabuf.c's mmdma_exports_lock
  *
  * Everything but the counters is set before the fd exists and never changes,
- * except what revocation of a coherent buffer clears (@vaddr, @dead).
+ * except what revocation of a coherent buffer clears (@vaddr, @dead) and
+ * @exports_revoked.
  */
 /* Block orders of a page array: mmdma_mem.c's mmdma_orders[]. */
 #define MMDMA_NR_ORDERS	4
@@ -126,6 +130,7 @@ struct mmdma_buf {
 	struct kobject *kobj;
 	u8 sysfs_state;
 	struct list_head sysfs_node;
+	bool exports_revoked;
 };
 
 /* mmdma_ioctl.c: one dispatcher for every ioctl */
@@ -531,6 +536,7 @@ void mmdma_attach_buf_closed(struct mmdma_buf *buf);
 int mmdma_attach_buf_dev(struct mmdma_buf *buf, struct mmdma_dev *mdev,
 			 enum dma_data_direction dir);
 void mmdma_attach_dev_gone(struct mmdma_dev *mdev);
+void mmdma_attach_buf_dev_drop(struct mmdma_buf *buf, struct mmdma_dev *mdev);
 int mmdma_attach_host(struct mmdma_dev *mdev, struct mmdma_host *h,
 		      u64 offset);
 int mmdma_buf_sgt(struct mmdma_buf *buf, struct device *dev,
@@ -544,6 +550,7 @@ int mmdma_attach_dma_addr(struct mmdma_buf *buf, struct mmdma_dev *mdev,
 /* mmdma_dmabuf.c: dma-buf export of buffers, import into transfers */
 long mmdma_buf_ioc_export(void *ctx, void *karg, void __user *uarg,
 			  size_t out_size);
+void mmdma_dmabuf_revoke(struct mmdma_buf *buf);
 int mmdma_dmabuf_host(struct mmdma_dev *mdev, int fd, u64 offset, u64 len,
 		      enum dma_data_direction dir, struct mmdma_host *h);
 

@@ -802,6 +802,27 @@ found:
 }
 
 /**
+ * mmdma_attach_buf_dev_drop() - drop the attachment of @buf to @mdev
+ * @buf:  the buffer
+ * @mdev: a device, usually gone (its mapping then is too)
+ *
+ * A named buffer remapped for a device of the same name that came back
+ * lets go of the one made for the old device.  Nothing if none is left.
+ */
+void mmdma_attach_buf_dev_drop(struct mmdma_buf *buf, struct mmdma_dev *mdev)
+{
+	struct mmdma_attach *att;
+
+	mutex_lock(&mmdma_att_lock);
+	att = mmdma_att_find(buf, mdev);
+	if (att)
+		WRITE_ONCE(att->detached, true);
+	mutex_unlock(&mmdma_att_lock);
+	if (att)
+		mmdma_att_put(att);
+}
+
+/**
  * mmdma_attach_dev_gone() - unmap every attachment to a departing device
  * @mdev: the device; no call is inside its node any more, and none can
  *        attach (mdev->dead)

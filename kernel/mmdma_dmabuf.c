@@ -9,6 +9,18 @@
  * its release (last fd, mapping and importer attachment gone), so closing
  * the buffer fd leaves the memory to the dma-buf.  Each importer attachment
  * gets its own sg table, because DMA addresses are per device.
+ *
+ * Revocation (mmdma_dmabuf_revoke(), when a named buffer is deleted): the
+ * dma-bufs of the buffer lose their CPU mappings (zapped; a later touch gets
+ * SIGBUS) and refuse mmap, CPU access (DMA_BUF_IOCTL_SYNC), new attachments,
+ * new mappings and transfers with ENODEV.  An importer that has already
+ * mapped an attachment keeps that mapping: a static importer cannot be made
+ * to let go, so its sg table, the DMA mapping and the memory stay until it
+ * unmaps and detaches, and the memory goes back with the dma-buf's release,
+ * never before.  For that the mappings of a dma-buf whose buffer maps page
+ * by page (MMDMA_MAP_FAULT, every named buffer) are made page by page under
+ * @map_lock, as a named node's are: a fault either sees the revocation or
+ * has its page in before the zap.
  */
 #include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
@@ -18,21 +30,39 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
+#include "compat.h"
 #include "mmdma.h"
 
 MMDMA_IMPORT_NS_DMA_BUF();
 
 /**
  * struct mmdma_export - an exported buffer (dma_buf->priv)
- * @buf:  the buffer (a reference is held)
- * @lock: protects @atts and each attachment's mapping state
- * @atts: the importers' attachments, struct mmdma_export_att
+ * @buf:      the buffer (a reference is held)
+ * @dmabuf:   the dma-buf; valid while on mmdma_exports
+ * @lock:     protects @atts, each attachment's mapping state, and @dead
+ *            for attach, map and CPU access
+ * @map_lock: orders mmap and faults against revocation (taken under the
+ *            mmap lock, so not @lock, which DMA mapping holds)
+ * @atts:     the importers' attachments, struct mmdma_export_att
+ * @dead:     revoked: set under @lock and @map_lock both
+ * @node:     on mmdma_exports, under mmdma_exports_lock
  */
 struct mmdma_export {
 	struct mmdma_buf *buf;
+	struct dma_buf *dmabuf;
 	struct mutex lock;
+	struct mutex map_lock;
 	struct list_head atts;
+	bool dead;
+	struct list_head node;
 };
+
+/*
+ * Protects mmdma_exports and every buffer's @exports_revoked.  One list for
+ * all: only a revocation (a named buffer's deletion) walks it.
+ */
+static DEFINE_MUTEX(mmdma_exports_lock);
+static LIST_HEAD(mmdma_exports);
 
 /**
  * struct mmdma_export_att - one importer (dma_buf_attachment->priv)
@@ -74,6 +104,12 @@ static int mmdma_exp_attach(struct dma_buf *dmabuf,
 	a->dev = attach->dev;
 	attach->priv = a;
 	mutex_lock(&exp->lock);
+	if (exp->dead) {
+		mutex_unlock(&exp->lock);
+		sg_free_table(&a->sgt);
+		kfree(a);
+		return -ENODEV;
+	}
 	list_add_tail(&a->node, &exp->atts);
 	mutex_unlock(&exp->lock);
 	return 0;
@@ -100,10 +136,10 @@ static struct sg_table *mmdma_exp_map(struct dma_buf_attachment *attach,
 	int ret;
 
 	mutex_lock(&exp->lock);
-	if (a->mapped) {
+	if (a->mapped || exp->dead) {
 		/* One mapping per attachment: its sg table is the mapping. */
 		mutex_unlock(&exp->lock);
-		return ERR_PTR(-EBUSY);
+		return ERR_PTR(exp->dead ? -ENODEV : -EBUSY);
 	}
 	ret = dma_map_sgtable(a->dev, &a->sgt, dir, 0);
 	if (!ret) {
@@ -130,11 +166,15 @@ static void mmdma_exp_unmap(struct dma_buf_attachment *attach,
  * DMA_BUF_IOCTL_SYNC: hand every importer's mapping to the CPU and back,
  * each with the direction it was mapped for (the DMA API wants that one).
  */
-static void mmdma_exp_sync(struct mmdma_export *exp, bool for_cpu)
+static int mmdma_exp_sync(struct mmdma_export *exp, bool for_cpu)
 {
 	struct mmdma_export_att *a;
 
 	mutex_lock(&exp->lock);
+	if (exp->dead) {
+		mutex_unlock(&exp->lock);
+		return -ENODEV;
+	}
 	list_for_each_entry(a, &exp->atts, node) {
 		if (!a->mapped)
 			continue;
@@ -144,35 +184,93 @@ static void mmdma_exp_sync(struct mmdma_export *exp, bool for_cpu)
 			dma_sync_sgtable_for_device(a->dev, &a->sgt, a->dir);
 	}
 	mutex_unlock(&exp->lock);
+	return 0;
 }
 
 static int mmdma_exp_begin_cpu(struct dma_buf *dmabuf,
 			       enum dma_data_direction dir)
 {
-	mmdma_exp_sync(dmabuf->priv, true);
-	return 0;
+	return mmdma_exp_sync(dmabuf->priv, true);
 }
 
 static int mmdma_exp_end_cpu(struct dma_buf *dmabuf,
 			     enum dma_data_direction dir)
 {
-	mmdma_exp_sync(dmabuf->priv, false);
-	return 0;
+	return mmdma_exp_sync(dmabuf->priv, false);
 }
 
-/* The buffer's own mmap: the same method, checks and accounting. */
+/* One page per fault, put in under map_lock: see the top of the file. */
+static vm_fault_t mmdma_exp_fault(struct vm_fault *vmf)
+{
+	struct dma_buf *dmabuf = vmf->vma->vm_file->private_data;
+	struct mmdma_export *exp = dmabuf->priv;
+	struct mmdma_buf *buf = exp->buf;
+	vm_fault_t ret;
+	int err;
+
+	if (vmf->pgoff >= buf->nr_pages)
+		return VM_FAULT_SIGBUS;
+	mutex_lock(&exp->map_lock);
+	if (exp->dead) {
+		ret = VM_FAULT_SIGBUS;
+	} else {
+		/* A normal, refcounted entry, as the buffer fd's own. */
+		err = vm_insert_page(vmf->vma, vmf->address,
+				     mmdma_buf_page(buf, vmf->pgoff));
+		if (!err || err == -EBUSY)	/* -EBUSY: another thread won */
+			ret = VM_FAULT_NOPAGE;
+		else
+			ret = err == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
+		if (ret == VM_FAULT_NOPAGE)
+			atomic64_inc(&buf->faults);
+	}
+	mutex_unlock(&exp->map_lock);
+	return ret;
+}
+
+static const struct vm_operations_struct mmdma_exp_vm_ops = {
+	.open	= mmdma_vm_open,
+	.close	= mmdma_vm_close,
+	.fault	= mmdma_exp_fault,
+};
+
+/*
+ * The buffer's own mmap: the same method, checks and accounting; a buffer
+ * mapped page by page gets the fault handler that revocation can stop.
+ */
 static int mmdma_exp_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 {
 	struct mmdma_export *exp = dmabuf->priv;
+	int ret = 0;
 
-	return mmdma_buf_mmap(exp->buf, vma);
+	if (mutex_lock_killable(&exp->map_lock))
+		return -EINTR;
+	if (exp->dead)
+		ret = -ENODEV;
+	mutex_unlock(&exp->map_lock);
+	if (ret) {
+		dev_dbg(mmdma_dev(), "buf %u: mmap of a revoked dma-buf\n",
+			exp->buf->id);
+		return ret;
+	}
+	ret = mmdma_buf_mmap(exp->buf, vma);
+	if (!ret && exp->buf->method == MMDMA_MAP_FAULT) {
+		/* vm_insert_page() at fault time wants the flag set here. */
+		vm_flags_set(vma, VM_MIXEDMAP);
+		vma->vm_ops = &mmdma_exp_vm_ops;
+	}
+	return ret;
 }
 
 static void mmdma_exp_release(struct dma_buf *dmabuf)
 {
 	struct mmdma_export *exp = dmabuf->priv;
 
+	mutex_lock(&mmdma_exports_lock);
+	list_del(&exp->node);
+	mutex_unlock(&mmdma_exports_lock);
 	mmdma_buf_put(exp->buf);
+	mutex_destroy(&exp->map_lock);
 	mutex_destroy(&exp->lock);
 	kfree(exp);
 }
@@ -198,6 +296,7 @@ static struct dma_buf *mmdma_export(struct mmdma_buf *buf, u32 fd_flags)
 	if (!exp)
 		return ERR_PTR(-ENOMEM);
 	mutex_init(&exp->lock);
+	mutex_init(&exp->map_lock);
 	INIT_LIST_HEAD(&exp->atts);
 	/* An importer has the pages from now on: each needs its own count. */
 	mmdma_buf_split(buf);
@@ -208,12 +307,79 @@ static struct dma_buf *mmdma_export(struct mmdma_buf *buf, u32 fd_flags)
 	info.size = buf->size;
 	info.flags = fd_flags & O_ACCMODE;
 	info.priv = exp;
-	dmabuf = dma_buf_export(&info);
+	/*
+	 * Listed before anyone can use it, under the lock a revocation holds
+	 * while it marks the buffer: a dma-buf made by a call that raced with
+	 * the revocation is refused here, or is on the list it walks.
+	 */
+	mutex_lock(&mmdma_exports_lock);
+	if (buf->exports_revoked) {
+		dmabuf = ERR_PTR(-ENODEV);
+	} else {
+		dmabuf = dma_buf_export(&info);
+		if (!IS_ERR(dmabuf)) {
+			exp->dmabuf = dmabuf;
+			list_add_tail(&exp->node, &mmdma_exports);
+		}
+	}
+	mutex_unlock(&mmdma_exports_lock);
 	if (IS_ERR(dmabuf)) {
 		mmdma_buf_put(buf);
 		kfree(exp);
 	}
 	return dmabuf;
+}
+
+/* Revoke one dma-buf; the caller holds a reference to its file. */
+static void mmdma_export_revoke(struct mmdma_export *exp)
+{
+	mutex_lock(&exp->lock);
+	mutex_lock(&exp->map_lock);
+	WRITE_ONCE(exp->dead, true);
+	mutex_unlock(&exp->map_lock);
+	mutex_unlock(&exp->lock);
+	/* Every mmap of the dma-buf, the exporter's and importers' alike. */
+	unmap_mapping_range(exp->dmabuf->file->f_mapping, 0, 0, 1);
+}
+
+/**
+ * mmdma_dmabuf_revoke() - revoke every dma-buf exported from @buf
+ * @buf: the buffer (a named buffer being deleted); the caller holds a
+ *       reference
+ *
+ * Their mmaps are zapped, and their mmap, CPU access, attach, map and use
+ * in a transfer fail with ENODEV from now on; later exports of @buf too.
+ * Importers' mappings made before stay until the importer unmaps them (see
+ * the top of the file), and with them the memory.
+ */
+void mmdma_dmabuf_revoke(struct mmdma_buf *buf)
+{
+	struct mmdma_export *exp, *found;
+
+	mutex_lock(&mmdma_exports_lock);
+	buf->exports_revoked = true;
+	mutex_unlock(&mmdma_exports_lock);
+	for (;;) {
+		found = NULL;
+		mutex_lock(&mmdma_exports_lock);
+		list_for_each_entry(exp, &mmdma_exports, node) {
+			/*
+			 * A file whose last reference is gone has no mapping
+			 * left and is on its way to mmdma_exp_release(),
+			 * which waits for the lock: the file is still there.
+			 */
+			if (exp->buf == buf && !READ_ONCE(exp->dead) &&
+			    mmdma_get_file_unless_zero(exp->dmabuf->file)) {
+				found = exp;
+				break;
+			}
+		}
+		mutex_unlock(&mmdma_exports_lock);
+		if (!found)
+			return;
+		mmdma_export_revoke(found);
+		fput(found->dmabuf->file);
+	}
 }
 
 /*
@@ -353,7 +519,10 @@ int mmdma_dmabuf_host(struct mmdma_dev *mdev, int fd, u64 offset, u64 len,
 		struct mmdma_export *exp = imp->dmabuf->priv;
 
 		/* Export takes only buffers with pages; said here again. */
-		if (!mmdma_buf_has_pages(exp->buf)) {
+		if (READ_ONCE(exp->dead)) {
+			/* A transfer that began before it is done with it. */
+			ret = -ENODEV;
+		} else if (!mmdma_buf_has_pages(exp->buf)) {
 			ret = -EINVAL;
 		} else if (!mmdma_buf_reachable(exp->buf, mdev->dma)) {
 			dev_dbg(mdev->dma, "buf %u: memory out of the device's reach\n",

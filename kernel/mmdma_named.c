@@ -15,10 +15,23 @@
  * map_lock, whether the buffer is gone: a fault either finds it deleted or
  * has its page in before deletion zaps the range.  Mapping the whole range
  * at mmap() time could not be revoked safely (the VMA is not yet where the
- * zap looks while ->mmap runs).  The memory itself goes back when its last
- * user lets go: a call that began before the deletion, an attachment's
- * in-flight transfer, an exported dma-buf; coherent memory goes at once,
- * as at unbind.
+ * zap looks while ->mmap runs).  The dma-bufs exported from the buffer
+ * are revoked with it (mmdma_dmabuf_revoke()): their mmaps zapped, their
+ * calls ENODEV.  The memory itself goes back when its last user lets go: a
+ * call that began before the deletion, an attachment's in-flight transfer,
+ * an importer still holding a mapping of an exported dma-buf, a page
+ * pinned (O_DIRECT, io_uring's fixed buffers) until it is unpinned; such a
+ * page is then freed, never handed to anyone while pinned.  Coherent
+ * memory goes at once, as at unbind.
+ *
+ * A buffer made for a device outlives the device: when the device goes
+ * (its provider unloaded, its hardware unbound) the buffer loses its
+ * mapping for it and bus_addr says ENODEV; when a device of the same name
+ * registers again, the buffer is mapped for it (mmdma_named_dev_added()),
+ * its bytes untouched, user mappings and open files undisturbed, and
+ * bus_addr gives the new bus address (a "change" uevent says so).
+ * Coherent memory was the old device's and went with it: that buffer
+ * stays revoked until it is deleted and made again.
  */
 #include <linux/capability.h>
 #include <linux/ctype.h>
@@ -401,11 +414,19 @@ static ssize_t bus_addr_show(struct device *dev, struct device_attribute *attr,
 			return ret;
 		dma = buf->dma;
 		mmdma_buf_access_end(buf);
-	} else if (mmdma_attach_dma_addr(buf, nb->mdev, 0, &dma)) {
-		/* The device went away and took the mapping with it. */
-		return -ENODEV;
+		return sysfs_emit(out, "%#llx\n", (unsigned long long)dma);
 	}
-	return sysfs_emit(out, "%#llx\n", (unsigned long long)dma);
+	/* Against a remap for a device that came back. */
+	if (down_read_killable(&nb->lock))
+		return -EINTR;
+	if (mmdma_attach_dma_addr(buf, nb->mdev, 0, &dma))
+		/* The device went away and took the mapping with it. */
+		ret = READ_ONCE(nb->mdev->dead) || !nb->dma_err ? -ENODEV :
+								   nb->dma_err;
+	else
+		ret = 0;
+	up_read(&nb->lock);
+	return ret ? ret : sysfs_emit(out, "%#llx\n", (unsigned long long)dma);
 }
 static DEVICE_ATTR(bus_addr, 0400, bus_addr_show, NULL);
 
@@ -640,10 +661,13 @@ void mmdma_named_delete(struct mmdma_named *nb)
 	nb->dead = true;
 	mutex_unlock(&nb->map_lock);
 	up_write(&nb->lock);
-	if (nb->buf->kind == MMDMA_MEM_COHERENT)
+	if (nb->buf->kind == MMDMA_MEM_COHERENT) {
 		mmdma_coherent_revoke_buf(nb->buf);
-	else
+	} else {
 		unmap_mapping_range(nb->inode->i_mapping, 0, 0, 1);
+		/* What was exported from it goes too (red-team finding F5). */
+		mmdma_dmabuf_revoke(nb->buf);
+	}
 	mmdma_attach_buf_closed(nb->buf);
 	cdev_device_del(&nb->cdev, &nb->dev);
 	dev_info(mmdma_dev(), "named buffer %s deleted\n", nb->spec.name);
@@ -824,12 +848,76 @@ err_region:
 	return ret;
 }
 
+/*
+ * Map @nb for @mdev, a device of the name it was made for that registered
+ * after the one it had went away.  The mapping is made outside @nb->lock:
+ * a transfer holds the device's users lock while it resolves a node's fd
+ * (which takes @nb->lock), so the order is users lock, then @nb->lock.  A
+ * deletion racing with this finds the new attachment at release, if not
+ * before (mmdma_named_release()).
+ */
+static void mmdma_named_remap(struct mmdma_named *nb, struct mmdma_dev *mdev)
+{
+	struct mmdma_dev *old;
+	bool dead;
+	int ret;
+
+	ret = mmdma_attach_buf_dev(nb->buf, mdev, DMA_BIDIRECTIONAL);
+	down_write(&nb->lock);
+	old = nb->mdev;
+	kref_get(&mdev->ref);
+	nb->mdev = mdev;
+	nb->dma_err = ret;
+	dead = nb->dead;
+	up_write(&nb->lock);
+	/* The old device's attachment lost its mapping when it went. */
+	mmdma_attach_buf_dev_drop(nb->buf, old);
+	mmdma_dev_put(old);
+	if (dead)
+		return;
+	if (ret) {
+		/* Once per return of the device: bus_addr says it each time. */
+		dev_warn(&nb->dev, "not mapped for %s, which came back: %d%s\n",
+			 mdev->name, ret,
+			 ret == -ERANGE ? " (memory out of its reach)" : "");
+		return;
+	}
+	dev_info(&nb->dev, "mapped again for %s\n", mdev->name);
+	kobject_uevent(&nb->dev.kobj, KOBJ_CHANGE);
+}
+
+/* The next buffer made for a device named @name but not @mdev, or NULL. */
+static struct mmdma_named *mmdma_named_next_stale(struct mmdma_dev *mdev)
+{
+	struct mmdma_named *nb;
+
+	mutex_lock(&mmdma_named_mutex);
+	list_for_each_entry(nb, &mmdma_named_list, node) {
+		if (nb->mdev && nb->mdev != mdev &&
+		    nb->buf->kind != MMDMA_MEM_COHERENT &&
+		    !strcmp(nb->spec.device, mdev->name)) {
+			get_device(&nb->dev);
+			mutex_unlock(&mmdma_named_mutex);
+			return nb;
+		}
+	}
+	mutex_unlock(&mmdma_named_mutex);
+	return NULL;
+}
+
 /**
- * mmdma_named_dev_added() - make the named= buffers that wait for @mdev
- * @mdev: a device just registered (its provider module is loading)
+ * mmdma_named_dev_added() - named buffers for @mdev: remap, or make
+ * @mdev: a device just registered (its provider module is loading, its
+ *        hardware was bound)
  *
- * Each waiting entry is tried once: a failure is logged with its errno and
- * the entry is dropped (the device's registration does not fail for it).
+ * Buffers made for an earlier device of the same name, which went away,
+ * are mapped for @mdev (coherent ones stay revoked: their memory was the
+ * old device's); a failure, -ERANGE for memory out of the device's reach,
+ * is logged once and bus_addr returns it.  Then the named= entries waiting
+ * for @mdev are made; each is tried once: a failure is logged with its
+ * errno and the entry is dropped.  The device's registration does not
+ * fail for either.  Serialised by mmdma_named_pending_lock, so a buffer
+ * is remapped by one caller at a time.
  */
 void mmdma_named_dev_added(struct mmdma_dev *mdev)
 {
@@ -837,6 +925,14 @@ void mmdma_named_dev_added(struct mmdma_dev *mdev)
 	unsigned int i;
 
 	mutex_lock(&mmdma_named_pending_lock);
+	/*
+	 * Each pass remaps one buffer, after which it points at @mdev and is
+	 * not found again; a deleted one is off the list.
+	 */
+	while ((nb = mmdma_named_next_stale(mdev))) {
+		mmdma_named_remap(nb, mdev);
+		put_device(&nb->dev);
+	}
 	for (i = 0; i < mmdma_named_param_nr; i++) {
 		struct mmdma_named_spec *spec = &mmdma_named_param_specs[i];
 

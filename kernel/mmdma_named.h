@@ -42,12 +42,18 @@ struct mmdma_named_spec {
  * @cdev:     the node
  * @spec:     what it was created with
  * @buf:      the buffer (one reference, dropped at release)
- * @mdev:     the device it is for, or NULL (a reference is held)
+ * @mdev:     the device it is for, or NULL (a reference is held); when
+ *            the device goes and one of the same name registers again,
+ *            the new one (mmdma_named_dev_added()); changed under @lock
+ *            for writing
+ * @dma_err:  0, or why the buffer is not mapped for @mdev after it came
+ *            back (-ERANGE: out of its reach), under @lock
  * @inode:    address space of user mappings of the node (all kinds but
  *            coherent, whose buffer has its own: buf->inode), zapped at
  *            deletion
  * @lock:     held for reading around the @dead check of each call on the
- *            node; deletion takes it for writing to set @dead
+ *            node and around reading @mdev; deletion takes it for writing
+ *            to set @dead
  * @map_lock: orders page faults against deletion: a fault either sees
  *            @dead or has its page in before the mappings are zapped
  * @dead:     deleted: every call gets ENODEV, every fault SIGBUS
@@ -60,6 +66,7 @@ struct mmdma_named {
 	struct mmdma_named_spec spec;
 	struct mmdma_buf *buf;
 	struct mmdma_dev *mdev;
+	int dma_err;
 	struct inode *inode;
 	struct rw_semaphore lock;
 	struct mutex map_lock;

@@ -4,7 +4,9 @@
  * kernel) or through configfs (skipped, with the reason, on a kernel
  * without it), each with its own node /dev/mmdma-named/NAME that works
  * like a file of fixed size; deleting one in use revokes it (ENODEV from
- * every call, SIGBUS from its mappings); addresses are root's only.
+ * every call, SIGBUS from its mappings), and the dma-bufs exported from it;
+ * a buffer made for a device is mapped again when a device of that name
+ * comes back (its provider reloaded); addresses are root's only.
  * Unloads and reloads the driver ($MMDMA_KO, $MMDMA_PARAMS plus named=).
  */
 #include <errno.h>
@@ -18,6 +20,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 #include <linux/capability.h>
+#include <linux/dma-buf.h>
 
 #include "cliutil.h"
 #include "devutil.h"
@@ -791,6 +794,387 @@ static void cli_create_buffers_delete(void)
 	reload_default();
 }
 
+/* The profile's providers loaded again (the core stays): 0 or -errno. */
+static int providers_reload(void)
+{
+	char names[8][32];
+	int n = t_providers(names, 8), ret = t_providers_unload();
+
+	for (int i = 0; !ret && i < n; i++)
+		ret = t_mod_load_default(names[i]);
+	return ret;
+}
+
+/* bus_addr of @name: its value, or -errno of the read. */
+static long long bus_addr(const char *name)
+{
+	char path[256], line[64];
+	ssize_t r;
+
+	path_of(path, sizeof(path), CLASS_DIR, name, "bus_addr");
+	r = read_attr(path, line, sizeof(line));
+	if (r < 0)
+		return r;
+	return strncmp(line, "0x", 2) ? -EBADMSG : (long long)strtoull(line, NULL, 16);
+}
+
+/*
+ * A page buffer made for a device outlives the device: ENODEV for its bus
+ * address while the provider is out, mapped again when it is back, with
+ * the bytes, the user's mapping and a transfer through the mapping intact.
+ */
+static void param_buffer_mapped_again_when_provider_reloads(void)
+{
+	const uint64_t len = 16384;
+	volatile unsigned char *p;
+	int fd, out, dev, kmsg;
+	long long bus;
+
+	dev = t_dev_or_skip(T_SOFT);
+	close(dev);
+	ASSERT_OK(load_with("named=rl:64k:pages:cached:" T_SOFT));
+	kmsg = kmsg_open();
+	fd = node_open("rl", O_RDWR);
+	ASSERT_OK(fd);
+	ASSERT_OK(mmdma_buf_fill(fd, 0, 65536, 21));
+	p = t_map(fd, 65536, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
+	EXPECT(bus_addr("rl") > 0);
+
+	ASSERT_OK(t_providers_unload());
+	EXPECT_EQ(bus_addr("rl"), -ENODEV);
+	t_expect_pattern((const void *)p, 0, 65536, 21);
+	expect_attr("rl", "dma_device", T_SOFT "\n");
+
+	ASSERT_OK(providers_reload());
+	bus = bus_addr("rl");
+	EXPECT(bus > 0 && !(bus & (PAGE - 1)));
+	EXPECT(kmsg_saw(kmsg, "rl: mapped again for " T_SOFT));
+	/* The mapping made before the reload is the same memory. */
+	t_expect_pattern((const void *)p, 0, 65536, 21);
+	t_expect_pattern_at(fd, 0, 65536, 21);
+	p[7] = 0xa5;
+	EXPECT_EQ(p[7], 0xa5);
+	ASSERT_OK(mmdma_buf_fill(fd, 0, 65536, 22));
+
+	/* The device uses the new mapping: to it and back into another buffer. */
+	dev = t_dev_or_skip(T_SOFT);
+	out = t_buf(len, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+	EXPECT_OK(t_xfer_dma(dev, MMDMA_XFER_TO_DEV, MMDMA_DMA_AUTO, MMDMA_XFER_ATTACHED,
+			     fd, 0, -1, 0, 0, len, NULL));
+	EXPECT_OK(t_xfer_dma(dev, MMDMA_XFER_FROM_DEV, MMDMA_DMA_AUTO, 0, -1, 0,
+			     out, 0, 0, len, NULL));
+	t_expect_pattern_at(out, 0, len, 22);
+
+	/* Once more: each return maps it again, nothing piles up. */
+	for (int i = 0; i < 1; i++) {
+		close(dev);
+		ASSERT_OK(providers_reload());
+		EXPECT(bus_addr("rl") > 0);
+		dev = t_dev_or_skip(T_SOFT);
+	}
+	EXPECT_OK(t_xfer_dma(dev, MMDMA_XFER_TO_DEV, MMDMA_DMA_AUTO, MMDMA_XFER_ATTACHED,
+			     fd, len, -1, 0, 0, len, NULL));
+	EXPECT_OK(t_xfer_dma(dev, MMDMA_XFER_FROM_DEV, MMDMA_DMA_AUTO, 0, -1, 0,
+			     out, 0, 0, len, NULL));
+	t_expect_copy(out, len, 0, len, len, 22);
+	EXPECT_EQ(kmsg_bad(kmsg), 0);
+	close(kmsg);
+	close(out);
+	close(dev);
+	munmap((void *)p, 65536);
+	close(fd);
+	reload_default();
+}
+
+/*
+ * Coherent memory was the device's: revoked when it went, and it stays so
+ * when a device of the name comes back (no new memory under the old name).
+ */
+static void param_coherent_stays_revoked_after_provider_reload(void)
+{
+	char c;
+	int fd, dev = t_dev_or_skip(T_SOFT);
+
+	close(dev);
+	ASSERT_OK(load_with("named=cr:8k:coherent::" T_SOFT));
+	fd = node_open("cr", O_RDWR);
+	ASSERT_OK(fd);
+	EXPECT_EQ(pwrite(fd, "x", 1, 0), 1);
+	EXPECT(bus_addr("cr") > 0);
+	ASSERT_OK(t_providers_unload());
+	EXPECT_EQ(bus_addr("cr"), -ENODEV);
+	EXPECT_SYSERR(pread(fd, &c, 1, 0), ENODEV);
+	ASSERT_OK(providers_reload());
+	EXPECT_EQ(bus_addr("cr"), -ENODEV);
+	EXPECT_SYSERR(pread(fd, &c, 1, 0), ENODEV);
+	close(fd);
+	/* A new open finds the same revoked buffer; deletion still works. */
+	fd = node_open("cr", O_RDWR);
+	ASSERT_OK(fd);
+	EXPECT_SYSERR(pread(fd, &c, 1, 0), ENODEV);
+	close(fd);
+	EXPECT_OK(sysfs_delete("cr"));
+	EXPECT_SYSERR(node_open("cr", O_RDWR), ENOENT);
+	reload_default();
+}
+
+/* Deleted, then the provider reloads: nothing comes back under the name. */
+static void delete_then_provider_reload_resurrects_nothing(void)
+{
+	char path[256];
+	int dev = t_dev_or_skip(T_SOFT);
+
+	close(dev);
+	/* Made when the provider loaded (the core came first). */
+	ASSERT_OK(load_with("named=gn:16k:pages::" T_SOFT ",gc:8k:coherent::" T_SOFT));
+	EXPECT(bus_addr("gn") > 0);
+	EXPECT_OK(sysfs_delete("gn"));
+	EXPECT_OK(sysfs_delete("gc"));
+	ASSERT_OK(providers_reload());
+	EXPECT_SYSERR(node_open("gn", O_RDWR), ENOENT);
+	EXPECT_SYSERR(node_open("gc", O_RDWR), ENOENT);
+	path_of(path, sizeof(path), CLASS_DIR, "gn", NULL);
+	EXPECT_SYSERR(access(path, F_OK), ENOENT);
+	path_of(path, sizeof(path), CLASS_DIR, "gc", NULL);
+	EXPECT_SYSERR(access(path, F_OK), ENOENT);
+	reload_default();
+}
+
+static int dmabuf_sync(int fd, uint64_t flags)
+{
+	struct dma_buf_sync s = { .flags = flags };
+
+	return ioctl(fd, DMA_BUF_IOCTL_SYNC, &s) ? -errno : 0;
+}
+
+/* What a user who holds the revoked dma-buf (fd and mapping) gets. */
+static void revoked_dmabuf_user(void *arg)
+{
+	const int *fds = arg;
+
+	EXPECT(mmap(NULL, PAGE, PROT_READ, MAP_SHARED, fds[0], 0) == MAP_FAILED &&
+	       errno == ENODEV);
+	EXPECT_ERR(dmabuf_sync(fds[0], DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ), ENODEV);
+	EXPECT_ERR(mmdma_buf_export(fds[1], O_RDWR), ENODEV);
+}
+
+/*
+ * Red-team F5: deleting a buffer revokes the dma-bufs exported from it.
+ * Their mappings SIGBUS, mmap and CPU access ENODEV, a transfer ENODEV (for
+ * root and for a user who was handed the fds); the memory goes back when
+ * the dma-buf, its last holder, is closed.
+ */
+static void delete_revokes_exported_dmabufs(void)
+{
+	volatile unsigned char *p, *q;
+	unsigned long long before;
+	struct t_dev soft;
+	int fd, d, ro, out, keep[2];
+	uint64_t v;
+
+	ASSERT_OK(load_with("named=ex:64k"));
+	before = t_read_ull(TOTAL_BYTES);
+	fd = node_open("ex", O_RDWR);
+	ASSERT_OK(fd);
+	d = mmdma_buf_export(fd, O_RDWR);
+	ro = mmdma_buf_export(fd, O_RDONLY);
+	ASSERT(d >= 0 && ro >= 0);
+	q = t_map(d, 65536, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
+	p = t_map(fd, 65536, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
+	EXPECT_OK(dmabuf_sync(d, DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW));
+	q[5] = 0x42;
+	EXPECT_OK(dmabuf_sync(d, DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW));
+	EXPECT_EQ(p[5], 0x42);
+	EXPECT(!t_read_sigbus(q + 40000, 1, &v));
+
+	ASSERT_OK(sysfs_delete("ex"));
+	EXPECT(t_read_sigbus(q + 5, 1, &v));
+	EXPECT(t_read_sigbus(q + 40000, 1, &v));
+	EXPECT(t_read_sigbus(q + 65535, 1, &v));
+	EXPECT(t_read_sigbus(p + 5, 1, &v));
+	EXPECT(mmap(NULL, 65536, PROT_READ, MAP_SHARED, d, 0) == MAP_FAILED &&
+	       errno == ENODEV);
+	EXPECT(mmap(NULL, PAGE, PROT_READ, MAP_SHARED, ro, 0) == MAP_FAILED &&
+	       errno == ENODEV);
+	EXPECT_ERR(dmabuf_sync(d, DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW), ENODEV);
+	EXPECT_ERR(dmabuf_sync(d, DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW), ENODEV);
+	EXPECT_ERR(dmabuf_sync(ro, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ), ENODEV);
+	EXPECT_ERR(mmdma_buf_export(fd, O_RDWR), ENODEV);
+	/* Neither is a transfer's source or destination any more. */
+	soft = t_dev_open(T_SOFT);
+	out = t_buf(PAGE, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+	EXPECT_ERR(t_xfer(&soft, MMDMA_XFER_ROUNDTRIP, 0, ro, 0, out, 0, 0, PAGE, NULL),
+		   ENODEV);
+	EXPECT_ERR(t_xfer(&soft, MMDMA_XFER_ROUNDTRIP, 0, out, 0, d, 0, 0, PAGE, NULL),
+		   ENODEV);
+	close(out);
+	close(soft.fd);
+	/* A user handed the fds gets the same, no more. */
+	keep[0] = d;
+	keep[1] = fd;
+	EXPECT_EQ(t_run_unprivileged(revoked_dmabuf_user, keep, keep, 2), 0);
+	/* Still held by the node's fd, the mappings and the dma-bufs. */
+	EXPECT_EQ(t_read_ull(TOTAL_BYTES), before);
+	munmap((void *)p, 65536);
+	munmap((void *)q, 65536);
+	close(fd);
+	close(ro);
+	EXPECT_EQ(t_read_ull(TOTAL_BYTES), before);
+	close(d);
+	EXPECT_EQ(t_read_ull(TOTAL_BYTES), before - 65536);
+	reload_default();
+}
+
+/* Provider reloads racing with deletion, open, mmap, faults and I/O. */
+static void reload_user(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 2; i++)
+		EXPECT_OK(providers_reload());
+}
+
+static void provider_reload_races_with_delete_and_use(void)
+{
+	int dev = t_dev_or_skip(T_SOFT), kmsg;
+
+	close(dev);
+	kmsg = kmsg_open();
+	for (int round = 0; round < 2; round++) {
+		pid_t a, b;
+
+		ASSERT_OK(load_with("named=rc:64k:pages::" T_SOFT));
+		a = t_fork(race_user, NULL);
+		b = t_fork(reload_user, NULL);
+		usleep(30000 + round * 40000);
+		EXPECT_OK(sysfs_delete("rc"));
+		EXPECT_EQ(t_wait(a), 0);
+		EXPECT_EQ(t_wait(b), 0);
+		EXPECT_OK(core_unload());
+	}
+	EXPECT_EQ(kmsg_bad(kmsg), 0);
+	close(kmsg);
+	reload_default();
+}
+
+/*
+ * The software engine's platform device unbound and bound again (the
+ * hardware path, not a module reload): mapped again, same bytes, and a
+ * transfer through the new mapping.
+ */
+static void param_buffer_mapped_again_when_soft_rebinds(void)
+{
+	int fd, out, dev = t_dev_or_skip(T_SOFT);
+
+	close(dev);
+	ASSERT_OK(load_with("named=sb:8k:contig::" T_SOFT));
+	fd = node_open("sb", O_RDWR);
+	ASSERT_OK(fd);
+	ASSERT_OK(mmdma_buf_fill(fd, 0, 8192, 41));
+	EXPECT(bus_addr("sb") > 0);
+	ASSERT_OK(t_write_attr("/sys/bus/platform/drivers/mmdma-soft/unbind", "mmdma-soft"));
+	EXPECT_SYSERR(access("/dev/" T_SOFT, F_OK), ENOENT);
+	EXPECT_EQ(bus_addr("sb"), -ENODEV);
+	ASSERT_OK(t_write_attr("/sys/bus/platform/drivers/mmdma-soft/bind", "mmdma-soft"));
+	EXPECT(bus_addr("sb") > 0);
+	dev = t_dev_or_skip(T_SOFT);
+	out = t_buf(8192, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+	EXPECT_OK(t_xfer_dma(dev, MMDMA_XFER_TO_DEV, MMDMA_DMA_AUTO, MMDMA_XFER_ATTACHED,
+			     fd, 0, -1, 0, 0, 8192, NULL));
+	EXPECT_OK(t_xfer_dma(dev, MMDMA_XFER_FROM_DEV, MMDMA_DMA_AUTO, 0, -1, 0,
+			     out, 0, 0, 8192, NULL));
+	t_expect_pattern_at(out, 0, 8192, 41);
+	close(out);
+	close(dev);
+	close(fd);
+	reload_default();
+}
+
+/*
+ * The hardware unbound and bound again (not a module reload): the buffer
+ * made for edu is mapped for the new device, and edu's DMA moves its bytes.
+ */
+static void param_buffer_mapped_again_when_edu_rebinds(void)
+{
+	uint64_t len;
+	char name[8] = "", try[8];
+	struct t_dev e;
+	const char *bdf;
+	int fd = -1, out, dev = t_dev_or_skip(T_EDU);
+
+	close(dev);
+	/*
+	 * A 28-bit edu without swiotlb in reach (6.1) cannot map pages above
+	 * 256 MiB (creation ERANGE, logged): eight tries at one in reach.
+	 */
+	ASSERT_OK(load_with("named=eb1:16k:pages::" T_EDU ",eb2:16k:pages::" T_EDU
+			    ",eb3:16k:pages::" T_EDU ",eb4:16k:pages::" T_EDU ",eb5:16k:pages::" T_EDU
+			    ",eb6:16k:pages::" T_EDU ",eb7:16k:pages::" T_EDU ",eb8:16k:pages::" T_EDU));
+	for (int i = 1; i <= 8 && !name[0]; i++) {
+		snprintf(try, sizeof(try), "eb%d", i);
+		fd = node_open(try, O_RDWR);
+		if (fd >= 0) {
+			snprintf(name, sizeof(name), "%s", try);
+			break;
+		}
+		EXPECT_EQ(errno, ENOENT);
+	}
+	if (!name[0]) {
+		reload_default();
+		ktap_skip("no buffer of 8 in edu's reach (made with ERANGE)");
+	}
+	bdf = t_edu_bdf();
+	ASSERT_OK(mmdma_buf_fill(fd, 0, 16384, 31));
+	EXPECT(bus_addr(name) > 0);
+	t_write_str("/sys/bus/pci/drivers/mmdma-edu/unbind", bdf);
+	EXPECT_EQ(bus_addr(name), -ENODEV);
+	close(t_edu_rebind(bdf));
+	EXPECT(bus_addr(name) > 0);
+
+	e = t_dev_open(T_EDU);
+	/* edu's own memory is 4 KiB: an odd length inside it. */
+	len = e.info.mem_size - 5 < 3001 ? e.info.mem_size - 5 : 3001;
+	out = t_reachable_buf(&e, PAGE * 2, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+	ASSERT_OK(mmdma_buf_sync(fd, e.fd, 0, 16384, MMDMA_DIR_BIDIRECTIONAL,
+				 MMDMA_SYNC_FOR_DEVICE));
+	EXPECT_OK(t_xfer(&e, MMDMA_XFER_TO_DEV, MMDMA_XFER_ATTACHED, fd, 5, -1, 0, 0,
+			 len, NULL));
+	EXPECT_OK(t_xfer(&e, MMDMA_XFER_FROM_DEV, 0, -1, 0, out, 0, 0, len, NULL));
+	t_expect_copy(out, PAGE * 2, 0, 5, len, 31);
+	close(out);
+	close(e.fd);
+	close(fd);
+	reload_default();
+}
+
+/* configfs: a buffer made for a device is mapped again when it comes back. */
+static void cfs_buffer_mapped_again_when_provider_reloads(void)
+{
+	int fd, dev;
+
+	need_configfs();
+	dev = t_dev_or_skip(T_SOFT);
+	close(dev);
+	ASSERT_OK(cfs_create("cm", "8k", "vmalloc", NULL, T_SOFT));
+	fd = node_open("cm", O_RDWR);
+	ASSERT_OK(fd);
+	EXPECT_EQ(pwrite(fd, "kept", 4, 8188), 4);
+	EXPECT(bus_addr("cm") > 0);
+	/* configfs holds the core, not the provider. */
+	ASSERT_OK(t_providers_unload());
+	EXPECT_EQ(bus_addr("cm"), -ENODEV);
+	ASSERT_OK(providers_reload());
+	EXPECT(bus_addr("cm") > 0);
+	{
+		char b[4];
+
+		EXPECT_EQ(pread(fd, b, 4, 8188), 4);
+		EXPECT(!memcmp(b, "kept", 4));
+	}
+	close(fd);
+	EXPECT_OK(cfs_remove("cm"));
+	EXPECT_SYSERR(node_open("cm", O_RDWR), ENOENT);
+}
+
 static const struct ktap_case cases[] = {
 	KTAP_CASE(param_malformed_entries_refuse_load_einval),
 	KTAP_CASE(param_limits_refuse_load_exact_errno),
@@ -805,9 +1189,18 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(param_coherent_buffer_for_device),
 	KTAP_CASE(param_pages_for_device_attached_and_synced),
 	KTAP_CASE(node_fd_is_transfer_source_and_destination),
+	KTAP_CASE(delete_revokes_exported_dmabufs),
+	/* A provider reload takes about 11 s on the debug kernel. */
+	KTAP_CASE_T(param_buffer_mapped_again_when_provider_reloads, 300),
+	KTAP_CASE_T(param_buffer_mapped_again_when_soft_rebinds, 300),
+	KTAP_CASE_T(param_buffer_mapped_again_when_edu_rebinds, 300),
+	KTAP_CASE_T(param_coherent_stays_revoked_after_provider_reload, 300),
+	KTAP_CASE_T(delete_then_provider_reload_resurrects_nothing, 300),
+	KTAP_CASE_T(provider_reload_races_with_delete_and_use, 600),
 	KTAP_CASE(cfs_bad_and_duplicate_names),
 	KTAP_CASE(cfs_create_use_and_delete_revokes),
 	KTAP_CASE(cfs_coherent_for_device),
+	KTAP_CASE_T(cfs_buffer_mapped_again_when_provider_reloads, 300),
 	KTAP_CASE(cli_create_buffers_delete),
 };
 
