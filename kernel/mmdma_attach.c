@@ -268,11 +268,6 @@ static struct mmdma_attach *mmdma_att_create(struct mmdma_buf *buf,
 			buf->id, buf->kind == MMDMA_MEM_COHERENT ? "coherent" : "reserved");
 		return ERR_PTR(-EINVAL);
 	}
-	if (!mmdma_buf_reachable(buf, mdev->dma)) {
-		dev_dbg(mdev->dma, "buf %u: memory out of the device's reach\n",
-			buf->id);
-		return ERR_PTR(-ERANGE);
-	}
 	att = kzalloc(sizeof(*att), GFP_KERNEL);
 	if (!att)
 		return ERR_PTR(-ENOMEM);
@@ -280,6 +275,8 @@ static struct mmdma_attach *mmdma_att_create(struct mmdma_buf *buf,
 	 * The buffer's pages must not be in flight for this device: the
 	 * attachment would be a second mapping of them.  Recorded before
 	 * mapping, so no transfer can start mapping them meanwhile either.
+	 * Before the reach check: a transfer bounces what the device cannot
+	 * reach, and its buffer is busy all the same.
 	 */
 	att->use = (struct mmdma_dma_use){ .buf = buf, .end = buf->size,
 					   .dir = dir, .whole = true };
@@ -288,6 +285,12 @@ static struct mmdma_attach *mmdma_att_create(struct mmdma_buf *buf,
 		dev_dbg(mdev->dma, "buf %u: a transfer has it mapped for this device now\n",
 			buf->id);
 		goto err_free_att;
+	}
+	if (!mmdma_buf_reachable(buf, mdev->dma)) {
+		dev_dbg(mdev->dma, "buf %u: memory out of the device's reach\n",
+			buf->id);
+		ret = -ERANGE;
+		goto err_end_use;
 	}
 	ret = mmdma_buf_sgt(buf, mdev->dma, &att->sgt);
 	if (ret)

@@ -715,27 +715,35 @@ static bool bg_running(struct bg_xfer_done *bd)
 
 /*
  * While a transfer has a buffer's bytes mapped for a device (a scatter/gather
- * round trip on edu, 100 ms of guest time per operation, 12 operations),
+ * round trip on edu, 100 ms of guest time per operation, 4 operations),
  * nothing may map the same bytes for it a second time: an attach of either
  * buffer is EBUSY, and so is a transfer whose range shares a cacheline with
  * the destination's or reads it, even one that shares no byte.  Two that
  * only read the source both go, and so does a transfer into bytes past the
  * destination's last cacheline; each then holds exactly its own bytes
  * (under swiotlb each unmap copies its bounce slot back).  After the
- * transfer ends, the attach succeeds.
+ * transfer ends, the attach succeeds (or is ERANGE, in the "limited"
+ * profile, for memory out of edu's reach).
  */
 static void inflight_mapping_blocks_attach_and_overlap_edu(void)
 {
 	struct t_dev e = t_dev_open(T_EDU);
-	uint64_t size = 8 * PAGE, len = 5 * PAGE + 100;
+	uint64_t size = 2 * PAGE, len = PAGE + 100;
 	struct bg_xfer_done bd = { .b = { .e = &e, .len = len } };
 	int kmsg = kmsg_open();
 	uint8_t tmp[200];
 	pthread_t t;
 	bool overlap_ok;
 
-	bd.b.src = t_reachable_buf(&e, size, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
-	bd.b.dst = t_reachable_buf(&e, size, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+	int ret;
+
+	/*
+	 * Memory in reach or not: a transfer bounces what edu cannot reach,
+	 * and the record is the same.  Only the attach afterwards may then
+	 * say ERANGE, in the "limited" profile.
+	 */
+	bd.b.src = t_buf(size, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+	bd.b.dst = t_buf(size, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
 	ASSERT_OK(mmdma_buf_fill(bd.b.src, 0, size, 43));
 	ASSERT_OK(pthread_create(&t, NULL, bg_sg_roundtrip_done, &bd));
 	ASSERT(t_wait_ull("/sys/class/misc/" T_EDU "/busy", 1, T_POLL_MS));
@@ -755,14 +763,16 @@ static void inflight_mapping_blocks_attach_and_overlap_edu(void)
 	/* Written by the device while the device reads it. */
 	EXPECT_ERR(t_xfer_dma(e.fd, MMDMA_XFER_FROM_DEV, MMDMA_DMA_SG, 0, -1, 0,
 			      bd.b.src, PAGE, 0, 300, NULL), EBUSY);
-	/* A copying method maps nothing of the buffer. */
-	ASSERT(bg_running(&bd));
-	EXPECT_OK(t_xfer_dma(e.fd, MMDMA_XFER_TO_DEV, MMDMA_DMA_POOL, 0, bd.b.dst, 0,
-			     -1, 0, 2048, 200, NULL));
-	/* Read twice at once: allowed. */
+	/*
+	 * Read twice at once: allowed.  Checked and mapped while the round
+	 * trip runs, then queued behind it (edu runs one request at a time).
+	 */
 	overlap_ok = bg_running(&bd);
 	EXPECT_OK(t_xfer_dma(e.fd, MMDMA_XFER_TO_DEV, MMDMA_DMA_SG, 0, bd.b.src, 0,
 			     -1, 0, 2048, 300, NULL));
+	/* A copying method maps nothing of the buffer. */
+	EXPECT_OK(t_xfer_dma(e.fd, MMDMA_XFER_TO_DEV, MMDMA_DMA_POOL, 0, bd.b.dst, 0,
+			     -1, 0, 2048, 200, NULL));
 	ASSERT_OK(pthread_join(t, NULL));
 	EXPECT_OK(bd.b.ret);
 	EXPECT(overlap_ok);
@@ -776,10 +786,17 @@ static void inflight_mapping_blocks_attach_and_overlap_edu(void)
 	ASSERT_EQ(pread(bd.b.dst, tmp, 20, len), 20);
 	t_expect_pattern(tmp, 0, 20, 43);
 	t_expect_pattern_at(bd.b.dst, 0, len, 43);
-	EXPECT(mmdma_buf_attach(bd.b.dst, e.fd, MMDMA_DIR_FROM_DEVICE) >= 1);
-	EXPECT(mmdma_buf_attach(bd.b.src, e.fd, MMDMA_DIR_TO_DEVICE) >= 1);
-	EXPECT_OK(mmdma_buf_detach(bd.b.dst, e.fd));
-	EXPECT_OK(mmdma_buf_detach(bd.b.src, e.fd));
+	for (int i = 0; i < 2; i++) {
+		int fd = i ? bd.b.src : bd.b.dst;
+
+		ret = mmdma_buf_attach(fd, e.fd, MMDMA_DIR_BIDIRECTIONAL);
+		if (ret == -ERANGE && t_profile_is("limited")) {
+			ktap_diag("buffer %d out of edu's reach: attach ERANGE", i);
+			continue;
+		}
+		EXPECT(ret >= 1);
+		EXPECT_OK(mmdma_buf_detach(fd, e.fd));
+	}
 	EXPECT_EQ(kmsg_bad(kmsg), 0);
 	close(kmsg);
 	close(bd.b.src);
@@ -797,19 +814,20 @@ static void inflight_disjoint_ranges_both_go_edu(void)
 	struct t_dev e = t_dev_open(T_EDU);
 	uint64_t size = 8 * PAGE, len = 4 * PAGE;
 	struct bg_xfer_done bd = { .b = { .e = &e, .len = len } };
-	int src2 = t_reachable_buf(&e, PAGE, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+	int src2 = t_buf(PAGE, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
 	uint8_t tmp[1000];
 	bool concurrent;
 	pthread_t t;
 
-	bd.b.src = t_reachable_buf(&e, size, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
-	bd.b.dst = t_reachable_buf(&e, size, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+	/* Out of reach too: a bounced page is recorded as a mapped one. */
+	bd.b.src = t_buf(size, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+	bd.b.dst = t_buf(size, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
 	ASSERT_OK(mmdma_buf_fill(bd.b.src, 0, size, 47));
 	ASSERT_OK(mmdma_buf_fill(src2, 0, PAGE, 53));
 	ASSERT_OK(pthread_create(&t, NULL, bg_sg_roundtrip_done, &bd));
 	ASSERT(t_wait_ull("/sys/class/misc/" T_EDU "/busy", 1, T_POLL_MS));
 	concurrent = bg_running(&bd);
-	/* Mapped now, then queued behind it (edu runs one request at a time). */
+	/* Mapped now, then queued behind it. */
 	EXPECT_OK(t_xfer_dma(e.fd, MMDMA_XFER_ROUNDTRIP, MMDMA_DMA_SG, 0, src2, 0,
 			     bd.b.dst, len + 64, 0, 1000, NULL));
 	ASSERT_OK(pthread_join(t, NULL));

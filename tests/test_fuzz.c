@@ -672,7 +672,9 @@ static bool side_attached(const struct xside *x)
 /*
  * A transfer on the software engine that would map a buffer attached to
  * it a second time (sg, page, single; auto picks sg but for small
- * transfers of buffers, which go through the pool) is EBUSY.
+ * transfers of buffers, which go through the pool) is EBUSY.  So is one
+ * into bytes another transfer has in flight for it, which a sequence of
+ * synchronous calls never makes (test_attach.c covers that on edu).
  */
 static bool maps_attached_again(const struct mmdma_xfer *x, const struct xside *src,
 				const struct xside *dst)
@@ -921,6 +923,70 @@ static void step_dio(void)
 	}
 	free(w);
 	free(r);
+}
+
+/*
+ * Direct I/O from a mapping of a buffer: the pinned pages are the buffer's,
+ * found through the mapping.  While the buffer is attached to the software
+ * engine, a transfer that would map them for it again is EBUSY (more than
+ * MMDMA_POOL_MAX bytes; smaller ones are copied through the pool and go).
+ * A remap_pfn_range() mapping has no pages to pin (EFAULT).  Transfers here
+ * are synchronous, so the other half of the rule (bytes in flight for the
+ * device) never applies: test_attach.c covers it on edu.
+ */
+static void step_dio_map(void)
+{
+	int m = pick_map();
+	struct fmap *fm;
+	struct fbuf *b;
+	size_t at, len;
+	uint8_t *back;
+	ssize_t n;
+
+	if (m < 0 || soft < 0)
+		return;
+	fm = &maps[m];
+	at = rnd(fm->len);
+	len = 1 + rnd(fm->len - at);
+	if (len > soft_mem)
+		len = soft_mem;
+	calls++;
+	n = pwrite(soft, fm->p + at, len, 0);
+	if (fm->buf < 0) {
+		/* Its fd is closed: method and attachments are unknown here. */
+		if (n != (ssize_t)len && !(n < 0 && (errno == EBUSY || errno == EFAULT)))
+			PROBLEM("pwrite of %zu bytes from a mapping of a closed buffer: %zd (%s)",
+				len, n, n < 0 ? strerror(errno) : "short");
+		return;
+	}
+	b = &bufs[fm->buf];
+	if (b->method == MMDMA_MAP_REMAP) {
+		expected_failures++;
+		if (n != -1 || errno != EFAULT)
+			PROBLEM("pwrite from a remap_pfn_range mapping: %zd (%s), expected EFAULT",
+				n, n < 0 ? strerror(errno) : "bytes");
+		return;
+	}
+	if (b->attached && len > MMDMA_POOL_MAX) {
+		expected_failures++;
+		if (n != -1 || errno != EBUSY)
+			PROBLEM("pwrite of %zu bytes from a mapping of a buffer attached to soft: %zd (%s), expected EBUSY",
+				len, n, n < 0 ? strerror(errno) : "bytes");
+		return;
+	}
+	if (n != (ssize_t)len) {
+		PROBLEM("pwrite of %zu bytes from a mapping of a %s buffer (%s): %zd (%s)", len,
+			mmdma_method_name(b->method), b->attached ? "attached" : "unattached",
+			n, n < 0 ? strerror(errno) : "short");
+		return;
+	}
+	back = malloc(len);
+	ASSERT(back);
+	if (pread(soft, back, len, 0) == (ssize_t)len)
+		t_expect_pattern(back, fm->off + at, len, b->seed);
+	else
+		PROBLEM("pread %zu after a pwrite from a mapping: %s", len, strerror(errno));
+	free(back);
 }
 
 /* ---- dma-bufs, attachments, coherent memory of a device ------------------------ */
@@ -1460,7 +1526,12 @@ static void run_steps(unsigned long long n_steps, bool may_fork)
 		case 6: step_unmap(); break;
 		case 7: step_mremap_mprotect(); break;
 		case 8: case 9: step_xfer(); break;
-		case 10: step_dio(); break;
+		case 10:
+			if (chance(30))
+				step_dio_map();
+			else
+				step_dio();
+			break;
 		case 11: step_ioctl(); break;
 		case 12:
 			if (!chance(25))
