@@ -12,6 +12,7 @@
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/rwsem.h>
+#include <linux/spinlock.h>
 #include <linux/workqueue.h>
 #include <linux/device.h>
 #include <linux/idr.h>
@@ -90,6 +91,11 @@ struct mmdma_map;
  * @exports_revoked: the dma-bufs exported from it were revoked and no more
  *             may be made (mmdma_dmabuf_revoke(): a named buffer deleted);
  *             set once, under mmdma_dmabuf.c's mmdma_exports_lock
+ * @uses_lock: protects @uses; a spinlock, taken only around a walk of
+ *             @uses (a handful of entries: the buffer's attachments and
+ *             transfers in flight), never around anything that sleeps
+ * @uses:      streaming mappings of the buffer's pages that exist now or are
+ *             about to, struct mmdma_dma_use (mmdma_buf_use_begin())
  *
  * Everything but the counters is set before the fd exists and never changes,
  * except what revocation of a coherent buffer clears (@vaddr, @dead) and
@@ -131,6 +137,35 @@ struct mmdma_buf {
 	u8 sysfs_state;
 	struct list_head sysfs_node;
 	bool exports_revoked;
+	spinlock_t uses_lock;
+	struct list_head uses;
+};
+
+/**
+ * struct mmdma_dma_use - bytes of a buffer mapped for a device, recorded so
+ *                        that no second mapping of them is made for it
+ * @node:  on @buf->uses while @live, under @buf->uses_lock
+ * @buf:   the buffer; its owner holds the reference, not the record
+ * @mdev:  the device the mapping is made for (compared, never used)
+ * @owner: the request or attachment: uses of one owner never conflict
+ *         (a round trip reads and writes disjoint bytes of one buffer)
+ * @start: first byte, rounded down to a cacheline (L1_CACHE_BYTES)
+ * @end:   byte after the last, rounded up to a cacheline
+ * @dir:   the mapping's direction
+ * @whole: an attachment: every byte, conflicting with any other use of the
+ *         same device whatever the directions
+ * @live:  on @buf->uses
+ */
+struct mmdma_dma_use {
+	struct list_head node;
+	struct mmdma_buf *buf;
+	struct mmdma_dev *mdev;
+	const void *owner;
+	u64 start;
+	u64 end;
+	enum dma_data_direction dir;
+	bool whole;
+	bool live;
 };
 
 /* mmdma_ioctl.c: one dispatcher for every ioctl */
@@ -189,6 +224,9 @@ extern struct mmdma_buf *(*mmdma_buf_file_resolver)(struct file *file);
 struct mmdma_buf *mmdma_buf_from_file(struct file *file);
 int mmdma_buf_host(struct mmdma_buf *buf, u64 offset, u64 len,
 		   enum dma_data_direction dir, struct mmdma_host *host);
+int mmdma_buf_use_begin(struct mmdma_dma_use *u, struct mmdma_dev *mdev,
+			const void *owner);
+void mmdma_buf_use_end(struct mmdma_dma_use *u);
 struct mmdma_buf *mmdma_buf_new(const struct mmdma_alloc *req,
 				struct mmdma_dev *mdev);
 ssize_t mmdma_buf_rw(struct mmdma_buf *buf, loff_t *ppos, char __user *ubuf,
@@ -246,6 +284,14 @@ pgprot_t mmdma_cache_pgprot(const struct mmdma_buf *buf, pgprot_t prot);
  * @imported: a dma-buf fd named the range (one of mmdma's own, described by
  *            its buffer's pages): like memory @mapped already, it takes
  *            only the sg method
+ * @buf_off:  with @buf and pages: the range's first byte in @buf
+ * @use:      with @buf and pages: the record of the request's mapping of
+ *            the range, live from mmdma_req_prepare() to mmdma_req_unmap()
+ *            when the method maps it (mmdma_buf_use_begin())
+ * @user_uses: @pinned: pieces of the range that are user mappings of mmdma
+ *            buffers (found through the VMAs when pinning), each with a
+ *            reference on its buffer, recorded like @use; NULL if none
+ * @nr_user_uses: entries in @user_uses
  */
 struct mmdma_host {
 	struct mmdma_buf *buf;
@@ -264,6 +310,10 @@ struct mmdma_host {
 	void (*put_mapped)(struct mmdma_host *h);
 	void *owner;
 	bool imported;
+	u64 buf_off;
+	struct mmdma_dma_use use;
+	struct mmdma_dma_use *user_uses;
+	unsigned int nr_user_uses;
 };
 
 /* How the CPU takes part in one operation (struct mmdma_op.copy). */
@@ -542,7 +592,6 @@ int mmdma_attach_host(struct mmdma_dev *mdev, struct mmdma_host *h,
 int mmdma_buf_sgt(struct mmdma_buf *buf, struct device *dev,
 		  struct sg_table *sgt);
 bool mmdma_buf_reachable(struct mmdma_buf *buf, struct device *dev);
-bool mmdma_buf_attached_to(struct mmdma_buf *buf, struct mmdma_dev *mdev);
 int mmdma_attach_show(struct mmdma_buf *buf, char *out, bool addrs);
 int mmdma_attach_dma_addr(struct mmdma_buf *buf, struct mmdma_dev *mdev,
 			  u64 offset, dma_addr_t *dma);

@@ -47,6 +47,9 @@
  *            entries in order, so a range sync finds its first entry by
  *            binary search (NULL otherwise)
  * @seg_end:  with @segs: the buffer offset just past each entry
+ * @use:      the mapping's record on the buffer, live while @mapped (and
+ *            from just before the mapping is made): a transfer that would
+ *            map the buffer for the same device meanwhile gets EBUSY
  * @rcu:      freed after a grace period: mmdma_att_sync_skip() walks
  *            mmdma_atts without the lock
  */
@@ -63,6 +66,7 @@ struct mmdma_attach {
 	bool need_sync;
 	struct scatterlist **segs;
 	u64 *seg_end;
+	struct mmdma_dma_use use;
 	struct rcu_head rcu;
 };
 
@@ -79,8 +83,10 @@ static LIST_HEAD(mmdma_atts);
 static void mmdma_att_unmap(struct mmdma_attach *att)
 {
 	lockdep_assert_held(&mmdma_att_lock);
-	if (att->mapped)
+	if (att->mapped) {
 		dma_unmap_sgtable(att->mdev->dma, &att->sgt, att->dir, 0);
+		mmdma_buf_use_end(&att->use);
+	}
 	WRITE_ONCE(att->mapped, false);
 }
 
@@ -117,27 +123,6 @@ static struct mmdma_attach *mmdma_att_find(struct mmdma_buf *buf,
 			return att;
 	}
 	return NULL;
-}
-
-/**
- * mmdma_buf_attached_to() - is @buf mapped for @mdev through an attachment?
- * @buf:  the buffer
- * @mdev: the device
- *
- * A snapshot: an ATTACH racing with the caller may change it at once.
- *
- * Return: true while an attachment of @buf to @mdev holds a mapping.
- */
-bool mmdma_buf_attached_to(struct mmdma_buf *buf, struct mmdma_dev *mdev)
-{
-	struct mmdma_attach *att;
-	bool ret;
-
-	mutex_lock(&mmdma_att_lock);
-	att = mmdma_att_find(buf, mdev);
-	ret = att && att->mapped;
-	mutex_unlock(&mmdma_att_lock);
-	return ret;
 }
 
 static int mmdma_dir_from_user(u32 dir, enum dma_data_direction *out)
@@ -283,17 +268,33 @@ static struct mmdma_attach *mmdma_att_create(struct mmdma_buf *buf,
 			buf->id, buf->kind == MMDMA_MEM_COHERENT ? "coherent" : "reserved");
 		return ERR_PTR(-EINVAL);
 	}
-	if (!mmdma_buf_reachable(buf, mdev->dma)) {
-		dev_dbg(mdev->dma, "buf %u: memory out of the device's reach\n",
-			buf->id);
-		return ERR_PTR(-ERANGE);
-	}
 	att = kzalloc(sizeof(*att), GFP_KERNEL);
 	if (!att)
 		return ERR_PTR(-ENOMEM);
+	/*
+	 * The buffer's pages must not be in flight for this device: the
+	 * attachment would be a second mapping of them.  Recorded before
+	 * mapping, so no transfer can start mapping them meanwhile either.
+	 * Before the reach check: a transfer bounces what the device cannot
+	 * reach, and its buffer is busy all the same.
+	 */
+	att->use = (struct mmdma_dma_use){ .buf = buf, .end = buf->size,
+					   .dir = dir, .whole = true };
+	ret = mmdma_buf_use_begin(&att->use, mdev, att);
+	if (ret) {
+		dev_dbg(mdev->dma, "buf %u: a transfer has it mapped for this device now\n",
+			buf->id);
+		goto err_free_att;
+	}
+	if (!mmdma_buf_reachable(buf, mdev->dma)) {
+		dev_dbg(mdev->dma, "buf %u: memory out of the device's reach\n",
+			buf->id);
+		ret = -ERANGE;
+		goto err_end_use;
+	}
 	ret = mmdma_buf_sgt(buf, mdev->dma, &att->sgt);
 	if (ret)
-		goto err_free_att;
+		goto err_end_use;
 	ret = dma_map_sgtable(mdev->dma, &att->sgt, dir, 0);
 	if (ret) {
 		dev_dbg(mdev->dma, "buf %u: dma_map_sgtable: %d\n", buf->id, ret);
@@ -315,6 +316,8 @@ err_unmap:
 	dma_unmap_sgtable(mdev->dma, &att->sgt, dir, 0);
 err_free_sgt:
 	sg_free_table(&att->sgt);
+err_end_use:
+	mmdma_buf_use_end(&att->use);
 err_free_att:
 	kfree(att);
 	return ERR_PTR(ret);

@@ -636,6 +636,7 @@ int mmdma_buf_host(struct mmdma_buf *buf, u64 offset, u64 len,
 	for (i = 0; i < host->nr_pages; i++)
 		host->pages[i] = mmdma_buf_page(buf, first + i);
 	host->offset = offset_in_page(offset);
+	host->buf_off = offset;
 	host->len = len;
 	host->dir = dir;
 	host->kaddr = buf->kind == MMDMA_MEM_CONTIG ? buf->vaddr + offset : NULL;
@@ -644,6 +645,83 @@ int mmdma_buf_host(struct mmdma_buf *buf, u64 offset, u64 len,
 	return 0;
 }
 ALLOW_ERROR_INJECTION(mmdma_buf_host, ERRNO);
+
+/* Do @a and @b map bytes for one device that the DMA API forbids mapping twice? */
+static bool mmdma_uses_conflict(const struct mmdma_dma_use *a,
+				const struct mmdma_dma_use *b)
+{
+	if (a->mdev != b->mdev || a->owner == b->owner)
+		return false;
+	if (a->whole || b->whole)
+		return true;
+	/*
+	 * Two mappings the device only reads may share memory: DMA-API debug
+	 * does not track DMA_TO_DEVICE mappings, and neither mapping's unmap
+	 * or sync copies anything back.  Any other pair sharing a cacheline
+	 * is reported by DMA-API debug ("overlapping mappings aren't
+	 * supported", it tracks cachelines), and under swiotlb the two
+	 * bounce slots would copy stale bytes over each other.
+	 */
+	if (a->dir == DMA_TO_DEVICE && b->dir == DMA_TO_DEVICE)
+		return false;
+	return a->start < b->end && b->start < a->end;
+}
+
+/**
+ * mmdma_buf_use_begin() - record a streaming mapping of a buffer's bytes,
+ *                         unless one already recorded forbids it
+ * @u:     @u->buf, @u->start, @u->end (byte offsets), @u->dir and @u->whole
+ *         filled in; @u->start and @u->end are widened to cachelines here
+ * @mdev:  the device the mapping is for
+ * @owner: the request or attachment making it
+ *
+ * The check and the record are one step under the buffer's @uses_lock, so
+ * two callers can never both pass it.  Call before mapping; undo with
+ * mmdma_buf_use_end() after unmapping (or instead of mapping).
+ *
+ * Return: 0, or -EBUSY when the buffer has an attachment to @mdev (or @u is
+ * one, and the buffer is in flight for @mdev), or another owner's mapping
+ * for @mdev shares a cacheline with @u and not both only go to the device.
+ */
+int mmdma_buf_use_begin(struct mmdma_dma_use *u, struct mmdma_dev *mdev,
+			const void *owner)
+{
+	struct mmdma_buf *buf = u->buf;
+	struct mmdma_dma_use *o;
+	int ret = 0;
+
+	u->mdev = mdev;
+	u->owner = owner;
+	u->start = round_down(u->start, L1_CACHE_BYTES);
+	u->end = round_up(u->end, L1_CACHE_BYTES);
+	spin_lock(&buf->uses_lock);
+	list_for_each_entry(o, &buf->uses, node) {
+		if (mmdma_uses_conflict(o, u)) {
+			ret = -EBUSY;
+			break;
+		}
+	}
+	if (!ret) {
+		list_add_tail(&u->node, &buf->uses);
+		u->live = true;
+	}
+	spin_unlock(&buf->uses_lock);
+	return ret;
+}
+
+/**
+ * mmdma_buf_use_end() - the mapping recorded by mmdma_buf_use_begin() is gone
+ * @u: the record; nothing happens if it is not live
+ */
+void mmdma_buf_use_end(struct mmdma_dma_use *u)
+{
+	if (!u->live)
+		return;
+	spin_lock(&u->buf->uses_lock);
+	list_del(&u->node);
+	spin_unlock(&u->buf->uses_lock);
+	u->live = false;
+}
 
 static int mmdma_alloc_check(const struct mmdma_alloc *req)
 {
@@ -719,6 +797,8 @@ static struct mmdma_buf *mmdma_buf_create(const struct mmdma_alloc *req,
 	if (!buf)
 		return ERR_PTR(-ENOMEM);
 	kref_init(&buf->ref);
+	spin_lock_init(&buf->uses_lock);
+	INIT_LIST_HEAD(&buf->uses);
 	buf->kind = req->kind;
 	buf->method = req->method;
 	buf->cache = req->cache ? req->cache : MMDMA_CACHE_CACHED;

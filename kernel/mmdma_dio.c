@@ -27,6 +27,7 @@
  * unpinning may come later, from the completion.
  */
 #include <linux/fs.h>
+#include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
 #include <linux/workqueue.h>
@@ -44,6 +45,70 @@ struct mmdma_dio {
 };
 
 /*
+ * The pieces of the pinned range @h that are user mappings of mmdma
+ * buffers (every mapping of a buffer, through its fd, a named node or an
+ * exported dma-buf, has mmdma_vm_open() as .open and the buffer as
+ * vm_private_data), noted in @h->user_uses with a reference on each
+ * buffer.  mmdma_req_prepare() records them as it does a buffer fd's
+ * range: their pages are the buffer's, and a buffer attached to the device,
+ * or in flight for it, must not be mapped for it a second time (EBUSY).
+ * Looked up after the pinning, under the mmap lock: a mapping replaced
+ * between the two (munmap and mmap of the same address by another thread
+ * while this call pins) is not seen; the pages pinned are then those of a
+ * mapping the caller itself took away.
+ */
+static int mmdma_dio_find_bufs(struct mmdma_host *h, unsigned long uaddr)
+{
+	struct mm_struct *mm = current->mm;
+	unsigned long end = uaddr + h->len, a;
+	struct vm_area_struct *vma;
+	unsigned int n = 0;
+	int pass;
+
+	if (mmap_read_lock_killable(mm))
+		return -EINTR;
+	for (pass = 0; pass < 2; pass++) {
+		for (a = uaddr; a < end; a = vma->vm_end) {
+			struct mmdma_dma_use *u;
+			struct mmdma_buf *buf;
+			unsigned long from, to;
+
+			vma = find_vma(mm, a);
+			if (!vma || vma->vm_start >= end)
+				break;
+			if (!vma->vm_ops || vma->vm_ops->open != mmdma_vm_open)
+				continue;
+			if (!pass) {
+				n++;
+				continue;
+			}
+			buf = vma->vm_private_data;
+			from = max(a, vma->vm_start);
+			to = min(end, vma->vm_end);
+			u = &h->user_uses[h->nr_user_uses++];
+			*u = (struct mmdma_dma_use){
+				.buf = buf, .dir = h->dir,
+				.start = ((u64)vma->vm_pgoff << PAGE_SHIFT) +
+					 (from - vma->vm_start),
+			};
+			u->end = min_t(u64, u->start + (to - from), buf->size);
+			mmdma_buf_get(buf);
+		}
+		if (!n)
+			break;
+		if (!pass) {
+			h->user_uses = kcalloc(n, sizeof(*h->user_uses), GFP_KERNEL);
+			if (!h->user_uses) {
+				mmap_read_unlock(mm);
+				return -ENOMEM;
+			}
+		}
+	}
+	mmap_read_unlock(mm);
+	return 0;
+}
+
+/*
  * Pin user segment @seg for the request that moves it.  Outside the device
  * (not between mmdma_dev_enter() and mmdma_dev_leave()): the pages may be
  * userfaultfd or FUSE pages that take forever, and an unbind must not
@@ -52,10 +117,15 @@ struct mmdma_dio {
 static int mmdma_dio_pin(struct mmdma_req *req, struct mmdma_dev *mdev,
 			 struct iovec seg, bool to_dev)
 {
+	struct mmdma_host *h = &req->host[to_dev ? 0 : 1];
+	int ret;
+
 	req->mdev = mdev;
-	return mmdma_host_pin_user(&req->host[to_dev ? 0 : 1],
-				   (unsigned long)seg.iov_base, seg.iov_len,
-				   to_dev ? DMA_TO_DEVICE : DMA_FROM_DEVICE);
+	ret = mmdma_host_pin_user(h, (unsigned long)seg.iov_base, seg.iov_len,
+				  to_dev ? DMA_TO_DEVICE : DMA_FROM_DEVICE);
+	if (!ret)
+		ret = mmdma_dio_find_bufs(h, (unsigned long)seg.iov_base);
+	return ret;
 }
 
 /* Map a pinned request for the device; the caller is inside the device. */

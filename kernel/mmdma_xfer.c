@@ -405,6 +405,61 @@ static int mmdma_merge_chunks(struct mmdma_req *req, struct mmdma_opgen *src,
 	return 0;
 }
 
+/*
+ * Record the mappings a streaming method is about to make of buffer pages
+ * (a buffer's fd, one of mmdma's own dma-bufs, or user mappings of buffers
+ * that direct I/O pinned).  A buffer attached to this device is mapped for
+ * it already, and so are bytes another transfer has in flight for it: a
+ * second mapping of the same memory for the same device is what the DMA
+ * API does not support (under swiotlb the two have separate bounce slots,
+ * and either's unmap or sync copies its stale bytes over the other's).
+ * The transfer uses the attachment (MMDMA_XFER_ATTACHED) or a method that
+ * copies through the driver, or waits for the other transfer.  Recorded
+ * whether or not a page ends up bounced: the rule does not depend on where
+ * the pages happen to lie.  mmdma_req_unmap() ends the records.
+ */
+static int mmdma_host_use_begin(struct mmdma_req *req, struct mmdma_host *h)
+{
+	struct mmdma_dev *mdev = req->mdev;
+	unsigned int i;
+	int ret;
+
+	if (!h->len || h->mapped || h->direct)
+		return 0;
+	if (h->buf) {
+		h->use = (struct mmdma_dma_use){
+			.buf = h->buf, .start = h->buf_off,
+			.end = h->buf_off + h->len, .dir = h->dir,
+		};
+		ret = mmdma_buf_use_begin(&h->use, mdev, req);
+		if (ret) {
+			dev_dbg(mdev->dma, "buf %u: bytes %llu+%zu are mapped for this device already (attached, or another transfer): MMDMA_XFER_ATTACHED, a copying method, or wait\n",
+				h->buf->id, h->buf_off, h->len);
+			return ret;
+		}
+	}
+	for (i = 0; i < h->nr_user_uses; i++) {
+		struct mmdma_dma_use *u = &h->user_uses[i];
+
+		ret = mmdma_buf_use_begin(u, mdev, req);
+		if (ret) {
+			dev_dbg(mdev->dma, "user memory maps bytes %llu..%llu of buf %u, mapped for this device already\n",
+				u->start, u->end, u->buf->id);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static void mmdma_host_use_end(struct mmdma_host *h)
+{
+	unsigned int i;
+
+	mmdma_buf_use_end(&h->use);
+	for (i = 0; i < h->nr_user_uses; i++)
+		mmdma_buf_use_end(&h->user_uses[i]);
+}
+
 static int mmdma_req_check(struct mmdma_req *req, u32 op, u32 method,
 			   u64 dev_offset)
 {
@@ -442,25 +497,13 @@ static int mmdma_req_check(struct mmdma_req *req, u32 op, u32 method,
 			return -EINVAL;
 		}
 	}
-	/*
-	 * A buffer attached to this device is mapped for it already: a
-	 * second mapping of the same pages for the same device is what the
-	 * DMA API does not support (under swiotlb the two have separate
-	 * bounce slots, and either's unmap or sync copies its stale bytes
-	 * over the other's).  The transfer uses the attachment
-	 * (MMDMA_XFER_ATTACHED) or a method that copies through the driver.
-	 */
 	if (method == MMDMA_DMA_SG || method == MMDMA_DMA_PAGE ||
 	    method == MMDMA_DMA_SINGLE) {
 		for (i = 0; i < 2; i++) {
-			struct mmdma_host *h = &req->host[i];
+			int ret = mmdma_host_use_begin(req, &req->host[i]);
 
-			if (h->len && h->buf && !h->mapped && !h->direct &&
-			    mmdma_buf_attached_to(h->buf, mdev)) {
-				dev_dbg(mdev->dma, "buf %u is attached to this device: transfer with MMDMA_XFER_ATTACHED or a copying method\n",
-					h->buf->id);
-				return -EBUSY;
-			}
+			if (ret)
+				return ret;
 		}
 	}
 	return 0;
@@ -561,6 +604,9 @@ void mmdma_req_unmap(struct mmdma_req *req)
 		dma_pool_free(req->mdev->pool, req->pool_vaddr, req->pool_dma);
 		req->pool_vaddr = NULL;
 	}
+	/* Nothing of the buffers is mapped for the device any more. */
+	mmdma_host_use_end(&req->host[0]);
+	mmdma_host_use_end(&req->host[1]);
 }
 
 /**
@@ -570,6 +616,7 @@ void mmdma_req_unmap(struct mmdma_req *req)
  */
 void mmdma_req_release(struct mmdma_req *req)
 {
+	unsigned int j;
 	int i;
 
 	mmdma_req_unmap(req);
@@ -584,6 +631,9 @@ void mmdma_req_release(struct mmdma_req *req)
 						    h->dir == DMA_FROM_DEVICE);
 		if (h->put_mapped)
 			h->put_mapped(h);
+		for (j = 0; j < h->nr_user_uses; j++)
+			mmdma_buf_put(h->user_uses[j].buf);
+		kfree(h->user_uses);
 		kvfree(h->pages);
 		if (h->buf)
 			mmdma_buf_put(h->buf);

@@ -698,6 +698,196 @@ static void *bg_attached_roundtrip_done(void *arg)
 	return NULL;
 }
 
+static void *bg_sg_roundtrip_done(void *arg)
+{
+	struct bg_xfer_done *bd = arg;
+
+	bd->b.ret = t_xfer_dma(bd->b.e->fd, MMDMA_XFER_ROUNDTRIP, MMDMA_DMA_SG, 0,
+			       bd->b.src, 0, bd->b.dst, 0, 0, bd->b.len, NULL);
+	__atomic_store_n(&bd->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static bool bg_running(struct bg_xfer_done *bd)
+{
+	return !__atomic_load_n(&bd->done, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * While a transfer has a buffer's bytes mapped for a device (a scatter/gather
+ * round trip on edu, 100 ms of guest time per operation, 4 operations),
+ * nothing may map the same bytes for it a second time: an attach of either
+ * buffer is EBUSY, and so is a transfer whose range shares a cacheline with
+ * the destination's or reads it, even one that shares no byte.  Two that
+ * only read the source both go, and so does a transfer into bytes past the
+ * destination's last cacheline; each then holds exactly its own bytes
+ * (under swiotlb each unmap copies its bounce slot back).  After the
+ * transfer ends, the attach succeeds (or is ERANGE, in the "limited"
+ * profile, for memory out of edu's reach).
+ */
+static void inflight_mapping_blocks_attach_and_overlap_edu(void)
+{
+	struct t_dev e = t_dev_open(T_EDU);
+	uint64_t size = 2 * PAGE, len = PAGE + 100;
+	struct bg_xfer_done bd = { .b = { .e = &e, .len = len } };
+	int kmsg = kmsg_open();
+	uint8_t tmp[200];
+	pthread_t t;
+	bool overlap_ok;
+
+	int ret;
+
+	/*
+	 * Memory in reach or not: a transfer bounces what edu cannot reach,
+	 * and the record is the same.  Only the attach afterwards may then
+	 * say ERANGE, in the "limited" profile.
+	 */
+	bd.b.src = t_buf(size, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+	bd.b.dst = t_buf(size, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+	ASSERT_OK(mmdma_buf_fill(bd.b.src, 0, size, 43));
+	ASSERT_OK(pthread_create(&t, NULL, bg_sg_roundtrip_done, &bd));
+	ASSERT(t_wait_ull("/sys/class/misc/" T_EDU "/busy", 1, T_POLL_MS));
+	ASSERT(bg_running(&bd));
+
+	EXPECT_ERR(mmdma_buf_attach(bd.b.dst, e.fd, MMDMA_DIR_FROM_DEVICE), EBUSY);
+	EXPECT_ERR(mmdma_buf_attach(bd.b.src, e.fd, MMDMA_DIR_TO_DEVICE), EBUSY);
+	/* The last byte of the destination's range, written again. */
+	EXPECT_ERR(t_xfer_dma(e.fd, MMDMA_XFER_FROM_DEV, MMDMA_DMA_SG, 0, -1, 0,
+			      bd.b.dst, len - 1, 0, 100, NULL), EBUSY);
+	/* No byte in common, but the cacheline of the range's last byte. */
+	EXPECT_ERR(t_xfer_dma(e.fd, MMDMA_XFER_FROM_DEV, MMDMA_DMA_PAGE, 0, -1, 0,
+			      bd.b.dst, len, 0, 20, NULL), EBUSY);
+	/* Read by the device while the device writes it. */
+	EXPECT_ERR(t_xfer_dma(e.fd, MMDMA_XFER_TO_DEV, MMDMA_DMA_SG, 0, bd.b.dst, 0,
+			      -1, 0, 0, 300, NULL), EBUSY);
+	/* Written by the device while the device reads it. */
+	EXPECT_ERR(t_xfer_dma(e.fd, MMDMA_XFER_FROM_DEV, MMDMA_DMA_SG, 0, -1, 0,
+			      bd.b.src, PAGE, 0, 300, NULL), EBUSY);
+	/*
+	 * Read twice at once: allowed.  Checked and mapped while the round
+	 * trip runs, then queued behind it (edu runs one request at a time).
+	 */
+	overlap_ok = bg_running(&bd);
+	EXPECT_OK(t_xfer_dma(e.fd, MMDMA_XFER_TO_DEV, MMDMA_DMA_SG, 0, bd.b.src, 0,
+			     -1, 0, 2048, 300, NULL));
+	/* A copying method maps nothing of the buffer. */
+	EXPECT_OK(t_xfer_dma(e.fd, MMDMA_XFER_TO_DEV, MMDMA_DMA_POOL, 0, bd.b.dst, 0,
+			     -1, 0, 2048, 200, NULL));
+	ASSERT_OK(pthread_join(t, NULL));
+	EXPECT_OK(bd.b.ret);
+	EXPECT(overlap_ok);
+	t_expect_pattern_at(bd.b.dst, 0, len, 43);
+
+	/* After the transfer: the same transfers go, and the attach too. */
+	EXPECT_OK(t_xfer_dma(e.fd, MMDMA_XFER_TO_DEV, MMDMA_DMA_SG, 0, bd.b.src, 0,
+			     -1, 0, 0, 200, NULL));
+	EXPECT_OK(t_xfer_dma(e.fd, MMDMA_XFER_FROM_DEV, MMDMA_DMA_PAGE, 0, -1, 0,
+			     bd.b.dst, len, 0, 20, NULL));
+	ASSERT_EQ(pread(bd.b.dst, tmp, 20, len), 20);
+	t_expect_pattern(tmp, 0, 20, 43);
+	t_expect_pattern_at(bd.b.dst, 0, len, 43);
+	for (int i = 0; i < 2; i++) {
+		int fd = i ? bd.b.src : bd.b.dst;
+
+		ret = mmdma_buf_attach(fd, e.fd, MMDMA_DIR_BIDIRECTIONAL);
+		if (ret == -ERANGE && t_profile_is("limited")) {
+			ktap_diag("buffer %d out of edu's reach: attach ERANGE", i);
+			continue;
+		}
+		EXPECT(ret >= 1);
+		EXPECT_OK(mmdma_buf_detach(fd, e.fd));
+	}
+	EXPECT_EQ(kmsg_bad(kmsg), 0);
+	close(kmsg);
+	close(bd.b.src);
+	close(bd.b.dst);
+	close(e.fd);
+}
+
+/*
+ * Two transfers at once into ranges of one buffer that share no cacheline
+ * both go, each with exactly its bytes (the first is on edu's engine when
+ * the second is checked and queued).
+ */
+static void inflight_disjoint_ranges_both_go_edu(void)
+{
+	struct t_dev e = t_dev_open(T_EDU);
+	uint64_t size = 8 * PAGE, len = 4 * PAGE;
+	struct bg_xfer_done bd = { .b = { .e = &e, .len = len } };
+	int src2 = t_buf(PAGE, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+	uint8_t tmp[1000];
+	bool concurrent;
+	pthread_t t;
+
+	/* Out of reach too: a bounced page is recorded as a mapped one. */
+	bd.b.src = t_buf(size, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+	bd.b.dst = t_buf(size, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+	ASSERT_OK(mmdma_buf_fill(bd.b.src, 0, size, 47));
+	ASSERT_OK(mmdma_buf_fill(src2, 0, PAGE, 53));
+	ASSERT_OK(pthread_create(&t, NULL, bg_sg_roundtrip_done, &bd));
+	ASSERT(t_wait_ull("/sys/class/misc/" T_EDU "/busy", 1, T_POLL_MS));
+	concurrent = bg_running(&bd);
+	/* Mapped now, then queued behind it. */
+	EXPECT_OK(t_xfer_dma(e.fd, MMDMA_XFER_ROUNDTRIP, MMDMA_DMA_SG, 0, src2, 0,
+			     bd.b.dst, len + 64, 0, 1000, NULL));
+	ASSERT_OK(pthread_join(t, NULL));
+	EXPECT(concurrent);
+	EXPECT_OK(bd.b.ret);
+	t_expect_pattern_at(bd.b.dst, 0, len, 47);
+	ASSERT_EQ(pread(bd.b.dst, tmp, sizeof(tmp), len + 64), (ssize_t)sizeof(tmp));
+	t_expect_pattern(tmp, 0, sizeof(tmp), 53);
+	close(src2);
+	close(bd.b.src);
+	close(bd.b.dst);
+	close(e.fd);
+}
+
+/*
+ * Direct I/O whose user memory is a mapping of a buffer attached to the
+ * device (through the buffer fd or its dma-buf) would map the buffer's pages
+ * for it a second time: EBUSY, both ways, for any transfer that maps (more
+ * than MMDMA_POOL_MAX bytes); a small one is copied through the pool, and
+ * after the detach the big one goes, with the buffer's bytes.
+ */
+static void dio_from_attached_mapping_ebusy(void)
+{
+	struct t_dev e = t_dev_open(T_SOFT);
+	size_t size = 3 * PAGE, len = 2 * PAGE + 1;
+	int buf = t_buf(size, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+	int d = mmdma_buf_export(buf, O_RDWR | O_CLOEXEC);
+	uint8_t *p, *q, *r, *back = malloc(len);
+
+	ASSERT(back != NULL);
+	ASSERT_OK(d);
+	ASSERT_OK(mmdma_buf_fill(buf, 0, size, 59));
+	p = t_map(buf, size, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
+	q = t_map(d, size, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
+	ASSERT(mmdma_buf_attach(buf, e.fd, MMDMA_DIR_BIDIRECTIONAL) >= 1);
+	EXPECT_SYSERR(pwrite(e.fd, p, len, 0), EBUSY);
+	EXPECT_SYSERR(pread(e.fd, p + PAGE, len - PAGE, 0), EBUSY);
+	EXPECT_SYSERR(pwrite(e.fd, q + 1, len, 0), EBUSY);
+	/* A range that only ends in the buffer's mapping counts too. */
+	r = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT(r != MAP_FAILED);
+	memset(r, 1, PAGE);
+	ASSERT(mmap(r + PAGE, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, buf, 0) ==
+	       r + PAGE);
+	EXPECT_SYSERR(pwrite(e.fd, r + PAGE - 10, MMDMA_POOL_MAX + 11, 0), EBUSY);
+	EXPECT_EQ(pwrite(e.fd, r, PAGE, 0), (ssize_t)PAGE);
+	munmap(r, 4 * PAGE);
+	EXPECT_EQ(pwrite(e.fd, p, MMDMA_POOL_MAX, 0), MMDMA_POOL_MAX);
+	EXPECT_OK(mmdma_buf_detach(buf, e.fd));
+	EXPECT_EQ(pwrite(e.fd, q, len, 0), (ssize_t)len);
+	EXPECT_EQ(pread(e.fd, back, len, 0), (ssize_t)len);
+	t_expect_pattern(back, 0, len, 59);
+	munmap(q, size);
+	munmap(p, size);
+	free(back);
+	close(d);
+	close(buf);
+	close(e.fd);
+}
+
 /*
  * Detach and close while an attached transfer is on the engine: the
  * transfer holds its mapping until it ends.  First made certain with an
@@ -822,6 +1012,9 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(unreachable_memory_erange),
 	KTAP_CASE(attach_twice_ebusy_detach_frees),
 	KTAP_CASE(second_mapping_of_attached_buffer_ebusy),
+	KTAP_CASE_T(inflight_mapping_blocks_attach_and_overlap_edu, 200),
+	KTAP_CASE_T(inflight_disjoint_ranges_both_go_edu, 200),
+	KTAP_CASE(dio_from_attached_mapping_ebusy),
 	KTAP_CASE_T(attached_roundtrip_exact_edu, 300),
 	KTAP_CASE_T(attached_roundtrip_exact_soft, 300),
 	KTAP_CASE(skipped_sync_gives_stale_data_edu),

@@ -93,6 +93,7 @@ struct fbuf {
 	uint32_t seed;		/* its contents follow this fill pattern */
 	unsigned long serial;	/* unique per allocation: names the memory */
 	bool attached;		/* to the software engine (either of its fds) */
+	bool edu_attached;	/* an attach to edu succeeded (an unbind may have unmapped it) */
 	uint32_t attach_dir;
 };
 
@@ -120,6 +121,7 @@ static int ctl = -1, soft = -1, edu = -1;
 static uint64_t soft_mem, edu_mem;
 static unsigned long steps, calls, expected_failures, unbinds, forks, serials;
 static unsigned long stalled_unbinds;
+static unsigned long dio_maps, dio_maps_busy;	/* step_dio_map(): calls, EBUSY ones */
 static bool in_child, caps_dropped, uffd_ok = true;
 static unsigned long drop_caps_step;
 
@@ -653,29 +655,37 @@ static unsigned long long side_errors(const struct xside *x, bool is_dst, uint32
 	}
 }
 
-/* Is the buffer behind @x (its fd, or the buffer a dma-buf was made of) attached? */
-static bool side_attached(const struct xside *x)
+/*
+ * Is the buffer behind @x (its fd, or the buffer a dma-buf was made of)
+ * attached to soft, or (@edu) maybe to edu?
+ */
+static bool side_attached(const struct xside *x, bool edu)
 {
 	if (!x->used)
 		return false;
 	if (x->p.cls == FC_BUF)
-		return bufs[x->p.idx].attached;
+		return edu ? bufs[x->p.idx].edu_attached : bufs[x->p.idx].attached;
 	if (x->p.cls != FC_DMABUF)
 		return false;
 	/* Closing a buffer's fd detached it: only a live slot can be. */
 	for (int b = 0; b < MAX_BUFS; b++)
-		if (bufs[b].fd > 0 && bufs[b].serial == x->serial && bufs[b].attached)
+		if (bufs[b].fd > 0 && bufs[b].serial == x->serial &&
+		    (edu ? bufs[b].edu_attached : bufs[b].attached))
 			return true;
 	return false;
 }
 
 /*
- * A transfer on the software engine that would map a buffer attached to
- * it a second time (sg, page, single; auto picks sg but for small
- * transfers of buffers, which go through the pool) is EBUSY.
+ * A transfer that would map a buffer attached to its device a second time
+ * (sg, page, single; auto picks sg but for small transfers of buffers,
+ * which go through the pool) is EBUSY: required on the software engine,
+ * allowed on edu (@edu), whose attachments the model only half knows (an
+ * unbind unmaps them).  So is one into bytes another transfer has in
+ * flight for the device, which a sequence of synchronous calls never
+ * makes (test_attach.c covers that on edu).
  */
 static bool maps_attached_again(const struct mmdma_xfer *x, const struct xside *src,
-				const struct xside *dst)
+				const struct xside *dst, bool edu)
 {
 	uint32_t m = x->dma;
 
@@ -685,7 +695,7 @@ static bool maps_attached_again(const struct mmdma_xfer *x, const struct xside *
 		    !(dst->used && dst->p.cls == FC_DMABUF) ? MMDMA_DMA_POOL : MMDMA_DMA_SG;
 	if (m != MMDMA_DMA_SG && m != MMDMA_DMA_PAGE && m != MMDMA_DMA_SINGLE)
 		return false;
-	return side_attached(src) || side_attached(dst);
+	return side_attached(src, edu) || side_attached(dst, edu);
 }
 
 /* The memory of @x after a transfer wrote [off, off + len): check, restore. */
@@ -818,7 +828,7 @@ static void step_xfer(void)
 		else if (must && on_edu && !(must == ERRBIT(EINVAL) && structural_bad) &&
 		    ((src.used && src.p.cls == FC_DMABUF) || (dst.used && dst.p.cls == FC_DMABUF)))
 			must |= ERRBIT(ERANGE);
-		if (!must && !on_edu && maps_attached_again(&x, &src, &dst))
+		if (!must && !on_edu && maps_attached_again(&x, &src, &dst, false))
 			must = ERRBIT(EBUSY);
 	}
 	calls++;
@@ -844,6 +854,7 @@ static void step_xfer(void)
 	if (ret) {
 		/* edu: time-outs, signals; and memory an importer cannot reach. */
 		if (!(on_edu && (ret == -ETIMEDOUT || ret == -EINTR ||
+				 (ret == -EBUSY && maps_attached_again(&x, &src, &dst, true)) ||
 				 (ret == -ERANGE && (src.p.cls == FC_DMABUF ||
 						     dst.p.cls == FC_DMABUF)))) &&
 		    ret != -ENOMEM)
@@ -921,6 +932,73 @@ static void step_dio(void)
 	}
 	free(w);
 	free(r);
+}
+
+/*
+ * Direct I/O from a mapping of a buffer: the pinned pages are the buffer's,
+ * found through the mapping.  While the buffer is attached to the software
+ * engine, a transfer that would map them for it again is EBUSY (more than
+ * MMDMA_POOL_MAX bytes; smaller ones are copied through the pool and go).
+ * A remap_pfn_range() mapping has no pages to pin (EFAULT).  Transfers here
+ * are synchronous, so the other half of the rule (bytes in flight for the
+ * device) never applies: test_attach.c covers it on edu.
+ */
+static void step_dio_map(void)
+{
+	int bi = pick_buf();
+	struct fbuf *b;
+	size_t at, len;
+	uint8_t *p, *back;
+	ssize_t n;
+
+	if (bi < 0 || soft < 0)
+		return;
+	/* Mostly an attached buffer, where the rule bites. */
+	for (int i = 0; chance(70) && i < MAX_BUFS; i++)
+		if (bufs[i].fd > 0 && bufs[i].attached) {
+			bi = i;
+			break;
+		}
+	b = &bufs[bi];
+	p = mmap(NULL, b->size, PROT_READ, MAP_SHARED, b->fd, 0);
+	if (p == MAP_FAILED) {
+		PROBLEM("mmap of a %llu-byte %s buffer: %s", (unsigned long long)b->size,
+			mmdma_method_name(b->method), strerror(errno));
+		return;
+	}
+	at = chance(50) ? 0 : rnd(b->size);
+	len = 1 + (chance(30) ? rnd(MMDMA_POOL_MAX) : rnd(b->size - at));
+	if (len > soft_mem)
+		len = soft_mem;
+	calls++;
+	dio_maps++;
+	n = pwrite(soft, p + at, len, 0);
+	if (n < 0 && errno == EBUSY)
+		dio_maps_busy++;
+	if (b->method == MMDMA_MAP_REMAP) {
+		expected_failures++;
+		if (n != -1 || errno != EFAULT)
+			PROBLEM("pwrite from a remap_pfn_range mapping: %zd (%s), expected EFAULT",
+				n, n < 0 ? strerror(errno) : "bytes");
+	} else if (b->attached && len > MMDMA_POOL_MAX) {
+		expected_failures++;
+		if (n != -1 || errno != EBUSY)
+			PROBLEM("pwrite of %zu bytes from a mapping of a buffer attached to soft: %zd (%s), expected EBUSY",
+				len, n, n < 0 ? strerror(errno) : "bytes");
+	} else if (n != (ssize_t)len) {
+		PROBLEM("pwrite of %zu bytes from a mapping of a %s buffer (%s): %zd (%s)", len,
+			mmdma_method_name(b->method), b->attached ? "attached" : "unattached",
+			n, n < 0 ? strerror(errno) : "short");
+	} else {
+		back = malloc(len);
+		ASSERT(back);
+		if (pread(soft, back, len, 0) == (ssize_t)len)
+			t_expect_pattern(back, at, len, b->seed);
+		else
+			PROBLEM("pread %zu after a pwrite from a mapping: %s", len, strerror(errno));
+		free(back);
+	}
+	munmap(p, b->size);
 }
 
 /* ---- dma-bufs, attachments, coherent memory of a device ------------------------ */
@@ -1052,7 +1130,9 @@ static void step_attach(void)
 					ret ? "segments told without CAP_SYS_RAWIO" : "no segments");
 			fb->attached = true;
 			fb->attach_dir = dir;
-		} else if (ret < 0 && ret != -EBUSY && ret != -ERANGE && ret != -ENODEV &&
+		} else if (ret >= 0) {
+			fb->edu_attached = true;
+		} else if (ret != -EBUSY && ret != -ERANGE && ret != -ENODEV &&
 			   ret != -ENOMEM) {
 			PROBLEM("attach dir %u to edu: %s", dir, strerror(-ret));
 		}
@@ -1069,6 +1149,8 @@ static void step_attach(void)
 			fb->attached = false;
 		} else if (ret && ret != -ENOENT && ret != -ENODEV) {
 			PROBLEM("detach from edu: %s", strerror(-ret));
+		} else if (!ret) {
+			fb->edu_attached = false;
 		}
 		break;
 	case 2: {
@@ -1461,7 +1543,12 @@ static void run_steps(unsigned long long n_steps, bool may_fork)
 		case 6: step_unmap(); break;
 		case 7: step_mremap_mprotect(); break;
 		case 8: case 9: step_xfer(); break;
-		case 10: step_dio(); break;
+		case 10:
+			if (chance(50))
+				step_dio_map();
+			else
+				step_dio();
+			break;
 		case 11: step_ioctl(); break;
 		case 12:
 			if (!chance(25))
@@ -1522,8 +1609,9 @@ static void random_sequence(void)
 		step_unbind();
 	if (unbind_allowed && had_edu && !stalled_unbinds)
 		step_unbind_stalled();
-	ktap_diag("%lu steps, %lu checked calls, %lu of them had to fail; %lu forks, edu unbound %lu times (%lu with a pin stalled)%s",
+	ktap_diag("%lu steps, %lu checked calls, %lu of them had to fail; %lu forks, edu unbound %lu times (%lu with a pin stalled); %lu direct I/O from buffer mappings, %lu EBUSY%s",
 		  steps, calls, expected_failures, forks, unbinds, stalled_unbinds,
+		  dio_maps, dio_maps_busy,
 		  unbind_allowed ? "" : " (not asked to: MMDMA_FUZZ_UNBIND=1 or --unbind, as root)");
 	if (unbind_allowed && had_edu) {
 		EXPECT(unbinds >= 1);
