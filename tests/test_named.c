@@ -366,6 +366,62 @@ static void node_readonly_open_cannot_write(void)
 	reload_default();
 }
 
+/* What a user the node is given write-only (0602) may and may not do. */
+static void writeonly_user(void *arg)
+{
+	struct mmdma_buf_export ex = { .fd_flags = O_RDONLY };
+	struct mmdma_buf_fill fill = { .offset = 4096, .length = 4096, .seed = 5 };
+	char c;
+	int fd;
+
+	(void)arg;
+	EXPECT_SYSERR(node_open("nw", O_RDONLY), EACCES);
+	fd = node_open("nw", O_WRONLY);
+	ASSERT_OK(fd);
+	/* A dma-buf can always be read: a write-only open exports none. */
+	EXPECT_SYSERR(ioctl(fd, MMDMA_BUF_EXPORT, &ex), EBADF);
+	EXPECT_EQ(ex.fd, 0);
+	ex.fd_flags = O_RDWR;
+	ex.fd = 0;
+	EXPECT_SYSERR(ioctl(fd, MMDMA_BUF_EXPORT, &ex), EBADF);
+	EXPECT_SYSERR(pread(fd, &c, 1, 0), EBADF);
+	EXPECT(mmap(NULL, PAGE, PROT_READ, MAP_SHARED, fd, 0) == MAP_FAILED &&
+	       errno == EACCES);
+	/* Writing is what it was given. */
+	EXPECT_EQ(pwrite(fd, "w", 1, 0), 1);
+	EXPECT_OK(ioctl(fd, MMDMA_BUF_FILL, &fill));
+	close(fd);
+}
+
+/*
+ * A write-only open is a sink only: it changes the memory, never reads it,
+ * not even through a dma-buf exported from it.  As a real unprivileged
+ * user the node is given to (mode 0602).
+ */
+static void node_writeonly_open_cannot_read(void)
+{
+	struct mmdma_buf_fill fill = { .offset = 0, .length = 8192, .seed = 77 };
+	unsigned char c = 0;
+	void *p;
+	int fd;
+
+	ASSERT_OK(load_with("named=nw:8k"));
+	fd = node_open("nw", O_RDWR);
+	ASSERT_OK(fd);
+	ASSERT_OK(ioctl(fd, MMDMA_BUF_FILL, &fill));
+	ASSERT_OK(chmod(NODE_DIR "nw", 0602));
+	EXPECT_EQ(t_run_unprivileged(writeonly_user, NULL, NULL, 0), 0);
+	/* The writer's byte and fill landed; the rest is as root left it. */
+	EXPECT_EQ(pread(fd, &c, 1, 0), 1);
+	EXPECT_EQ(c, 'w');
+	p = t_map(fd, 8192, PROT_READ, MAP_SHARED, 0);
+	t_expect_pattern((char *)p + 1, 1, 4095, 77);
+	t_expect_pattern((char *)p + 4096, 4096, 4096, 5);
+	munmap(p, 8192);
+	close(fd);
+	reload_default();
+}
+
 /* Deletion of a buffer open and mapped: ENODEV everywhere, SIGBUS, gone. */
 static void delete_while_open_and_mapped_revokes(void)
 {
@@ -798,6 +854,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(node_read_write_like_a_fixed_size_file),
 	KTAP_CASE(node_mmap_shares_memory_with_read_write),
 	KTAP_CASE(node_readonly_open_cannot_write),
+	KTAP_CASE(node_writeonly_open_cannot_read),
 	KTAP_CASE(delete_while_open_and_mapped_revokes),
 	KTAP_CASE(unload_with_named_buffers),
 	KTAP_CASE(delete_races_with_open_mmap_io),
