@@ -17,8 +17,8 @@
  * at mmap() time could not be revoked safely (the VMA is not yet where the
  * zap looks while ->mmap runs).  The memory itself goes back when its last
  * user lets go: a call that began before the deletion, an attachment's
- * in-flight transfer, an exported dma-buf; coherent memory goes at once,
- * as at unbind.
+ * in-flight transfer, an exported dma-buf.  Coherent memory too: a
+ * transfer may still be running into it (mmdma_coherent_revoke_buf()).
  */
 #include <linux/capability.h>
 #include <linux/ctype.h>

@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <linux/capability.h>
 
@@ -509,6 +510,55 @@ static void delete_races_with_open_mmap_io(void)
 	reload_default();
 }
 
+/*
+ * Deleting a coherent buffer while the device writes into it: the transfer
+ * that began before the deletion ends normally and its memory stays the
+ * device's until then (the next one gets ENODEV).  Freed at once, the
+ * engine wrote into freed pages: a KASAN use-after-free on the debug
+ * kernel, whose log this checks.
+ */
+static void coherent_delete_during_transfer_waits(void)
+{
+	char params[512] = "named=";
+	struct t_dev soft;
+	int k = kmsg_open();
+
+	for (int i = 0; i < 4; i++)
+		snprintf(params + strlen(params), sizeof(params) - strlen(params),
+			 "%sx%d:4M:coherent:cached:" T_SOFT, i ? "," : "", i);
+	ASSERT_OK(load_with(params));
+	soft = t_dev_open(T_SOFT);
+	for (int i = 0; i < 4; i++) {
+		char name[8], path[256];
+		pid_t c;
+		int d, st;
+
+		snprintf(name, sizeof(name), "x%d", i);
+		d = node_open(name, O_RDWR);
+		ASSERT_OK(d);
+		c = fork();
+		ASSERT_OK(c);
+		if (!c) {
+			int r = 0;
+
+			for (int n = 0; n < 100000 && !r; n++)
+				r = t_xfer(&soft, MMDMA_XFER_FROM_DEV, 0, -1, 0, d, 0, 0,
+					   4 << 20, NULL);
+			_exit(r == -ENODEV ? 0 : 1);
+		}
+		usleep(30000 + i * 10000);
+		path_of(path, sizeof(path), CLASS_DIR, name, "delete");
+		EXPECT_OK(t_write_attr(path, "1"));
+		ASSERT_EQ(waitpid(c, &st, 0), c);
+		EXPECT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+		close(d);
+	}
+	close(soft.fd);
+	EXPECT_EQ(kmsg_bad(k), 0);
+	close(k);
+	reload_default();
+}
+
 /* Unloading deletes named buffers nobody uses; an open node holds it. */
 static void unload_with_named_buffers(void)
 {
@@ -858,6 +908,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(delete_while_open_and_mapped_revokes),
 	KTAP_CASE(unload_with_named_buffers),
 	KTAP_CASE(delete_races_with_open_mmap_io),
+	KTAP_CASE(coherent_delete_during_transfer_waits),
 	KTAP_CASE(addresses_root_only_node_for_chmod_user),
 	KTAP_CASE(param_coherent_buffer_for_device),
 	KTAP_CASE(param_pages_for_device_attached_and_synced),
