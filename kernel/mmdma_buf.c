@@ -458,6 +458,30 @@ static const struct mmdma_ioctl_desc mmdma_buf_ro_ioctls[] = {
 	MMDMA_IOCTL_FD(MMDMA_BUF_EXPORT, mmdma_buf_ioc_export_ro),
 };
 
+/*
+ * A file open for writing only (a named buffer's node given to a writer
+ * with mode 0200, say) may change the memory but not read it: a dma-buf can
+ * always be read (mapped, or imported as a transfer's source), so such a
+ * file exports none.  Buffer fds are always read-write.
+ */
+static long mmdma_buf_ioc_export_wo(void *ctx, void *karg, void __user *uarg,
+				    size_t out_size)
+{
+	dev_dbg(mmdma_dev(), "export: the fd is not open for reading\n");
+	return -EBADF;
+}
+
+static const struct mmdma_ioctl_desc mmdma_buf_wo_ioctls[] = {
+	MMDMA_IOCTL(MMDMA_BUF_INFO, mmdma_buf_ioc_info),
+	MMDMA_IOCTL(MMDMA_BUF_FILL, mmdma_buf_ioc_fill),
+	MMDMA_IOCTL(MMDMA_BUF_PHYS, mmdma_buf_ioc_phys),
+	MMDMA_IOCTL(MMDMA_BUF_ATTACH, mmdma_buf_ioc_attach),
+	MMDMA_IOCTL(MMDMA_BUF_DETACH, mmdma_buf_ioc_detach),
+	MMDMA_IOCTL(MMDMA_BUF_DMA_ADDRS, mmdma_buf_ioc_dma_addrs),
+	MMDMA_IOCTL(MMDMA_BUF_SYNC, mmdma_buf_ioc_sync),
+	MMDMA_IOCTL_FD(MMDMA_BUF_EXPORT, mmdma_buf_ioc_export_wo),
+};
+
 static const struct mmdma_ioctl_desc mmdma_buf_ioctls[] = {
 	MMDMA_IOCTL(MMDMA_BUF_INFO, mmdma_buf_ioc_info),
 	MMDMA_IOCTL(MMDMA_BUF_FILL, mmdma_buf_ioc_fill),
@@ -473,7 +497,8 @@ static const struct mmdma_ioctl_desc mmdma_buf_ioctls[] = {
  * mmdma_buf_ioctl_mode() - a buffer ioctl, for a file opened with @mode
  * @buf:  the buffer
  * @mode: the caller's file's f_mode: without FMODE_WRITE only the commands
- *        that cannot write the memory (mmdma_buf_ro_ioctls) are allowed
+ *        that cannot write the memory (mmdma_buf_ro_ioctls) are allowed;
+ *        without FMODE_READ no dma-buf is exported (mmdma_buf_wo_ioctls)
  * @cmd:  ioctl command
  * @arg:  its argument
  *
@@ -493,6 +518,10 @@ long mmdma_buf_ioctl_mode(struct mmdma_buf *buf, fmode_t mode,
 	if (ret)
 		return ret;
 	mmdma_buf_access_end(buf);
+	if ((mode & (FMODE_READ | FMODE_WRITE)) == FMODE_WRITE)
+		return mmdma_ioctl_dispatch(mmdma_buf_wo_ioctls,
+					    ARRAY_SIZE(mmdma_buf_wo_ioctls), buf,
+					    cmd, arg);
 	if (mode & FMODE_WRITE)
 		return mmdma_ioctl_dispatch(mmdma_buf_ioctls,
 					    ARRAY_SIZE(mmdma_buf_ioctls), buf,

@@ -142,7 +142,8 @@ void mmdma_coherent_free(struct mmdma_buf *buf)
 	struct mmdma_dev *mdev = buf->mdev;
 
 	mutex_lock(&mdev->coherent_lock);
-	if (!buf->dead)
+	/* Still there unless the device's unbind took it. */
+	if (buf->vaddr)
 		mmdma_coherent_release_memory(buf);
 	mutex_unlock(&mdev->coherent_lock);
 	iput(buf->inode);
@@ -219,11 +220,13 @@ int mmdma_coherent_mmap(struct mmdma_buf *buf, struct vm_area_struct *vma)
 }
 
 /*
- * Take one buffer's memory away.  The caller holds a reference but not
- * mdev->coherent_lock: kernel accesses of the buffer (holding @access) may
- * take the device's locks, which rank above coherent_lock.
+ * Take one buffer away from its users: CPU accesses and mappings now, and
+ * the memory itself when @release (the device is going away, so no
+ * transfer can be using it any more).  The caller holds a reference but
+ * not mdev->coherent_lock: kernel accesses of the buffer (holding @access)
+ * may take the device's locks, which rank above coherent_lock.
  */
-static void mmdma_coherent_revoke(struct mmdma_buf *buf)
+static void mmdma_coherent_revoke(struct mmdma_buf *buf, bool release)
 {
 	struct mmdma_dev *mdev = buf->mdev;
 	bool was_dead;
@@ -236,14 +239,17 @@ static void mmdma_coherent_revoke(struct mmdma_buf *buf)
 	mutex_unlock(&buf->map_lock);
 	up_write(&buf->access);
 	/* The device's unbind and a named buffer's deletion may both come. */
-	if (was_dead)
+	if (!was_dead) {
+		/* A touch of a zapped mapping finds no .fault handler: SIGBUS. */
+		unmap_mapping_range(buf->inode->i_mapping, 0, 0, 1);
+		dev_dbg(mdev->dma, "buf %u: coherent memory revoked\n", buf->id);
+	}
+	if (!release)
 		return;
-	/* A touch of a zapped mapping finds no .fault handler: SIGBUS. */
-	unmap_mapping_range(buf->inode->i_mapping, 0, 0, 1);
 	mutex_lock(&mdev->coherent_lock);
-	mmdma_coherent_release_memory(buf);
+	if (buf->vaddr)
+		mmdma_coherent_release_memory(buf);
 	mutex_unlock(&mdev->coherent_lock);
-	dev_dbg(mdev->dma, "buf %u: coherent memory revoked\n", buf->id);
 }
 
 /* The next buffer to revoke, referenced, or NULL when none is left. */
@@ -277,7 +283,7 @@ void mmdma_coherent_revoke_all(struct mmdma_dev *mdev)
 	struct mmdma_buf *buf;
 
 	while ((buf = mmdma_coherent_next(mdev))) {
-		mmdma_coherent_revoke(buf);
+		mmdma_coherent_revoke(buf, true);
 		mmdma_buf_put(buf);
 	}
 }
@@ -286,11 +292,15 @@ void mmdma_coherent_revoke_all(struct mmdma_dev *mdev)
  * mmdma_coherent_revoke_buf() - revoke one coherent buffer now
  * @buf: a coherent buffer; the caller holds a reference
  *
- * A named buffer being deleted (mmdma_named.c): its mappings are zapped,
- * its memory goes back to the device, later accesses get ENODEV, exactly
- * as when the device goes away.  Either may come first, or both at once.
+ * A named buffer being deleted (mmdma_named.c): its mappings are zapped
+ * and later accesses get ENODEV, as when the device goes away.  But the
+ * device may still be writing the memory: a transfer that began before
+ * the deletion holds the buffer (not its access) until it ends.  So the
+ * memory goes back to the device with the buffer's last reference
+ * (mmdma_coherent_free()), or at the device's unbind if that comes first,
+ * which waits for the transfers.  Either may come first, or both at once.
  */
 void mmdma_coherent_revoke_buf(struct mmdma_buf *buf)
 {
-	mmdma_coherent_revoke(buf);
+	mmdma_coherent_revoke(buf, false);
 }

@@ -22,7 +22,9 @@
  * an importer still holding a mapping of an exported dma-buf, a page
  * pinned (O_DIRECT, io_uring's fixed buffers) until it is unpinned; such a
  * page is then freed, never handed to anyone while pinned.  Coherent
- * memory goes at once, as at unbind.
+ * memory too: its mappings are zapped at once, but a transfer may still be
+ * running into it, so it is freed at the last reference
+ * (mmdma_coherent_revoke_buf()).
  *
  * A buffer made for a device outlives the device: when the device goes
  * (its provider unloaded, its hardware unbound) the buffer loses its

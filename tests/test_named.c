@@ -18,6 +18,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <linux/capability.h>
 #include <linux/dma-buf.h>
@@ -369,6 +370,62 @@ static void node_readonly_open_cannot_write(void)
 	reload_default();
 }
 
+/* What a user the node is given write-only (0602) may and may not do. */
+static void writeonly_user(void *arg)
+{
+	struct mmdma_buf_export ex = { .fd_flags = O_RDONLY };
+	struct mmdma_buf_fill fill = { .offset = 4096, .length = 4096, .seed = 5 };
+	char c;
+	int fd;
+
+	(void)arg;
+	EXPECT_SYSERR(node_open("nw", O_RDONLY), EACCES);
+	fd = node_open("nw", O_WRONLY);
+	ASSERT_OK(fd);
+	/* A dma-buf can always be read: a write-only open exports none. */
+	EXPECT_SYSERR(ioctl(fd, MMDMA_BUF_EXPORT, &ex), EBADF);
+	EXPECT_EQ(ex.fd, 0);
+	ex.fd_flags = O_RDWR;
+	ex.fd = 0;
+	EXPECT_SYSERR(ioctl(fd, MMDMA_BUF_EXPORT, &ex), EBADF);
+	EXPECT_SYSERR(pread(fd, &c, 1, 0), EBADF);
+	EXPECT(mmap(NULL, PAGE, PROT_READ, MAP_SHARED, fd, 0) == MAP_FAILED &&
+	       errno == EACCES);
+	/* Writing is what it was given. */
+	EXPECT_EQ(pwrite(fd, "w", 1, 0), 1);
+	EXPECT_OK(ioctl(fd, MMDMA_BUF_FILL, &fill));
+	close(fd);
+}
+
+/*
+ * A write-only open is a sink only: it changes the memory, never reads it,
+ * not even through a dma-buf exported from it.  As a real unprivileged
+ * user the node is given to (mode 0602).
+ */
+static void node_writeonly_open_cannot_read(void)
+{
+	struct mmdma_buf_fill fill = { .offset = 0, .length = 8192, .seed = 77 };
+	unsigned char c = 0;
+	void *p;
+	int fd;
+
+	ASSERT_OK(load_with("named=nw:8k"));
+	fd = node_open("nw", O_RDWR);
+	ASSERT_OK(fd);
+	ASSERT_OK(ioctl(fd, MMDMA_BUF_FILL, &fill));
+	ASSERT_OK(chmod(NODE_DIR "nw", 0602));
+	EXPECT_EQ(t_run_unprivileged(writeonly_user, NULL, NULL, 0), 0);
+	/* The writer's byte and fill landed; the rest is as root left it. */
+	EXPECT_EQ(pread(fd, &c, 1, 0), 1);
+	EXPECT_EQ(c, 'w');
+	p = t_map(fd, 8192, PROT_READ, MAP_SHARED, 0);
+	t_expect_pattern((char *)p + 1, 1, 4095, 77);
+	t_expect_pattern((char *)p + 4096, 4096, 4096, 5);
+	munmap(p, 8192);
+	close(fd);
+	reload_default();
+}
+
 /* Deletion of a buffer open and mapped: ENODEV everywhere, SIGBUS, gone. */
 static void delete_while_open_and_mapped_revokes(void)
 {
@@ -453,6 +510,55 @@ static void delete_races_with_open_mmap_io(void)
 		/* Nothing left holding the module. */
 		EXPECT_OK(core_unload());
 	}
+	reload_default();
+}
+
+/*
+ * Deleting a coherent buffer while the device writes into it: the transfer
+ * that began before the deletion ends normally and its memory stays the
+ * device's until then (the next one gets ENODEV).  Freed at once, the
+ * engine wrote into freed pages: a KASAN use-after-free on the debug
+ * kernel, whose log this checks.
+ */
+static void coherent_delete_during_transfer_waits(void)
+{
+	char params[512] = "named=";
+	struct t_dev soft;
+	int k = kmsg_open();
+
+	for (int i = 0; i < 4; i++)
+		snprintf(params + strlen(params), sizeof(params) - strlen(params),
+			 "%sx%d:4M:coherent:cached:" T_SOFT, i ? "," : "", i);
+	ASSERT_OK(load_with(params));
+	soft = t_dev_open(T_SOFT);
+	for (int i = 0; i < 4; i++) {
+		char name[8], path[256];
+		pid_t c;
+		int d, st;
+
+		snprintf(name, sizeof(name), "x%d", i);
+		d = node_open(name, O_RDWR);
+		ASSERT_OK(d);
+		c = fork();
+		ASSERT_OK(c);
+		if (!c) {
+			int r = 0;
+
+			for (int n = 0; n < 100000 && !r; n++)
+				r = t_xfer(&soft, MMDMA_XFER_FROM_DEV, 0, -1, 0, d, 0, 0,
+					   4 << 20, NULL);
+			_exit(r == -ENODEV ? 0 : 1);
+		}
+		usleep(30000 + i * 10000);
+		path_of(path, sizeof(path), CLASS_DIR, name, "delete");
+		EXPECT_OK(t_write_attr(path, "1"));
+		ASSERT_EQ(waitpid(c, &st, 0), c);
+		EXPECT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+		close(d);
+	}
+	close(soft.fd);
+	EXPECT_EQ(kmsg_bad(k), 0);
+	close(k);
 	reload_default();
 }
 
@@ -1182,9 +1288,11 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(node_read_write_like_a_fixed_size_file),
 	KTAP_CASE(node_mmap_shares_memory_with_read_write),
 	KTAP_CASE(node_readonly_open_cannot_write),
+	KTAP_CASE(node_writeonly_open_cannot_read),
 	KTAP_CASE(delete_while_open_and_mapped_revokes),
 	KTAP_CASE(unload_with_named_buffers),
 	KTAP_CASE(delete_races_with_open_mmap_io),
+	KTAP_CASE(coherent_delete_during_transfer_waits),
 	KTAP_CASE(addresses_root_only_node_for_chmod_user),
 	KTAP_CASE(param_coherent_buffer_for_device),
 	KTAP_CASE(param_pages_for_device_attached_and_synced),
