@@ -153,7 +153,8 @@ struct mmdma_buf {
  * @end:   byte after the last, rounded up to a cacheline
  * @dir:   the mapping's direction
  * @whole: an attachment: every byte, conflicting with any other use of the
- *         same device whatever the directions
+ *         same device whatever the directions (and, as any use, with
+ *         another device's overlapping use unless both are DMA_TO_DEVICE)
  * @live:  on @buf->uses
  */
 struct mmdma_dma_use {

@@ -675,21 +675,29 @@ int mmdma_buf_host(struct mmdma_buf *buf, u64 offset, u64 len,
 }
 ALLOW_ERROR_INJECTION(mmdma_buf_host, ERRNO);
 
-/* Do @a and @b map bytes for one device that the DMA API forbids mapping twice? */
+/*
+ * Do @a and @b map bytes the DMA API forbids mapping twice?  For one device
+ * an attachment conflicts with every other use, whatever the directions.
+ * Across devices too, only the directions save a pair: DMA-API debug keeps
+ * one tree of the cachelines mapped for any device (a second mapping that
+ * starts in a tracked cacheline is "overlapping mappings aren't
+ * supported", whichever device it is for), and where the CPU's caches are
+ * not coherent one device's unmap or sync for the CPU discards what the
+ * other device wrote.
+ */
 static bool mmdma_uses_conflict(const struct mmdma_dma_use *a,
 				const struct mmdma_dma_use *b)
 {
-	if (a->mdev != b->mdev || a->owner == b->owner)
+	if (a->owner == b->owner)
 		return false;
-	if (a->whole || b->whole)
+	if (a->mdev == b->mdev && (a->whole || b->whole))
 		return true;
 	/*
-	 * Two mappings the device only reads may share memory: DMA-API debug
+	 * Two mappings devices only read may share memory: DMA-API debug
 	 * does not track DMA_TO_DEVICE mappings, and neither mapping's unmap
 	 * or sync copies anything back.  Any other pair sharing a cacheline
-	 * is reported by DMA-API debug ("overlapping mappings aren't
-	 * supported", it tracks cachelines), and under swiotlb the two
-	 * bounce slots would copy stale bytes over each other.
+	 * is reported by DMA-API debug, and under swiotlb the two bounce
+	 * slots would copy stale bytes over each other.
 	 */
 	if (a->dir == DMA_TO_DEVICE && b->dir == DMA_TO_DEVICE)
 		return false;
@@ -710,7 +718,8 @@ static bool mmdma_uses_conflict(const struct mmdma_dma_use *a,
  *
  * Return: 0, or -EBUSY when the buffer has an attachment to @mdev (or @u is
  * one, and the buffer is in flight for @mdev), or another owner's mapping
- * for @mdev shares a cacheline with @u and not both only go to the device.
+ * for any device shares a cacheline with @u and not both only go to the
+ * device (an attachment covers the whole buffer).
  */
 int mmdma_buf_use_begin(struct mmdma_dma_use *u, struct mmdma_dev *mdev,
 			const void *owner)

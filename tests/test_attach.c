@@ -195,6 +195,65 @@ static void second_mapping_of_attached_buffer_ebusy(void)
 }
 
 /*
+ * Across devices only the directions let two mappings of the same bytes
+ * stand: a buffer attached both ways to the software engine cannot be
+ * attached to edu or mapped by an edu transfer that writes it (EBUSY); two
+ * TO_DEVICE attachments (two readers) go side by side, and then only a
+ * transfer that reads the buffer may map it.  The DMA-API debug check
+ * keeps one set of mapped cachelines for every device.
+ */
+static void cross_device_overlap_ebusy(void)
+{
+	struct t_dev soft = t_dev_open(T_SOFT);
+	struct t_dev edu = t_dev_open(T_EDU);
+	uint64_t size = 2 * PAGE, len = PAGE + 100;
+	int buf = t_reachable_buf(&edu, size, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+	int other = t_reachable_buf(&edu, size, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+	int kmsg = kmsg_open();
+
+	ASSERT_OK(mmdma_buf_fill(buf, 0, size, 83));
+	ASSERT(mmdma_buf_attach(buf, soft.fd, MMDMA_DIR_BIDIRECTIONAL) >= 1);
+	EXPECT_ERR(mmdma_buf_attach(buf, edu.fd, MMDMA_DIR_BIDIRECTIONAL), EBUSY);
+	EXPECT_ERR(mmdma_buf_attach(buf, edu.fd, MMDMA_DIR_TO_DEVICE), EBUSY);
+	EXPECT_ERR(t_xfer_dma(edu.fd, MMDMA_XFER_TO_DEV, MMDMA_DMA_SG, 0, buf, 0, -1,
+			      0, 0, len, NULL), EBUSY);
+	/* Another buffer, and copying methods, are not concerned. */
+	EXPECT(mmdma_buf_attach(other, edu.fd, MMDMA_DIR_BIDIRECTIONAL) >= 1);
+	EXPECT_OK(mmdma_buf_detach(other, edu.fd));
+	EXPECT_OK(t_xfer_dma(edu.fd, MMDMA_XFER_TO_DEV, MMDMA_DMA_STREAM, 0, buf, 0, -1,
+			     0, 0, len, NULL));
+	EXPECT_OK(mmdma_buf_detach(buf, soft.fd));
+
+	/* Two readers. */
+	ASSERT(mmdma_buf_attach(buf, soft.fd, MMDMA_DIR_TO_DEVICE) >= 1);
+	ASSERT(mmdma_buf_attach(buf, edu.fd, MMDMA_DIR_TO_DEVICE) >= 1);
+	EXPECT_ERR(t_xfer_dma(edu.fd, MMDMA_XFER_FROM_DEV, MMDMA_DMA_SG, 0, -1, 0, buf,
+			      0, 0, len, NULL), EBUSY);
+	/* edu's own attachment bars any second mapping for edu. */
+	EXPECT_ERR(t_xfer_dma(edu.fd, MMDMA_XFER_TO_DEV, MMDMA_DMA_SG, 0, buf, 0, -1,
+			      0, 0, len, NULL), EBUSY);
+	EXPECT_ERR(t_xfer_dma(soft.fd, MMDMA_XFER_FROM_DEV, MMDMA_DMA_SG, 0, -1, 0, buf,
+			      0, 0, len, NULL), EBUSY);
+	EXPECT_OK(mmdma_buf_detach(buf, soft.fd));
+	EXPECT_OK(t_xfer_dma(soft.fd, MMDMA_XFER_TO_DEV, MMDMA_DMA_SG, 0, buf, 0, -1,
+			     0, 0, len, NULL));
+	EXPECT_ERR(t_xfer_dma(soft.fd, MMDMA_XFER_FROM_DEV, MMDMA_DMA_SG, 0, -1, 0, buf,
+			      0, 0, len, NULL), EBUSY);
+	EXPECT_OK(mmdma_buf_detach(buf, edu.fd));
+	/* Alone again: a transfer that writes it goes, with the bytes read. */
+	t_zero(buf, size);
+	EXPECT_OK(t_xfer_dma(soft.fd, MMDMA_XFER_FROM_DEV, MMDMA_DMA_SG, 0, -1, 0, buf,
+			     1, 0, len, NULL));
+	t_expect_copy(buf, size, 1, 0, len, 83);
+	EXPECT_EQ(kmsg_bad(kmsg), 0);
+	close(kmsg);
+	close(other);
+	close(buf);
+	close(edu.fd);
+	close(soft.fd);
+}
+
+/*
  * The whole ownership cycle, as a driver does it: the CPU fills, hands the
  * source to the device, the device reads it into its memory and writes it
  * into another attached buffer, the CPU takes that back and reads exact
@@ -1012,6 +1071,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(unreachable_memory_erange),
 	KTAP_CASE(attach_twice_ebusy_detach_frees),
 	KTAP_CASE(second_mapping_of_attached_buffer_ebusy),
+	KTAP_CASE(cross_device_overlap_ebusy),
 	KTAP_CASE_T(inflight_mapping_blocks_attach_and_overlap_edu, 200),
 	KTAP_CASE_T(inflight_disjoint_ranges_both_go_edu, 200),
 	KTAP_CASE(dio_from_attached_mapping_ebusy),
