@@ -466,11 +466,22 @@ static ssize_t delete_store(struct device *dev, struct device_attribute *attr,
 		return -EINVAL;
 	if (nb->cfs)
 		return -EBUSY;
+	/*
+	 * device_remove_file_self() gives up the protection sysfs holds for
+	 * a writer (the attribute is gone, so device removal no longer waits
+	 * for this call): hold the module instead, or an rmmod racing the
+	 * deletion could find the registry already empty and unload the
+	 * code this call still runs (red-team, 2026-12-01).  Failing means
+	 * the module is going: its exit deletes the buffer.
+	 */
+	if (!try_module_get(THIS_MODULE))
+		return -ENODEV;
 	get_device(dev);
 	/* Only one writer deletes; the attribute goes with the device. */
 	if (device_remove_file_self(dev, attr))
 		mmdma_named_delete(nb);
 	put_device(dev);
+	module_put(THIS_MODULE);
 	return len;
 }
 static DEVICE_ATTR_WO(delete);
