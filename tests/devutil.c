@@ -4,6 +4,8 @@
  * attachments and dma-bufs (test_attach, test_dmabuf).
  */
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "devutil.h"
@@ -26,23 +28,33 @@ bool t_profile_is(const char *what)
 
 /*
  * Fillers push the page allocator's next small allocations down, towards
- * memory a device with few address bits reaches: vmalloc memory taken a
- * page at a time uses up the small free fragments a page-sized buffer
- * comes from (holding the misses alone did not: with a fresh 512 MiB guest
- * the allocator kept handing out high pages for over 512 one-page buffers).
+ * memory a device with few address bits reaches: anonymous memory touched
+ * a page at a time (no transparent huge pages) takes order-0 pages, using
+ * up the free fragments a page-sized buffer comes from.  Holding the misses
+ * alone did not (a fresh 512 MiB guest kept handing out high pages for
+ * over 512 one-page buffers), and since vmalloc memory comes in large
+ * blocks neither does a vmalloc filler.
  */
 bool t_filler_grow(struct t_filler *f)
 {
-	if (f->n == (int)(sizeof(f->fd) / sizeof(f->fd[0])))
+	const size_t len = 4 << 20;
+	void *p;
+
+	if (f->n == (int)(sizeof(f->p) / sizeof(f->p[0])))
 		return false;
-	f->fd[f->n++] = t_buf(4 << 20, MMDMA_MEM_VMALLOC, MMDMA_MAP_FAULT);
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		 -1, 0);
+	ASSERT(p != MAP_FAILED);
+	madvise(p, len, MADV_NOHUGEPAGE);
+	memset(p, 0x5a, len);
+	f->p[f->n++] = p;
 	return true;
 }
 
 void t_filler_release(struct t_filler *f)
 {
 	while (f->n)
-		close(f->fd[--f->n]);
+		munmap(f->p[--f->n], 4 << 20);
 }
 
 /*

@@ -46,9 +46,9 @@ bool t_profile_is(const char *what);
  * A new buffer the device reaches in full; in the "limited" profile it may
  * take several allocations (skips the case when none is in reach).
  */
-/* Up to 64 vmalloc buffers of 4 MiB, see devutil.c. */
+/* Up to 40 anonymous mappings of 4 MiB (160 MiB), see devutil.c. */
 struct t_filler {
-	int fd[64];
+	void *p[40];
 	int n;
 };
 

@@ -229,19 +229,11 @@ static void expect_zero(const volatile uint8_t *p, size_t len)
 	}
 }
 
-/*
- * A page buffer edu reaches.  Without an IOMMU half of the 512 MiB guest
- * lies beyond edu's 28 bits and an attachment of it gets ERANGE; the page
- * allocator may hand out high pages for a long time, so after each miss
- * hold 4 MiB more (up to 256 MiB) to push the next allocation down.  The
- * filler is vmalloc memory, taken a page at a time, so it uses up the
- * small free fragments a one-page buffer comes from (a page-array filler
- * takes large blocks and left them: no page in reach after the whole edu
- * profile had run).
- */
+/* A page buffer edu reaches (devutil.c's fillers push the allocator down). */
 static int reachable_page(const struct t_dev *d)
 {
-	int fill[64], nf = 0, buf;
+	struct t_filler fill = { .n = 0 };
+	int buf;
 
 	for (;;) {
 		int ret;
@@ -255,12 +247,10 @@ static int reachable_page(const struct t_dev *d)
 		ASSERT_ERR(ret, ERANGE);
 		close(buf);
 		buf = -1;
-		if (nf == 64)
+		if (!t_filler_grow(&fill))
 			break;
-		fill[nf++] = t_buf(4 << 20, MMDMA_MEM_VMALLOC, MMDMA_MAP_FAULT);
 	}
-	while (nf)
-		close(fill[--nf]);
+	t_filler_release(&fill);
 	ASSERT(buf >= 0);
 	return buf;
 }
