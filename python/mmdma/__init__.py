@@ -32,6 +32,7 @@ import errno
 import fcntl
 import mmap
 import os
+import sys
 
 __all__ = ["Control", "Buffer", "Named", "memmap", "Device", "DmaBuf", "ABI_VERSION"]
 
@@ -234,6 +235,7 @@ MMDMA_BUF_SYNC = _IOC(_W, 0x53, mmdma_buf_sync)
 MMDMA_BUF_EXPORT = _IOC(_R | _W, 0x54, mmdma_buf_export)
 MMDMA_DEV_INFO = _IOC(_R, 0x80, mmdma_dev_info)
 MMDMA_DEV_XFER = _IOC(_R | _W, 0x81, mmdma_xfer)
+MMDMA_DEV_IRQ_EVENTFD = _IOC(_W, 0x82, ctypes.c_int32)
 # linux/dma-buf.h
 DMA_BUF_IOCTL_SYNC = _IOC(_W, 0, dma_buf_sync, magic=ord("b"))
 DMA_BUF_SYNC_READ, DMA_BUF_SYNC_WRITE = 1, 2
@@ -518,3 +520,19 @@ class Device(_Fd):
 
     def roundtrip(self, src, dst, length=None, **kw):
         return self.xfer(MMDMA_XFER_ROUNDTRIP, src=src, dst=dst, length=length, **kw)
+
+    # Interrupt events of a node without an engine (mmdma_pci, docs/pci.md).
+    def wait_irq(self):
+        """Blocks until an interrupt event this open file has not seen;
+        returns the event count (read(2) of 4 bytes)."""
+        return int.from_bytes(os.read(self.fd, 4), sys.byteorder)
+
+    def irq_control(self, unmask):
+        """Unmasks (True: after the device was silenced) or masks the
+        interrupt (write(2) of a 32-bit 1 or 0)."""
+        os.write(self.fd, (1 if unmask else 0).to_bytes(4, sys.byteorder))
+
+    def irq_eventfd(self, efd):
+        """MMDMA_DEV_IRQ_EVENTFD: signal eventfd @efd at every interrupt
+        event (-1 removes it)."""
+        _ioctl(self.fd, MMDMA_DEV_IRQ_EVENTFD, ctypes.c_int32(efd))
