@@ -432,8 +432,12 @@ struct mmdma_req {
  * @irqcontrol: @prov->irqcontrol, called only inside the device
  *              (mmdma_dev_enter()), so never after unregistration
  * @ev_lock:    irq-safe (the provider reports events from its handler);
- *              protects @ev_count, @ev_gone, @ev_files, @ev_efds and each
- *              entry's slot
+ *              protects @ev_count, @ev_gone, @ev_efds and each entry's
+ *              slot and seen count; held only for O(1) work or the walk
+ *              of @ev_efds, never for a walk of @ev_files
+ * @ev_files_lock: protects @ev_files (taken before @ev_lock): a caller
+ *              with many opens of the node makes its own lookups slow,
+ *              not the interrupt path or other CPUs' interrupts
  * @ev_count:   events reported since registration (wraps at 2^32)
  * @ev_gone:    set at unregistration: readers and pollers see ENODEV and
  *              POLLHUP, events are no longer counted, eventfds are dropped
@@ -496,6 +500,7 @@ struct mmdma_dev {
 	/* mmdma_event.c: MMDMA_PROV_EVENTS */
 	int (*irqcontrol)(struct mmdma_provider *p, bool on);
 	spinlock_t ev_lock;
+	struct mutex ev_files_lock;
 	u32 ev_count;
 	bool ev_gone;
 	wait_queue_head_t ev_wait;

@@ -40,8 +40,9 @@
  * @seen: the count this file last read (or found at open)
  * @slot: index of its eventfd in mdev->ev_efds, or -1
  *
- * All fields after @file are under mdev->ev_lock; the entry lives from
- * open to release, so a call on the file may keep a pointer to it.
+ * @node is under mdev->ev_files_lock, @seen and @slot under mdev->ev_lock;
+ * the entry lives from open to release, so a call on the file may keep a
+ * pointer to it.
  */
 struct mmdma_event_file {
 	struct list_head node;
@@ -59,6 +60,7 @@ static bool mmdma_event_node(struct mmdma_dev *mdev)
 void mmdma_event_init(struct mmdma_dev *mdev)
 {
 	spin_lock_init(&mdev->ev_lock);
+	mutex_init(&mdev->ev_files_lock);
 	init_waitqueue_head(&mdev->ev_wait);
 	INIT_LIST_HEAD(&mdev->ev_files);
 }
@@ -66,21 +68,23 @@ void mmdma_event_init(struct mmdma_dev *mdev)
 /*
  * The entry of @file.  A walk of the openers: a device driven from user
  * space has a handful, and the struct file stays the core's own
- * (private_data is the device on every node).
+ * (private_data is the device on every node).  Under ev_files_lock, a
+ * mutex: however many opens a caller makes, the walk never runs with
+ * interrupts off nor delays mmdma_event_raise() (red-team rt14 F3).
  */
 static struct mmdma_event_file *mmdma_event_file(struct mmdma_dev *mdev,
 						 struct file *file)
 {
 	struct mmdma_event_file *ef, *found = NULL;
 
-	spin_lock_irq(&mdev->ev_lock);
+	mutex_lock(&mdev->ev_files_lock);
 	list_for_each_entry(ef, &mdev->ev_files, node) {
 		if (ef->file == file) {
 			found = ef;
 			break;
 		}
 	}
-	spin_unlock_irq(&mdev->ev_lock);
+	mutex_unlock(&mdev->ev_files_lock);
 	return found;
 }
 
@@ -106,10 +110,12 @@ int mmdma_event_open(struct mmdma_dev *mdev, struct file *file)
 		return -ENOMEM;
 	ef->file = file;
 	ef->slot = -1;
+	mutex_lock(&mdev->ev_files_lock);
 	spin_lock_irq(&mdev->ev_lock);
 	ef->seen = mdev->ev_count;
-	list_add_tail(&ef->node, &mdev->ev_files);
 	spin_unlock_irq(&mdev->ev_lock);
+	list_add_tail(&ef->node, &mdev->ev_files);
+	mutex_unlock(&mdev->ev_files_lock);
 	return 0;
 }
 
@@ -127,13 +133,15 @@ void mmdma_event_release(struct mmdma_dev *mdev, struct file *file)
 
 	if (!ef)
 		return;
-	spin_lock_irq(&mdev->ev_lock);
+	mutex_lock(&mdev->ev_files_lock);
 	list_del(&ef->node);
+	spin_lock_irq(&mdev->ev_lock);
 	if (ef->slot >= 0) {
 		efd = mdev->ev_efds[ef->slot];
 		mdev->ev_efds[ef->slot] = NULL;
 	}
 	spin_unlock_irq(&mdev->ev_lock);
+	mutex_unlock(&mdev->ev_files_lock);
 	if (efd)
 		eventfd_ctx_put(efd);
 	kfree(ef);
@@ -185,9 +193,15 @@ void mmdma_event_gone(struct mmdma_dev *mdev)
 	mdev->ev_gone = true;
 	memcpy(efds, mdev->ev_efds, sizeof(efds));
 	memset(mdev->ev_efds, 0, sizeof(mdev->ev_efds));
-	list_for_each_entry(ef, &mdev->ev_files, node)
-		ef->slot = -1;
 	spin_unlock_irq(&mdev->ev_lock);
+	/* One entry per hold of ev_lock: interrupts stay off for O(1) work. */
+	mutex_lock(&mdev->ev_files_lock);
+	list_for_each_entry(ef, &mdev->ev_files, node) {
+		spin_lock_irq(&mdev->ev_lock);
+		ef->slot = -1;
+		spin_unlock_irq(&mdev->ev_lock);
+	}
+	mutex_unlock(&mdev->ev_files_lock);
 	wake_up_interruptible_all(&mdev->ev_wait);
 	for (i = 0; i < MMDMA_EV_EVENTFDS; i++) {
 		if (efds[i])
