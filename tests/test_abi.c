@@ -1029,6 +1029,47 @@ static int buf_bounced_or_not(const struct t_dev *e, bool want)
 	return buf;
 }
 
+/*
+ * A buffer for @e with a page the driver bounces; *@off is 50 bytes into
+ * it.  Allocated 8 MiB at a time, keeping the misses, until one lands
+ * beyond the mask: a single big buffer asks for more than a 512 MiB VM
+ * may have free after earlier cases (ENOMEM), where a few pieces suffice.
+ */
+static int buf_out_of_reach(const struct t_dev *e, uint64_t *off)
+{
+	const uint64_t size = 8ULL << 20, npages = size / PAGE;
+	uint64_t *phys = calloc(npages, sizeof(*phys));
+	int held[64], n = 0, tried, buf = -1;
+
+	ASSERT(phys != NULL);
+	while (n < 64 && buf < 0) {
+		int b = mmdma_alloc(t_ctl(), size, MMDMA_MEM_PAGES,
+				    MMDMA_MAP_FAULT, 0);
+
+		if (b < 0)
+			break;
+		ASSERT_OK(mmdma_buf_phys(b, 0, npages, phys));
+		for (uint64_t i = 0; i < npages; i++) {
+			if (driver_bounces(e, phys[i], PAGE)) {
+				*off = i * PAGE + 50;
+				buf = b;
+				break;
+			}
+		}
+		if (buf < 0)
+			held[n++] = b;
+	}
+	tried = n;
+	while (n)
+		close(held[--n]);
+	free(phys);
+	if (buf < 0)
+		ktap_fail(true, __FILE__, __LINE__,
+			  "no page out of reach of %s in %d buffers of 8 MiB",
+			  e->name, tried);
+	return buf;
+}
+
 /* One transfer moves the seven counters exactly, and sysfs says the same. */
 static void dev_info_counters_exact(const char *name)
 {
@@ -1050,19 +1091,10 @@ static void dev_info_counters_exact(const char *name)
 	/* Memory out of reach: the driver bounces it, and counts the bytes. */
 	if ((e.info.flags & MMDMA_DEVF_LIMITED) &&
 	    !(e.info.flags & (MMDMA_DEVF_IOMMU | MMDMA_DEVF_SWIOTLB))) {
-		/* Big enough that a 512 MiB VM places some of it above the mask. */
-		const uint64_t size = 320ULL << 20, npages = size / PAGE;
-		uint64_t *phys = calloc(npages, sizeof(*phys)), off = UINT64_MAX;
-		int far = t_buf(size, MMDMA_MEM_PAGES, MMDMA_MAP_FAULT);
+		uint64_t off = 0;
+		int far = buf_out_of_reach(&e, &off);
 		uint8_t got[1000];
 
-		ASSERT(phys != NULL);
-		ASSERT_OK(mmdma_buf_phys(far, 0, npages, phys));
-		for (uint64_t i = 0; i < npages && off == UINT64_MAX; i++)
-			if (driver_bounces(&e, phys[i], PAGE))
-				off = i * PAGE + 50;
-		free(phys);
-		ASSERT(off != UINT64_MAX);
 		c0 = dev_counters(e.fd);
 		/* AUTO: SG for 1000 bytes. */
 		ASSERT_OK(t_xfer(&e, MMDMA_XFER_FROM_DEV, 0, -1, 0, far, off, 7, 1000, &x));
