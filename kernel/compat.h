@@ -196,6 +196,18 @@ static inline void mmdma_huge_inode_init(struct inode *inode)
 #endif
 
 /*
+ * 6.5 dropped the @vmas argument of pin_user_pages() (the variant that wants
+ * the caller to hold the mmap lock for reading, and keeps it held).
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+#define mmdma_pin_user_pages_locked(start, nr, gup, pages) \
+	pin_user_pages(start, nr, gup, pages)
+#else
+#define mmdma_pin_user_pages_locked(start, nr, gup, pages) \
+	pin_user_pages(start, nr, gup, pages, NULL)
+#endif
+
+/*
  * 6.13 made the namespace argument of MODULE_IMPORT_NS() a string literal
  * (it was a bare identifier that the macro stringified).
  */

@@ -5,7 +5,8 @@
  *
  * The file position is an offset in device memory.  Each user segment of
  * the call is pinned (pin_user_pages_fast(), FOLL_WRITE when the device
- * writes it), mapped for the device as a scatter/gather table and moved by
+ * writes it, then again under the mmap lock with the lookup of buffer
+ * mappings in it: mmdma_dio_pin()), mapped for the device as a scatter/gather table and moved by
  * the engine straight to or from the caller's pages: no kernel copy, except
  * where the device cannot reach a page (then it bounces, and the device's
  * statistics count it) and for transfers of at most MMDMA_POOL_MAX bytes,
@@ -32,6 +33,7 @@
 #include <linux/uio.h>
 #include <linux/workqueue.h>
 
+#include "compat.h"
 #include "mmdma.h"
 
 /* One asynchronous read or write: a request per user segment. */
@@ -52,10 +54,9 @@ struct mmdma_dio {
  * buffer.  mmdma_req_prepare() records them as it does a buffer fd's
  * range: their pages are the buffer's, and a buffer attached to the device,
  * or in flight for it, must not be mapped for it a second time (EBUSY).
- * Looked up after the pinning, under the mmap lock: a mapping replaced
- * between the two (munmap and mmap of the same address by another thread
- * while this call pins) is not seen; the pages pinned are then those of a
- * mapping the caller itself took away.
+ * The caller holds the mmap lock for reading, and pinned @h's pages under
+ * that same hold (mmdma_dio_pin()): the VMAs looked at here are the ones
+ * the pages were pinned through.
  */
 static int mmdma_dio_find_bufs(struct mmdma_host *h, unsigned long uaddr)
 {
@@ -65,8 +66,8 @@ static int mmdma_dio_find_bufs(struct mmdma_host *h, unsigned long uaddr)
 	unsigned int n = 0;
 	int pass;
 
-	if (mmap_read_lock_killable(mm))
-		return -EINTR;
+	/* Not mmap_assert_locked(): under DEBUG_VM it calls dump_mm(), unexported. */
+	lockdep_assert_held(&mm->mmap_lock);
 	for (pass = 0; pass < 2; pass++) {
 		for (a = uaddr; a < end; a = vma->vm_end) {
 			struct mmdma_dma_use *u;
@@ -98,14 +99,49 @@ static int mmdma_dio_find_bufs(struct mmdma_host *h, unsigned long uaddr)
 			break;
 		if (!pass) {
 			h->user_uses = kcalloc(n, sizeof(*h->user_uses), GFP_KERNEL);
-			if (!h->user_uses) {
-				mmap_read_unlock(mm);
+			if (!h->user_uses)
 				return -ENOMEM;
-			}
 		}
 	}
-	mmap_read_unlock(mm);
 	return 0;
+}
+
+/*
+ * Pin @h's range again, with the mmap lock held for reading, into @pages,
+ * and look its buffer mappings up under the same hold.  The pages were
+ * faulted in by the first pin, so nothing here waits on a userfaultfd or
+ * FUSE page with the lock held (such a page, if the range was replaced
+ * meanwhile, fails the pin: EFAULT).  On failure nothing is pinned into
+ * @pages.
+ */
+static int mmdma_dio_pin_locked(struct mmdma_host *h, unsigned long uaddr,
+				struct page **pages)
+{
+	unsigned int gup = h->dir == DMA_FROM_DEVICE ? FOLL_WRITE : 0;
+	unsigned long first = uaddr >> PAGE_SHIFT, done = 0;
+	struct mm_struct *mm = current->mm;
+	long n;
+	int ret = 0;
+
+	if (mmap_read_lock_killable(mm))
+		return -EINTR;
+	while (done < h->nr_pages) {
+		n = mmdma_pin_user_pages_locked((first + done) << PAGE_SHIFT,
+						min_t(unsigned long,
+						      h->nr_pages - done, INT_MAX),
+						gup, pages + done);
+		if (n <= 0) {
+			ret = n ?: -EFAULT;
+			break;
+		}
+		done += n;
+	}
+	if (!ret)
+		ret = mmdma_dio_find_bufs(h, uaddr);
+	mmap_read_unlock(mm);
+	if (ret)
+		unpin_user_pages(pages, done);
+	return ret;
 }
 
 /*
@@ -118,14 +154,36 @@ static int mmdma_dio_pin(struct mmdma_req *req, struct mmdma_dev *mdev,
 			 struct iovec seg, bool to_dev)
 {
 	struct mmdma_host *h = &req->host[to_dev ? 0 : 1];
+	struct page **pages;
 	int ret;
 
 	req->mdev = mdev;
+	/*
+	 * The first pin faults the pages in without the mmap lock held, so a
+	 * userfaultfd or FUSE page may stall it without holding anyone off.
+	 * The pages it pins may belong to a mapping another thread replaces
+	 * right after (munmap or mmap MAP_FIXED of the same address): looked
+	 * up afterwards, a buffer mapped there would be missed, and an
+	 * attached buffer mapped a second time for the device (red-team
+	 * rt14).  So the pages used are those of a second pin made under the
+	 * same mmap lock hold as the lookup.
+	 */
 	ret = mmdma_host_pin_user(h, (unsigned long)seg.iov_base, seg.iov_len,
 				  to_dev ? DMA_TO_DEVICE : DMA_FROM_DEVICE);
-	if (!ret)
-		ret = mmdma_dio_find_bufs(h, (unsigned long)seg.iov_base);
-	return ret;
+	if (ret)
+		return ret;
+	pages = kvmalloc_array(h->nr_pages, sizeof(*pages), GFP_KERNEL);
+	if (!pages)
+		return -ENOMEM;
+	ret = mmdma_dio_pin_locked(h, (unsigned long)seg.iov_base, pages);
+	if (ret) {
+		kvfree(pages);
+		return ret;
+	}
+	unpin_user_pages(h->pages, h->nr_pages);
+	kvfree(h->pages);
+	h->pages = pages;
+	return 0;
 }
 
 /* Map a pinned request for the device; the caller is inside the device. */
