@@ -329,6 +329,43 @@ static void edu_moves_to_mmdma_pci(void)
 	close(dev);
 }
 
+/* /sys/class/misc/mmdma-pci0/dma_mask, as a number. */
+static unsigned long long node_dma_mask(void)
+{
+	return t_read_ull("/sys/class/misc/" NODE "/dma_mask");
+}
+
+/*
+ * dma_bits is read at probe, so each device keeps the width it was bound
+ * with: a write changes no bound device, the next bind takes it.  This is
+ * how two devices of different widths are given theirs (set, bind; set,
+ * bind).  Ends bound with 28 bits, as the cases after expect.
+ */
+static void dma_bits_read_at_probe_per_device(void)
+{
+	const char *bdf = t_edu_pci_addr();
+	struct mmdma_dev_info info;
+	int dev = pci_node();
+
+	EXPECT_EQ(node_dma_mask(), 0xfffffffULL);
+	t_write_str(PCI_PARAMS "dma_bits", "32");
+	EXPECT_EQ(node_dma_mask(), 0xfffffffULL);
+	ASSERT_OK(mmdma_dev_info(dev, &info));
+	EXPECT_EQ(info.dma_mask, 0xfffffffULL);
+	close(dev);
+	unbind_pci(bdf);
+	dev = bind_pci(bdf);
+	EXPECT_EQ(node_dma_mask(), 0xffffffffULL);
+	ASSERT_OK(mmdma_dev_info(dev, &info));
+	EXPECT_EQ(info.dma_mask, 0xffffffffULL);
+	close(dev);
+	t_write_str(PCI_PARAMS "dma_bits", "28");
+	unbind_pci(bdf);
+	dev = bind_pci(bdf);
+	EXPECT_EQ(node_dma_mask(), 0xfffffffULL);
+	close(dev);
+}
+
 /*
  * No engine: transfers are EOPNOTSUPP.  read(2), write(2), poll(2) and
  * MMDMA_DEV_IRQ_EVENTFD serve interrupt events, and refuse what is wrong:
@@ -844,6 +881,7 @@ static void edu_returns_to_mmdma_edu(void)
 
 static const struct ktap_case cases[] = {
 	KTAP_CASE(edu_moves_to_mmdma_pci),
+	KTAP_CASE(dma_bits_read_at_probe_per_device),
 	KTAP_CASE(node_event_io_errors),
 	KTAP_CASE(blocked_read_signal_eintr),
 	KTAP_CASE(unprivileged_no_bar_no_addresses),
