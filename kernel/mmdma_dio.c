@@ -36,6 +36,13 @@
 #include "compat.h"
 #include "mmdma.h"
 
+/*
+ * How often mmdma_dio_pin() pins a segment again when a page went between
+ * its two pins; then EFAULT.  Only a thread changing the range's mappings
+ * while the call pins gets there.
+ */
+#define MMDMA_DIO_PIN_TRIES	8
+
 /* One asynchronous read or write: a request per user segment. */
 struct mmdma_dio {
 	struct kiocb *iocb;
@@ -108,16 +115,20 @@ static int mmdma_dio_find_bufs(struct mmdma_host *h, unsigned long uaddr)
 
 /*
  * Pin @h's range again, with the mmap lock held for reading, into @pages,
- * and look its buffer mappings up under the same hold.  The pages were
- * faulted in by the first pin, so nothing here waits on a userfaultfd or
- * FUSE page with the lock held (such a page, if the range was replaced
- * meanwhile, fails the pin: EFAULT).  On failure nothing is pinned into
- * @pages.
+ * and look its buffer mappings up under the same hold.  FOLL_NOFAULT: a
+ * fault here could not drop the lock (no FAULT_FLAG_ALLOW_RETRY with the
+ * lock held by the caller), so a userfaultfd page would fail with SIGBUS
+ * and a FUSE or file page would be read, perhaps forever and unkillably,
+ * with the process's mmap lock held (red-team rt15).  The first pin
+ * faulted the pages in; a page whose entry went away since (a zap, a
+ * mapping swapped in) fails this pin with -EFAULT, and the caller pins
+ * again from the start.  On failure nothing is pinned into @pages.
  */
 static int mmdma_dio_pin_locked(struct mmdma_host *h, unsigned long uaddr,
 				struct page **pages)
 {
-	unsigned int gup = h->dir == DMA_FROM_DEVICE ? FOLL_WRITE : 0;
+	unsigned int gup = FOLL_NOFAULT |
+			   (h->dir == DMA_FROM_DEVICE ? FOLL_WRITE : 0);
 	unsigned long first = uaddr >> PAGE_SHIFT, done = 0;
 	struct mm_struct *mm = current->mm;
 	long n;
@@ -155,7 +166,7 @@ static int mmdma_dio_pin(struct mmdma_req *req, struct mmdma_dev *mdev,
 {
 	struct mmdma_host *h = &req->host[to_dev ? 0 : 1];
 	struct page **pages;
-	int ret;
+	int ret, tries;
 
 	req->mdev = mdev;
 	/*
@@ -165,25 +176,40 @@ static int mmdma_dio_pin(struct mmdma_req *req, struct mmdma_dev *mdev,
 	 * right after (munmap or mmap MAP_FIXED of the same address): looked
 	 * up afterwards, a buffer mapped there would be missed, and an
 	 * attached buffer mapped a second time for the device (red-team
-	 * rt14).  So the pages used are those of a second pin made under the
-	 * same mmap lock hold as the lookup.
+	 * rt14).  So the pages used are those of a second pin made, without
+	 * faulting, under the same mmap lock hold as the lookup.  When that
+	 * one finds a page gone, both pins start over; a range that another
+	 * thread keeps changing gets EFAULT after MMDMA_DIO_PIN_TRIES.
 	 */
-	ret = mmdma_host_pin_user(h, (unsigned long)seg.iov_base, seg.iov_len,
-				  to_dev ? DMA_TO_DEVICE : DMA_FROM_DEVICE);
-	if (ret)
-		return ret;
-	pages = kvmalloc_array(h->nr_pages, sizeof(*pages), GFP_KERNEL);
-	if (!pages)
-		return -ENOMEM;
-	ret = mmdma_dio_pin_locked(h, (unsigned long)seg.iov_base, pages);
-	if (ret) {
+	for (tries = 0; tries < MMDMA_DIO_PIN_TRIES; tries++) {
+		if (tries && fatal_signal_pending(current))
+			return -EINTR;
+		ret = mmdma_host_pin_user(h, (unsigned long)seg.iov_base,
+					  seg.iov_len, to_dev ? DMA_TO_DEVICE :
+					  DMA_FROM_DEVICE);
+		if (ret)
+			return ret;
+		pages = kvmalloc_array(h->nr_pages, sizeof(*pages), GFP_KERNEL);
+		if (!pages)
+			return -ENOMEM;
+		ret = mmdma_dio_pin_locked(h, (unsigned long)seg.iov_base, pages);
+		if (!ret) {
+			unpin_user_pages(h->pages, h->nr_pages);
+			kvfree(h->pages);
+			h->pages = pages;
+			return 0;
+		}
 		kvfree(pages);
-		return ret;
+		if (ret != -EFAULT)
+			return ret;
+		/* A page went between the pins: drop the first pin too. */
+		unpin_user_pages(h->pages, h->nr_pages);
+		kvfree(h->pages);
+		h->pages = NULL;
+		h->nr_pages = 0;
+		h->pinned = false;
 	}
-	unpin_user_pages(h->pages, h->nr_pages);
-	kvfree(h->pages);
-	h->pages = pages;
-	return 0;
+	return -EFAULT;
 }
 
 /* Map a pinned request for the device; the caller is inside the device. */

@@ -347,16 +347,18 @@ static void dma_bits_read_at_probe_per_device(void)
 	struct mmdma_dev_info info;
 	int dev = pci_node();
 
+	/* EXPECT, not ASSERT, up to the restore: later cases need 28 bits. */
 	EXPECT_EQ(node_dma_mask(), 0xfffffffULL);
 	t_write_str(PCI_PARAMS "dma_bits", "32");
 	EXPECT_EQ(node_dma_mask(), 0xfffffffULL);
-	ASSERT_OK(mmdma_dev_info(dev, &info));
+	EXPECT_OK(mmdma_dev_info(dev, &info));
 	EXPECT_EQ(info.dma_mask, 0xfffffffULL);
 	close(dev);
 	unbind_pci(bdf);
 	dev = bind_pci(bdf);
 	EXPECT_EQ(node_dma_mask(), 0xffffffffULL);
-	ASSERT_OK(mmdma_dev_info(dev, &info));
+	memset(&info, 0, sizeof(info));
+	EXPECT_OK(mmdma_dev_info(dev, &info));
 	EXPECT_EQ(info.dma_mask, 0xffffffffULL);
 	close(dev);
 	t_write_str(PCI_PARAMS "dma_bits", "28");

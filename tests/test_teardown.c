@@ -197,7 +197,8 @@ struct uffd_page {
 	char *page;
 };
 
-static struct uffd_page uffd_page(void)
+/* @n such pages in a row (u.page is the first). */
+static struct uffd_page uffd_pages(size_t n)
 {
 	struct uffdio_api api = { .api = UFFD_API };
 	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
@@ -207,12 +208,17 @@ static struct uffd_page uffd_page(void)
 	if (u.uffd < 0)
 		ktap_skip("userfaultfd: %s", strerror(errno));
 	ASSERT_OK(ioctl(u.uffd, UFFDIO_API, &api));
-	u.page = t_map(-1, PAGE, PROT_READ | PROT_WRITE,
+	u.page = t_map(-1, n * PAGE, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, 0);
 	reg.range.start = (uintptr_t)u.page;
-	reg.range.len = PAGE;
+	reg.range.len = n * PAGE;
 	ASSERT_OK(ioctl(u.uffd, UFFDIO_REGISTER, &reg));
 	return u;
+}
+
+static struct uffd_page uffd_page(void)
+{
+	return uffd_pages(1);
 }
 
 /* Wait (up to 5 s) for the page's fault: the caller is stalled on it. */
@@ -813,9 +819,67 @@ static void soft_coherent_alloc_racing_unbind(void)
 	close(kmsg);
 }
 
+/*
+ * A direct read pins its pages twice: once faulting them in, once under the
+ * mmap lock without faulting (where the lookup of buffer mappings is).  A
+ * page zapped between the two (MADV_DONTNEED while the first pin waits on
+ * the next page's userfault) must be faulted in again without the lock,
+ * and the data land in the page mapped when the call returns.  Before the
+ * fix the second pin faulted under the lock with no retry: the userfault
+ * became SIGBUS and the read EFAULT (red-team rt15); the single pin
+ * before that wrote into the zapped page, which the caller no longer saw.
+ */
+static void soft_read_page_zapped_between_pins_exact(void)
+{
+	static char content[PAGE] __attribute__((aligned(PAGE)));
+	struct t_dev d = t_dev_open(T_SOFT);
+	struct uffd_page u = uffd_pages(2);
+	struct uffd_page second = { .uffd = u.uffd, .page = u.page };
+	struct uffd_page next = { .uffd = u.uffd, .page = u.page + PAGE };
+	struct uffdio_range all = { .start = (uintptr_t)u.page, .len = 2 * PAGE };
+	struct uffdio_copy c0 = {
+		.dst = (uintptr_t)u.page, .src = (uintptr_t)content, .len = PAGE,
+	};
+	struct call c = { .path = SYNC_READ, .dev = d.fd };
+	uint8_t *want = malloc(2 * PAGE);
+	long long pins = pins_held();
+	bool refaulted;
+
+	ASSERT(want != NULL);
+	for (size_t i = 0; i < 2 * PAGE; i++)
+		want[i] = (uint8_t)(i * 7 + 3);
+	ASSERT_EQ(pwrite(d.fd, want, 2 * PAGE, 0), (ssize_t)(2 * PAGE));
+	memset(content, 0xee, sizeof(content));
+	/* Page 0 present, page 1 stalls the first pin. */
+	ASSERT_OK(ioctl(u.uffd, UFFDIO_COPY, &c0));
+	c.iov[0] = (struct iovec){ u.page, 2 * PAGE };
+	c.nr_iov = 1;
+	ASSERT_EQ(pthread_create(&c.thread, NULL, call_thread, &c), 0);
+	EXPECT(uffd_wait_fault(&next));
+	ASSERT_OK(madvise(u.page, PAGE, MADV_DONTNEED));
+	uffd_resolve(&next, content);
+	/* The zapped page is asked for again, from the unlocked pin. */
+	refaulted = uffd_wait_fault(&second);
+	EXPECT(refaulted);
+	if (refaulted)
+		uffd_resolve(&second, content);
+	EXPECT(wait_flag(&c.done, CALL_MS));
+	pthread_join(c.thread, NULL);
+	EXPECT_EQ(c.ret, (long)(2 * PAGE));
+	/* Read back without userfaults: a page left missing reads as zeros. */
+	ASSERT_OK(ioctl(u.uffd, UFFDIO_UNREGISTER, &all));
+	EXPECT_EQ(memcmp(u.page, want, 2 * PAGE), 0);
+	munmap(u.page, 2 * PAGE);
+	close(u.uffd);
+	free(want);
+	close(d.fd);
+	expect_pins_released(pins);
+}
+
 static const struct ktap_case cases[] = {
 	KTAP_CASE(alloc_efault_after_fd_leaves_nothing),
 	KTAP_CASE(export_efault_after_fd_leaves_nothing),
+	KTAP_CASE(soft_read_page_zapped_between_pins_exact),
 	KTAP_CASE(soft_unbind_while_sync_read_pin_stalled),
 	KTAP_CASE(soft_unbind_while_sync_write_pin_stalled),
 	KTAP_CASE(soft_unbind_while_aio_read_pin_stalled),
