@@ -115,21 +115,24 @@ static int mmdma_dio_find_bufs(struct mmdma_host *h, unsigned long uaddr)
 
 /*
  * Pin @h's range again, with the mmap lock held for reading, into @pages,
- * and look its buffer mappings up under the same hold.  FOLL_NOFAULT: a
- * fault here could not drop the lock (no FAULT_FLAG_ALLOW_RETRY with the
- * lock held by the caller), so a userfaultfd page would fail with SIGBUS
- * and a FUSE or file page would be read, perhaps forever and unkillably,
- * with the process's mmap lock held (red-team rt15).  The first pin
- * faulted the pages in; a page whose entry went away since (a zap, a
- * mapping swapped in) fails this pin with -EFAULT, and the caller pins
- * again from the start.  On failure nothing is pinned into @pages.
+ * check that these are the pages the first pin took, and look the range's
+ * buffer mappings up under the same hold.  FOLL_NOFAULT: a fault here
+ * could not drop the lock (no FAULT_FLAG_ALLOW_RETRY with the lock held
+ * by the caller), so a userfaultfd page would fail with SIGBUS and a FUSE
+ * or file page would be read, perhaps unkillably, with the process's mmap
+ * lock held (red-team rt15).  No FOLL_WRITE: the first pin did the write
+ * fault (COW, page_mkwrite), and writeback may have write-protected a
+ * pinned file page's entry since, which a write pin could only undo by
+ * faulting (red-team rt16: reads into a mapped file then failed all
+ * tries).  Without it, a range swapped for fresh memory could pin the
+ * zero page: hence the identity check.  A page gone or replaced since
+ * the first pin fails with -EFAULT, and the caller pins again from the
+ * start.  On failure nothing is pinned into @pages.
  */
 static int mmdma_dio_pin_locked(struct mmdma_host *h, unsigned long uaddr,
 				struct page **pages)
 {
-	unsigned int gup = FOLL_NOFAULT |
-			   (h->dir == DMA_FROM_DEVICE ? FOLL_WRITE : 0);
-	unsigned long first = uaddr >> PAGE_SHIFT, done = 0;
+	unsigned long first = uaddr >> PAGE_SHIFT, done = 0, i;
 	struct mm_struct *mm = current->mm;
 	long n;
 	int ret = 0;
@@ -140,12 +143,16 @@ static int mmdma_dio_pin_locked(struct mmdma_host *h, unsigned long uaddr,
 		n = mmdma_pin_user_pages_locked((first + done) << PAGE_SHIFT,
 						min_t(unsigned long,
 						      h->nr_pages - done, INT_MAX),
-						gup, pages + done);
+						FOLL_NOFAULT, pages + done);
 		if (n <= 0) {
 			ret = n ?: -EFAULT;
 			break;
 		}
 		done += n;
+	}
+	for (i = 0; !ret && i < h->nr_pages; i++) {
+		if (pages[i] != h->pages[i])
+			ret = -EFAULT;
 	}
 	if (!ret)
 		ret = mmdma_dio_find_bufs(h, uaddr);
