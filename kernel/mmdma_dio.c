@@ -5,9 +5,10 @@
  *
  * The file position is an offset in device memory.  Each user segment of
  * the call is pinned (pin_user_pages_fast(), FOLL_WRITE when the device
- * writes it, then again under the mmap lock with the lookup of buffer
- * mappings in it: mmdma_dio_pin()), mapped for the device as a scatter/gather table and moved by
- * the engine straight to or from the caller's pages: no kernel copy, except
+ * writes it; then again, without faulting, under the mmap lock that the
+ * lookup of buffer mappings holds: mmdma_dio_pin()), mapped for the
+ * device as a scatter/gather table and moved by the engine straight to
+ * or from the caller's pages: no kernel copy, except
  * where the device cannot reach a page (then it bounces, and the device's
  * statistics count it) and for transfers of at most MMDMA_POOL_MAX bytes,
  * which go through a dma_pool block.  Pages the device wrote are dirtied
