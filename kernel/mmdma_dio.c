@@ -62,9 +62,9 @@ struct mmdma_dio {
  * buffer.  mmdma_req_prepare() records them as it does a buffer fd's
  * range: their pages are the buffer's, and a buffer attached to the device,
  * or in flight for it, must not be mapped for it a second time (EBUSY).
- * The caller holds the mmap lock for reading, and pinned @h's pages under
- * that same hold (mmdma_dio_pin()): the VMAs looked at here are the ones
- * the pages were pinned through.
+ * The caller holds the mmap lock for reading, and found @h's pages mapped
+ * in the range under that same hold (mmdma_dio_pin_locked()): the VMAs
+ * looked at here are the ones the pages are mapped through.
  */
 static int mmdma_dio_find_bufs(struct mmdma_host *h, unsigned long uaddr)
 {
@@ -115,31 +115,36 @@ static int mmdma_dio_find_bufs(struct mmdma_host *h, unsigned long uaddr)
 }
 
 /*
- * Pin @h's range again, with the mmap lock held for reading, into @pages,
- * check that these are the pages the first pin took, and look the range's
- * buffer mappings up under the same hold.  FOLL_NOFAULT: a fault here
- * could not drop the lock (no FAULT_FLAG_ALLOW_RETRY with the lock held
- * by the caller), so a userfaultfd page would fail with SIGBUS and a FUSE
- * or file page would be read, perhaps unkillably, with the process's mmap
- * lock held (red-team rt15).  No FOLL_WRITE: the first pin did the write
- * fault (COW, page_mkwrite), and writeback may have write-protected a
- * pinned file page's entry since, which a write pin could only undo by
- * faulting (red-team rt16: reads into a mapped file then failed all
- * tries).  Without it, a range swapped for fresh memory could pin the
- * zero page: hence the identity check.  A page gone or replaced since
- * the first pin fails with -EFAULT, and the caller pins again from the
- * start.  On failure nothing is pinned into @pages.
+ * Pin @h's range again, with the mmap lock held for reading, check that
+ * these are the pages the first pin took, and look the range's buffer
+ * mappings up under the same hold; the second pin is only that check, and
+ * is dropped again before returning.  FOLL_NOFAULT: a fault here could not
+ * drop the lock (no FAULT_FLAG_ALLOW_RETRY with the lock held by the
+ * caller), so a userfaultfd page would fail with SIGBUS and a FUSE or file
+ * page would be read, perhaps unkillably, with the process's mmap lock
+ * held (red-team rt15).  No FOLL_WRITE: the first pin did the write fault
+ * (COW, page_mkwrite), and writeback may have write-protected a pinned
+ * file page's entry since, which a write pin could only undo by faulting
+ * (red-team rt16: reads into a mapped file then failed all tries).
+ * Without it, a range swapped for fresh memory could pin the zero page:
+ * hence the identity check.  A page gone or replaced since the first pin
+ * fails with -EFAULT, and the caller pins again from the start.
  */
-static int mmdma_dio_pin_locked(struct mmdma_host *h, unsigned long uaddr,
-				struct page **pages)
+static int mmdma_dio_pin_locked(struct mmdma_host *h, unsigned long uaddr)
 {
 	unsigned long first = uaddr >> PAGE_SHIFT, done = 0, i;
 	struct mm_struct *mm = current->mm;
+	struct page **pages;
 	long n;
 	int ret = 0;
 
-	if (mmap_read_lock_killable(mm))
+	pages = kvmalloc_array(h->nr_pages, sizeof(*pages), GFP_KERNEL);
+	if (!pages)
+		return -ENOMEM;
+	if (mmap_read_lock_killable(mm)) {
+		kvfree(pages);
 		return -EINTR;
+	}
 	while (done < h->nr_pages) {
 		n = mmdma_pin_user_pages_locked((first + done) << PAGE_SHIFT,
 						min_t(unsigned long,
@@ -158,8 +163,8 @@ static int mmdma_dio_pin_locked(struct mmdma_host *h, unsigned long uaddr,
 	if (!ret)
 		ret = mmdma_dio_find_bufs(h, uaddr);
 	mmap_read_unlock(mm);
-	if (ret)
-		unpin_user_pages(pages, done);
+	unpin_user_pages(pages, done);
+	kvfree(pages);
 	return ret;
 }
 
@@ -173,7 +178,6 @@ static int mmdma_dio_pin(struct mmdma_req *req, struct mmdma_dev *mdev,
 			 struct iovec seg, bool to_dev)
 {
 	struct mmdma_host *h = &req->host[to_dev ? 0 : 1];
-	struct page **pages;
 	int ret, tries;
 
 	req->mdev = mdev;
@@ -184,10 +188,10 @@ static int mmdma_dio_pin(struct mmdma_req *req, struct mmdma_dev *mdev,
 	 * right after (munmap or mmap MAP_FIXED of the same address): looked
 	 * up afterwards, a buffer mapped there would be missed, and an
 	 * attached buffer mapped a second time for the device (red-team
-	 * rt14).  So the pages used are those of a second pin made, without
-	 * faulting, under the same mmap lock hold as the lookup.  When that
-	 * one finds a page gone, both pins start over; a range that another
-	 * thread keeps changing gets EFAULT after MMDMA_DIO_PIN_TRIES.
+	 * rt14).  So a second pin, without faulting and under the same mmap
+	 * lock hold as the lookup, must find the same pages.  When it finds
+	 * a page gone, both pins start over; a range that another thread
+	 * keeps changing gets EFAULT after MMDMA_DIO_PIN_TRIES.
 	 */
 	for (tries = 0; tries < MMDMA_DIO_PIN_TRIES; tries++) {
 		if (tries && fatal_signal_pending(current))
@@ -197,17 +201,7 @@ static int mmdma_dio_pin(struct mmdma_req *req, struct mmdma_dev *mdev,
 					  DMA_FROM_DEVICE);
 		if (ret)
 			return ret;
-		pages = kvmalloc_array(h->nr_pages, sizeof(*pages), GFP_KERNEL);
-		if (!pages)
-			return -ENOMEM;
-		ret = mmdma_dio_pin_locked(h, (unsigned long)seg.iov_base, pages);
-		if (!ret) {
-			unpin_user_pages(h->pages, h->nr_pages);
-			kvfree(h->pages);
-			h->pages = pages;
-			return 0;
-		}
-		kvfree(pages);
+		ret = mmdma_dio_pin_locked(h, (unsigned long)seg.iov_base);
 		if (ret != -EFAULT)
 			return ret;
 		/* A page went between the pins: drop the first pin too. */
