@@ -38,7 +38,9 @@
  * @node: on mdev->ev_files
  * @file: the open file (its private_data is the device, as for every node)
  * @seen: the count this file last read (or found at open)
- * @slot: index of its eventfd in mdev->ev_efds, or -1
+ * @slot: index of its eventfd in mdev->ev_efds, or -1; left as it is when
+ *        the device goes (mdev->ev_efds is all NULL from then on, and
+ *        MMDMA_DEV_IRQ_EVENTFD refuses with ENODEV)
  *
  * @node is under mdev->ev_files_lock, @seen and @slot under mdev->ev_lock;
  * the entry lives from open to release, so a call on the file may keep a
@@ -186,7 +188,6 @@ void mmdma_event_raise(struct mmdma_dev *mdev)
 void mmdma_event_gone(struct mmdma_dev *mdev)
 {
 	struct eventfd_ctx *efds[MMDMA_EV_EVENTFDS];
-	struct mmdma_event_file *ef;
 	int i;
 
 	spin_lock_irq(&mdev->ev_lock);
@@ -194,14 +195,6 @@ void mmdma_event_gone(struct mmdma_dev *mdev)
 	memcpy(efds, mdev->ev_efds, sizeof(efds));
 	memset(mdev->ev_efds, 0, sizeof(mdev->ev_efds));
 	spin_unlock_irq(&mdev->ev_lock);
-	/* One entry per hold of ev_lock: interrupts stay off for O(1) work. */
-	mutex_lock(&mdev->ev_files_lock);
-	list_for_each_entry(ef, &mdev->ev_files, node) {
-		spin_lock_irq(&mdev->ev_lock);
-		ef->slot = -1;
-		spin_unlock_irq(&mdev->ev_lock);
-	}
-	mutex_unlock(&mdev->ev_files_lock);
 	wake_up_interruptible_all(&mdev->ev_wait);
 	for (i = 0; i < MMDMA_EV_EVENTFDS; i++) {
 		if (efds[i])
