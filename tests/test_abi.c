@@ -1039,11 +1039,11 @@ static int buf_out_of_reach(const struct t_dev *e, uint64_t *off)
 {
 	const uint64_t size = 8ULL << 20, npages = size / PAGE;
 	uint64_t *phys = calloc(npages, sizeof(*phys));
-	int held[64], n = 0, tried, buf = -1;
+	int held[64], n = 0, tried, buf = -1, ctl = t_ctl();
 
 	ASSERT(phys != NULL);
 	while (n < 64 && buf < 0) {
-		int b = mmdma_alloc(t_ctl(), size, MMDMA_MEM_PAGES,
+		int b = mmdma_alloc(ctl, size, MMDMA_MEM_PAGES,
 				    MMDMA_MAP_FAULT, 0);
 
 		if (b < 0)
@@ -1062,6 +1062,7 @@ static int buf_out_of_reach(const struct t_dev *e, uint64_t *off)
 	tried = n;
 	while (n)
 		close(held[--n]);
+	close(ctl);
 	free(phys);
 	if (buf < 0)
 		ktap_fail(true, __FILE__, __LINE__,
